@@ -1,0 +1,69 @@
+package io.zbmd.actor;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The address of an actor that accepts messages of type {@code M}. The only way to talk to
+ * an actor: its state is never reachable from outside.
+ *
+ * <p>Refs are compared by identity, stay valid for the actor's whole life (supervised
+ * restarts included), and may be shared freely between threads and put in messages. All
+ * methods are thread-safe and never block.
+ *
+ * @param <M> the messages the actor accepts: immutable values (records, sealed protocols)
+ */
+public interface ActorRef<M> {
+
+    /**
+     * Sends a message without waiting. Never blocks and never throws for a full mailbox or a
+     * dead actor: such a message is recorded as a {@link DeadLetter} with the reason, which
+     * {@link ActorSystem#events()} reports and {@link ActorSystem#metrics()} counts.
+     *
+     * @param message the message, not null
+     * @throws NullPointerException if message is null
+     */
+    void tell(M message);
+
+    /**
+     * Sends a message if the mailbox has room, and says whether it did. A refused message is
+     * the caller's to keep: it is not recorded as a dead letter.
+     *
+     * @param message the message, not null
+     * @return true if the message was queued, false if the mailbox was full or the actor had
+     *     ended
+     * @throws NullPointerException if message is null
+     */
+    boolean offer(M message);
+
+    /**
+     * Request/reply: builds a request around a one-shot reply ref, sends it, and returns the
+     * reply as a future.
+     *
+     * <p>The future fails with {@link AskTimeoutException} when no reply comes within the
+     * timeout, and at once with {@link AskRefusedException} when the request cannot be
+     * queued. A reply that arrives after the future completed becomes a dead letter with
+     * reason {@link DeadLetterReason#LATE_REPLY}; nothing is kept once the future is done.
+     *
+     * <pre>{@code
+     * CompletableFuture<Integer> value = counter.ask(Get::new, Duration.ofSeconds(1));
+     * }</pre>
+     *
+     * @param request makes the request from the reply ref
+     * @param timeout how long to wait for the reply, positive
+     * @param <R> the reply type
+     * @return the reply
+     * @throws IllegalArgumentException if the timeout is zero or negative
+     * @throws NullPointerException if an argument or the built request is null
+     */
+    <R> CompletableFuture<R> ask(Function<ActorRef<R>, ? extends M> request, Duration timeout);
+
+    /**
+     * The actor's path in its tree, for logs and error messages, such as
+     * {@code /trainer/loader#42}.
+     *
+     * @return the path
+     */
+    String path();
+}

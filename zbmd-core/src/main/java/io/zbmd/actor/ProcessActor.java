@@ -1,0 +1,33 @@
+package io.zbmd.actor;
+
+/**
+ * A process actor: the body of an actor that runs on its own virtual thread and may block
+ * (I/O, a data loader, a device call) and receive selectively with a timeout, as an Erlang
+ * process does. It is linked, monitored and supervised exactly like an {@link Actor}.
+ *
+ * <p>Returning from {@link #run} ends the actor normally; an exception ends it with a crash.
+ * The body is run again from the start on a supervised restart, so keep state in local
+ * variables of {@code run}.
+ *
+ * <pre>{@code
+ * ActorRef<String> logger = system.spawnProcess("logger", ctx -> {
+ *     while (true) {
+ *         String line = ctx.receive();
+ *         Files.writeString(path, line + "\n", APPEND);   // blocking is fine here
+ *     }
+ * });
+ * }</pre>
+ *
+ * @param <M> the messages the actor accepts
+ */
+@FunctionalInterface
+public interface ProcessActor<M> {
+
+    /**
+     * The actor's whole life.
+     *
+     * @param context receive, spawn, link, monitor; valid only on this actor's thread
+     * @throws Exception to crash the actor
+     */
+    void run(ProcessContext<M> context) throws Exception;
+}

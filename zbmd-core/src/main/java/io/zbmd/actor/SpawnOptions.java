@@ -1,0 +1,54 @@
+package io.zbmd.actor;
+
+import java.util.Objects;
+
+/**
+ * How to spawn an actor: its name, its mailbox capacity, and whether to link it to the
+ * spawning actor atomically (OTP's {@code spawn_link}). Immutable; build it fluently:
+ *
+ * <pre>{@code
+ * ctx.spawn(SpawnOptions.named("loader").withMailboxCapacity(64).linked(), Loader::new);
+ * }</pre>
+ *
+ * @param name the actor's name in its path; informational, need not be unique (use the
+ *     {@link Registry} for unique names)
+ * @param mailboxCapacity the bound on queued messages, or 0 for the system's default
+ * @param link whether to link the new actor to the spawning one before it runs
+ */
+public record SpawnOptions(String name, int mailboxCapacity, boolean link) {
+
+    /** No name, the default capacity, not linked. */
+    public static final SpawnOptions DEFAULT = new SpawnOptions("", 0, false);
+
+    /**
+     * @throws IllegalArgumentException if the capacity is invalid; see
+     *     {@link ActorSystemConfig#mailboxCapacity()}
+     */
+    public SpawnOptions {
+        Objects.requireNonNull(name, "name");
+        if (mailboxCapacity != 0) {
+            ActorSystemConfig.checkMailboxCapacity("SpawnOptions.mailboxCapacity", mailboxCapacity);
+        }
+    }
+
+    /**
+     * @param name the actor's name
+     * @return options with this name
+     */
+    public static SpawnOptions named(String name) {
+        return new SpawnOptions(name, 0, false);
+    }
+
+    /**
+     * @param capacity a power of two from 4 to 2^30
+     * @return these options with that mailbox capacity
+     */
+    public SpawnOptions withMailboxCapacity(int capacity) {
+        return new SpawnOptions(name, capacity, link);
+    }
+
+    /** @return these options, linked to the spawning actor */
+    public SpawnOptions linked() {
+        return new SpawnOptions(name, mailboxCapacity, true);
+    }
+}

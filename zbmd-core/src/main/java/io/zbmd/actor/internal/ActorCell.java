@@ -1,0 +1,815 @@
+package io.zbmd.actor.internal;
+
+import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorFactory;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.Cancellable;
+import io.zbmd.actor.DeadLetterReason;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.MonitorRef;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.Signal;
+import io.zbmd.actor.SpawnOptions;
+import io.zbmd.actor.Timers;
+import io.zbmd.dispatch.internal.Task;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
+
+/**
+ * One actor: its mailbox, its system-message stack, its place in the tree, its links and
+ * monitors, and the current instance of its behaviour. The cell is the actor's
+ * {@link ActorRef} (refs are the cell itself, so they survive restarts and cost nothing
+ * extra) and its {@link ActorContext}.
+ *
+ * <h2>Scheduling</h2>
+ * A cell is runnable when it has system messages, or queued messages and is running. The
+ * {@code scheduled} flag makes sure it is queued in the dispatcher at most once: a sender
+ * that flips it from 0 to 1 hands the cell to the dispatcher; the turn clears it at the end
+ * and then looks at the queues once more (see {@link #release()}). A turn handles system
+ * messages first, then up to {@code reductionsPerTurn} reductions of messages.
+ *
+ * <h2>Lifecycle</h2>
+ * {@code NEW} (being started by its spawner, which owns it until {@link #start()} ends),
+ * {@code RUNNING}, {@code TERMINATING} (children are being stopped; only system messages are
+ * handled), {@code TERMINATED} (final: sends become dead letters; system messages are
+ * answered by their senders as to a dead actor). A cell's state moves forward only, and only
+ * its owner (the thread running its turn) moves it.
+ *
+ * <h2>Memory</h2>
+ * An idle cell costs about a hundred bytes: the mailbox (a JCTools queue of about 500
+ * bytes, mostly cache-line padding) is allocated on the first message, and links,
+ * monitors, timers and names live in an {@link Extra} allocated on first use.
+ *
+ * @param <M> the actor's message type
+ */
+public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, Watcher {
+    private static final long serialVersionUID = 1L;
+
+    static final int NEW = 0;
+    static final int RUNNING = 1;
+    static final int TERMINATING = 2;
+    static final int TERMINATED = 3;
+
+    /** Marks a terminated cell's system stack: senders answer for the dead actor. */
+    static final SystemMessage CLOSED = new SystemMessage.Closed();
+
+    private static final VarHandle SCHEDULED;
+    private static final VarHandle MAILBOX;
+    private static final VarHandle SYS_HEAD;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            SCHEDULED = lookup.findVarHandle(ActorCell.class, "scheduled", int.class);
+            MAILBOX = lookup.findVarHandle(ActorCell.class, "mailbox", MpscGrowableVarHandleArrayQueue.class);
+            SYS_HEAD = lookup.findVarHandle(ActorCell.class, "sysHead", SystemMessage.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final transient Runtime runtime;
+    final transient ActorCell<?> parent;
+    final long id;
+    final String name;
+    final int capacity;
+    private final transient ActorFactory<M> factory;
+    /** The current instance; null before start, after a failed start, and once ended. */
+    transient Actor<M> actor;
+
+    private volatile int scheduled;
+    volatile int state;
+    transient volatile MpscGrowableVarHandleArrayQueue<Object> mailbox;
+    private transient volatile SystemMessage sysHead;
+    /** Never the target of injected faults (the root, supervisors). */
+    boolean faultExempt;
+    /** Set once the registry gave this actor a name; see RegistryImpl.register. */
+    volatile boolean hasNames;
+    /** Written before {@code state = TERMINATED}, read after seeing it. */
+    volatile ExitReason exitReason;
+
+    // The tree: an intrusive doubly linked list of children, guarded by this cell's monitor.
+    private transient ActorCell<?> firstChild;
+    private transient ActorCell<?> nextSibling;
+    private transient ActorCell<?> prevSibling;
+
+    /** Links, monitors, timers, names, pending signals: allocated on first use, owner only. */
+    transient Extra extra;
+    private int turnCost;
+    private int mailboxHighWater;
+    private long processed;
+
+    ActorCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ActorFactory<M> factory) {
+        this.runtime = runtime;
+        this.parent = parent;
+        this.id = runtime.nextId();
+        this.name = name;
+        this.capacity = capacity;
+        this.factory = factory;
+        // Owned by the spawner until start() releases it: sends meanwhile only queue.
+        this.scheduled = 1;
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    @Override
+    public final void tell(M message) {
+        Objects.requireNonNull(message, () -> "message must not be null (tell to " + path() + ")");
+        FaultInjector faults = runtime.faults;
+        if (faults != null && faults.interceptSend(this, message)) {
+            return;
+        }
+        DeadLetterReason refused = enqueue(message);
+        if (refused != null) {
+            runtime.deadLetter(path(), message, refused);
+        }
+    }
+
+    @Override
+    public final boolean offer(M message) {
+        Objects.requireNonNull(message, () -> "message must not be null (offer to " + path() + ")");
+        return enqueue(message) == null;
+    }
+
+    @Override
+    public final <R> CompletableFuture<R> ask(Function<ActorRef<R>, ? extends M> request, Duration timeout) {
+        return runtime.ask(this, request, timeout);
+    }
+
+    /**
+     * Queues a message (or a timer envelope) and makes sure the cell will run.
+     *
+     * @return null if queued, else why not (the caller decides whether that is a dead letter)
+     */
+    final DeadLetterReason enqueue(Object message) {
+        if (state == TERMINATED) {
+            return DeadLetterReason.TERMINATED;
+        }
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        if (queue == null) {
+            queue = createMailbox();
+        }
+        if (!queue.offer(message)) {
+            return DeadLetterReason.MAILBOX_FULL;
+        }
+        // The offer's CAS on the producer index is a full fence, so this read of `state`
+        // cannot be satisfied before the message is counted in the queue. If the actor has
+        // terminated meanwhile, its final drain may have missed the message: drain again
+        // here so that it becomes a dead letter rather than a silent loss.
+        if (state == TERMINATED) {
+            drainToDeadLetters();
+            return null;
+        }
+        signalWork();
+        return null;
+    }
+
+    private MpscGrowableVarHandleArrayQueue<Object> createMailbox() {
+        MpscGrowableVarHandleArrayQueue<Object> created =
+                new MpscGrowableVarHandleArrayQueue<>(Math.min(16, capacity / 2), capacity);
+        if (MAILBOX.compareAndSet(this, null, created)) {
+            return created;
+        }
+        return mailbox;
+    }
+
+    /**
+     * Pushes a system message on the lock-free stack (Treiber) and makes sure the cell runs.
+     * On a terminated cell the sender answers for it ({@link #answerAsDead}).
+     */
+    final void sendSystem(SystemMessage message) {
+        for (;;) {
+            SystemMessage head = sysHead;
+            if (head == CLOSED) {
+                answerAsDead(message);
+                return;
+            }
+            message.next = head;
+            // Release: the message's fields (and `next`) are visible to whoever pops it.
+            if (SYS_HEAD.compareAndSet(this, head, message)) {
+                break;
+            }
+        }
+        signalWork();
+        afterSystemMessage(message);
+    }
+
+    /** Hook for process cells, which interrupt their thread for a stop or a kill. */
+    void afterSystemMessage(SystemMessage message) {}
+
+    final boolean hasSystemMessages() {
+        SystemMessage head = sysHead;
+        return head != null && head != CLOSED;
+    }
+
+    /** Hands the cell to its dispatcher unless it is already queued or running. */
+    void signalWork() {
+        // Producer side of the Dekker pair with release(): the caller's CAS (mailbox or
+        // system stack) is a full fence before this read of `scheduled`.
+        if (scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
+            runtime.dispatcher.execute(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /** Runs the factory and {@code onStart} on the spawner's thread, then releases the cell. */
+    void start() {
+        try {
+            Actor<M> instance = factory.create(this);
+            if (instance == null) {
+                throw new IllegalStateException("the factory of " + path() + " returned null instead of an actor");
+            }
+            actor = instance;
+            state = RUNNING;
+            instance.onStart();
+            checkStopRequested();
+        } catch (Throwable failure) {
+            actor = null; // a failed start gets no onStop, as OTP's init
+            state = RUNNING;
+            crash(failure, null);
+        } finally {
+            release(false);
+        }
+    }
+
+    @Override
+    public void runTurn() {
+        try {
+            if (sysHead != null) {
+                processSystemMessages();
+            }
+            if (state == RUNNING) {
+                processMailbox(runtime.reductionsPerTurn);
+            }
+        } finally {
+            release(true);
+        }
+    }
+
+    /**
+     * Ends the turn: clears {@code scheduled}, then runs again if work arrived meanwhile.
+     *
+     * <p>Consumer side of the Dekker pair with {@link #signalWork()}: the volatile write of
+     * {@code scheduled} is followed by a StoreLoad fence, so the reads of the queues below
+     * see every message whose sender read {@code scheduled == 1}.
+     *
+     * @param endOfTurn true at the end of a turn (running again is a yield), false after the
+     *     spawner's start
+     */
+    final void release(boolean endOfTurn) {
+        scheduled = 0;
+        if (hasWork() && SCHEDULED.compareAndSet(this, 0, 1)) {
+            if (endOfTurn) {
+                runtime.dispatcher.executeYielded(this);
+            } else {
+                runtime.dispatcher.execute(this);
+            }
+        }
+    }
+
+    final boolean hasWork() {
+        if (hasSystemMessages()) {
+            return true;
+        }
+        if (state != RUNNING) {
+            return false;
+        }
+        Extra x = extra;
+        if (x != null && x.hasPendingSignals()) {
+            return true;
+        }
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        return queue != null && !queue.isEmpty();
+    }
+
+    private void processMailbox(int budget) {
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        if (queue != null) {
+            int size = queue.size();
+            if (size > mailboxHighWater) {
+                mailboxHighWater = size;
+                runtime.metrics.mailboxSize(size);
+            }
+        }
+        int used = 0;
+        int handled = 0;
+        while (used < budget) {
+            Extra x = extra;
+            if (x != null && x.hasDeliverableSignal(mailbox)) {
+                deliverSignal(x.pollSignal());
+            } else {
+                if (queue == null && (queue = mailbox) == null) {
+                    break;
+                }
+                // relaxedPoll may miss a message whose producer has claimed a slot but not yet
+                // written it; release() then sees the queue non-empty and runs the cell again.
+                Object message = queue.relaxedPoll();
+                if (message == null) {
+                    break;
+                }
+                if (!deliver(message)) {
+                    continue;
+                }
+            }
+            handled++;
+            used += 1 + turnCost;
+            turnCost = 0;
+            if (state != RUNNING || checkStopRequested()) {
+                break;
+            }
+            if (sysHead != null) {
+                processSystemMessages();
+                if (state != RUNNING) {
+                    break;
+                }
+            }
+        }
+        processed += handled;
+        runtime.metrics.processed(handled);
+    }
+
+    /** @return false if the message was a timer's that is no longer wanted (not handled) */
+    @SuppressWarnings("unchecked")
+    private boolean deliver(Object message) {
+        if (message instanceof TimerEntry timer) {
+            if (!timer.takeDelivery(this)) {
+                return false; // cancelled or replaced after it fired: never handled, by contract
+            }
+            message = timer.message;
+        }
+        FaultInjector faults = runtime.faults;
+        try {
+            if (faults != null) {
+                faults.beforeHandle(this, message);
+            }
+            actor.onMessage((M) message);
+        } catch (Throwable failure) {
+            crash(failure, message);
+        }
+        return true;
+    }
+
+    private void deliverSignal(Signal signal) {
+        try {
+            actor.onSignal(signal);
+        } catch (Throwable failure) {
+            crash(failure, signal);
+        }
+    }
+
+    /** An exception escaped a handler: report it once, then end (or let supervision decide). */
+    void crash(Throwable failure, Object message) {
+        runtime.crashReport(this, failure, message);
+        if (message != null && !(message instanceof Signal)) {
+            runtime.deadLetter(path(), message, DeadLetterReason.CRASHED);
+        }
+        beginTermination(ExitReason.crash(failure));
+    }
+
+    private boolean checkStopRequested() {
+        Extra x = extra;
+        if (x != null && x.stopRequested && state == RUNNING) {
+            beginTermination(ExitReason.NORMAL);
+            return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- system messages
+
+    final void processSystemMessages() {
+        while (state != TERMINATED) {
+            // Only this thread ever installs CLOSED (in finishTermination), so taking the
+            // whole stack here cannot overwrite it.
+            SystemMessage taken = (SystemMessage) SYS_HEAD.getAndSet(this, (SystemMessage) null);
+            if (taken == null) {
+                return;
+            }
+            for (SystemMessage message = reverse(taken); message != null; ) {
+                SystemMessage following = message.next;
+                message.next = null;
+                if (state == TERMINATED) {
+                    answerAsDead(message);
+                } else {
+                    handleSystem(message);
+                }
+                message = following;
+            }
+        }
+    }
+
+    private static SystemMessage reverse(SystemMessage head) {
+        SystemMessage reversed = null;
+        while (head != null) {
+            SystemMessage following = head.next;
+            head.next = reversed;
+            reversed = head;
+            head = following;
+        }
+        return reversed;
+    }
+
+    private void handleSystem(SystemMessage message) {
+        switch (message) {
+            case SystemMessage.Stop stop -> beginTermination(stop.reason);
+            case SystemMessage.ExitSignal exit -> onExitSignal(exit);
+            case SystemMessage.Link link -> extra().links.add(link.from);
+            case SystemMessage.Unlink unlink -> {
+                if (extra != null) {
+                    extra.links.remove(unlink.from);
+                }
+            }
+            case SystemMessage.Monitor monitor -> extra().watchers.put(monitor.ref, monitor.watcher);
+            case SystemMessage.Demonitor demonitor -> {
+                if (extra != null) {
+                    extra.watchers.remove(demonitor.ref);
+                }
+            }
+            case SystemMessage.DownNotice down -> {
+                if (state == RUNNING && extra != null && extra.monitoring.remove(down.ref) != null) {
+                    queueSignal(new Signal.Down(down.actor, down.ref, down.reason));
+                }
+            }
+            case SystemMessage.ChildrenTerminated ignored -> {
+                if (state == TERMINATING && !hasChildren()) {
+                    finishTermination();
+                }
+            }
+            case SystemMessage.Control control -> control.action.accept(this);
+            case SystemMessage.Closed ignored -> throw new IllegalStateException("bug: CLOSED popped from " + path());
+        }
+    }
+
+    private void onExitSignal(SystemMessage.ExitSignal exit) {
+        if (state != RUNNING) {
+            return;
+        }
+        if (exit.viaLink && (extra == null || !extra.links.remove(exit.from))) {
+            return; // unlinked meanwhile: the link no longer has any effect
+        }
+        ExitReason reason = exit.reason;
+        if (reason instanceof ExitReason.Kill) {
+            beginTermination(ExitReason.KILLED);
+        } else if (extra != null && extra.trapExits) {
+            queueSignal(new Signal.Exit(exit.from, reason));
+        } else if (!reason.isNormal()) {
+            beginTermination(reason);
+        } else if (exit.from == this) {
+            beginTermination(reason); // exit(self, normal) ends the caller, as in OTP
+        }
+    }
+
+    /**
+     * Queues a signal behind every message already in the mailbox: it is delivered once the
+     * consumer index reaches the producer index read now. A message sent by a now-dead actor
+     * was counted in the producer index before that actor ended, so its DOWN comes after it.
+     */
+    void queueSignal(Signal signal) {
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        long barrier = queue == null ? 0 : queue.currentProducerIndex();
+        extra().queueSignal(barrier, signal);
+    }
+
+    /** The answer a dead actor gives to a system message, on the sender's thread. */
+    final void answerAsDead(SystemMessage message) {
+        switch (message) {
+            case SystemMessage.Link link -> link.from.sendSystem(new SystemMessage.ExitSignal(this, exitReason, true));
+            case SystemMessage.Monitor monitor -> monitor.watcher.down(monitor.ref, this, exitReason);
+            default -> {
+                // Stop, exits, unlinks, demonitors, notices: nothing to do for a dead actor.
+            }
+        }
+    }
+
+    @Override
+    public final void down(MonitorRef ref, ActorCell<?> actor, ExitReason reason) {
+        sendSystem(new SystemMessage.DownNotice(ref, actor, reason));
+    }
+
+    // ---------------------------------------------------------------- termination
+
+    /** Starts ending: stop the children, and finish once they have all ended. */
+    void beginTermination(ExitReason reason) {
+        if (state >= TERMINATING) {
+            return;
+        }
+        exitReason = reason;
+        Extra x = extra;
+        if (x != null) {
+            x.cancelTimers();
+        }
+        boolean waitForChildren;
+        synchronized (this) {
+            state = TERMINATING;
+            waitForChildren = firstChild != null;
+            for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
+                child.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
+            }
+        }
+        if (!waitForChildren) {
+            finishTermination();
+        }
+    }
+
+    /** Children are gone: run onStop, become TERMINATED, tell everyone who needs to know. */
+    void finishTermination() {
+        ExitReason reason = exitReason;
+        Actor<M> instance = actor;
+        actor = null;
+        if (instance != null) {
+            try {
+                instance.onStop(reason);
+            } catch (Throwable failure) {
+                runtime.stopHookFailed(this, failure);
+            }
+        }
+        state = TERMINATED;
+        if (hasNames) {
+            runtime.registry.releaseAll(this);
+        }
+        drainToDeadLetters();
+        SystemMessage leftovers = (SystemMessage) SYS_HEAD.getAndSet(this, CLOSED);
+        for (SystemMessage message = reverse(leftovers); message != null; message = message.next) {
+            answerAsDead(message);
+        }
+        Extra x = extra;
+        if (x != null) {
+            x.notifyOnTermination(this, reason);
+        }
+        if (parent != null) {
+            parent.detachChild(this);
+        }
+        runtime.terminated(this);
+    }
+
+    /** Turns what is left in the mailbox into dead letters. Any thread; one at a time. */
+    private void drainToDeadLetters() {
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        if (queue == null) {
+            return;
+        }
+        synchronized (queue) {
+            Object message;
+            while ((message = queue.poll()) != null) {
+                if (message instanceof TimerEntry timer) {
+                    message = timer.message;
+                }
+                runtime.deadLetter(path(), message, DeadLetterReason.TERMINATED);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the tree
+
+    private void attachChild(ActorCell<?> child) {
+        synchronized (this) {
+            if (state >= TERMINATING) {
+                throw new IllegalStateException(parent == null
+                        ? "ActorSystem '" + runtime.config().name() + "' is closed: spawning is not possible"
+                        : path() + " is stopping: it cannot spawn children any more");
+            }
+            child.nextSibling = firstChild;
+            if (firstChild != null) {
+                firstChild.prevSibling = child;
+            }
+            firstChild = child;
+        }
+    }
+
+    private void detachChild(ActorCell<?> child) {
+        boolean lastWhileTerminating;
+        synchronized (this) {
+            if (child.prevSibling != null) {
+                child.prevSibling.nextSibling = child.nextSibling;
+            } else {
+                firstChild = child.nextSibling;
+            }
+            if (child.nextSibling != null) {
+                child.nextSibling.prevSibling = child.prevSibling;
+            }
+            child.nextSibling = null;
+            child.prevSibling = null;
+            lastWhileTerminating = state == TERMINATING && firstChild == null;
+        }
+        if (lastWhileTerminating) {
+            sendSystem(new SystemMessage.ChildrenTerminated());
+        }
+    }
+
+    private synchronized boolean hasChildren() {
+        return firstChild != null;
+    }
+
+    /** @return the children now, oldest first */
+    public final synchronized java.util.List<ActorRef<?>> children() {
+        java.util.ArrayList<ActorRef<?>> result = new java.util.ArrayList<>();
+        for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
+            result.add(child);
+        }
+        java.util.Collections.reverse(result);
+        return result;
+    }
+
+    final <C> ActorCell<C> spawnChild(SpawnOptions options, ActorFactory<C> factory) {
+        Objects.requireNonNull(options, "options must not be null");
+        Objects.requireNonNull(factory, "factory must not be null");
+        ActorCell<C> child = new ActorCell<>(runtime, this, options.name(), capacityFor(options), factory);
+        adopt(child, options);
+        child.start();
+        return child;
+    }
+
+    final <C> ProcessCell<C> spawnProcessChild(SpawnOptions options, ProcessActor<C> body) {
+        Objects.requireNonNull(options, "options must not be null");
+        Objects.requireNonNull(body, "process body must not be null");
+        ProcessCell<C> child = new ProcessCell<>(runtime, this, options.name(), capacityFor(options), body);
+        adopt(child, options);
+        child.start();
+        return child;
+    }
+
+    private int capacityFor(SpawnOptions options) {
+        return options.mailboxCapacity() == 0 ? runtime.defaultMailboxCapacity : options.mailboxCapacity();
+    }
+
+    private void adopt(ActorCell<?> child, SpawnOptions options) {
+        attachChild(child);
+        runtime.metrics.spawned();
+        if (options.link()) {
+            // The child is not running yet and nobody else knows it: set both ends directly.
+            extra().links.add(child);
+            child.extra().links.add(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- context
+
+    @Override
+    public final ActorRef<M> self() {
+        return this;
+    }
+
+    @Override
+    public final ActorSystem system() {
+        return runtime.system;
+    }
+
+    @Override
+    public final <C> ActorRef<C> spawn(String name, ActorFactory<C> factory) {
+        return spawnChild(SpawnOptions.named(Objects.requireNonNull(name, "name must not be null")), factory);
+    }
+
+    @Override
+    public final <C> ActorRef<C> spawn(SpawnOptions options, ActorFactory<C> factory) {
+        return spawnChild(options, factory);
+    }
+
+    @Override
+    public final <C> ActorRef<C> spawnProcess(SpawnOptions options, ProcessActor<C> body) {
+        return spawnProcessChild(options, body);
+    }
+
+    @Override
+    public final void stop(ActorRef<?> child) {
+        ActorCell<?> cell = runtime.cellOf(child);
+        if (cell.parent != this) {
+            throw new IllegalArgumentException(cell.path() + " is not a child of " + path()
+                    + "; stop it through its parent, or send it an exit signal with exit()");
+        }
+        cell.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
+    }
+
+    @Override
+    public void stopSelf() {
+        extra().stopRequested = true;
+    }
+
+    @Override
+    public final void link(ActorRef<?> other) {
+        ActorCell<?> cell = runtime.cellOf(other);
+        if (cell != this && extra().links.add(cell)) {
+            cell.sendSystem(new SystemMessage.Link(this));
+        }
+    }
+
+    @Override
+    public final void unlink(ActorRef<?> other) {
+        ActorCell<?> cell = runtime.cellOf(other);
+        if (extra != null && extra.links.remove(cell)) {
+            cell.sendSystem(new SystemMessage.Unlink(this));
+        }
+    }
+
+    @Override
+    public final MonitorRef monitor(ActorRef<?> other) {
+        ActorCell<?> cell = runtime.cellOf(other);
+        MonitorRef ref = new MonitorRef(runtime.nextId(), cell);
+        extra().monitoring.put(ref, cell);
+        cell.sendSystem(new SystemMessage.Monitor(this, ref));
+        return ref;
+    }
+
+    @Override
+    public final boolean demonitor(MonitorRef monitor) {
+        Objects.requireNonNull(monitor, "monitor must not be null");
+        if (extra == null) {
+            return false;
+        }
+        extra.removePendingDown(monitor);
+        ActorCell<?> target = extra.monitoring.remove(monitor);
+        if (target == null) {
+            return false;
+        }
+        target.sendSystem(new SystemMessage.Demonitor(monitor));
+        return true;
+    }
+
+    @Override
+    public void trapExits(boolean trap) {
+        extra().trapExits = trap;
+    }
+
+    @Override
+    public final void exit(ActorRef<?> target, ExitReason reason) {
+        Objects.requireNonNull(reason, "reason must not be null");
+        runtime.cellOf(target).sendSystem(new SystemMessage.ExitSignal(this, reason, false));
+    }
+
+    @Override
+    public final Timers<M> timers() {
+        Extra x = extra();
+        if (x.timers == null) {
+            x.timers = new ActorTimers<>(this);
+        }
+        @SuppressWarnings("unchecked")
+        Timers<M> timers = (Timers<M>) x.timers;
+        return timers;
+    }
+
+    @Override
+    public final <T> Cancellable sendAfter(ActorRef<T> target, T message, Duration delay) {
+        Objects.requireNonNull(target, "target must not be null");
+        Objects.requireNonNull(message, "message must not be null");
+        long nanos = ActorTimers.nonNegativeNanos("delay", delay);
+        return extra().sendAfter(runtime.timers, nanos, () -> target.tell(message));
+    }
+
+    @Override
+    public final void charge(int reductions) {
+        if (reductions < 0) {
+            throw new IllegalArgumentException("reductions must not be negative, got " + reductions);
+        }
+        turnCost += reductions;
+    }
+
+    final Extra extra() {
+        Extra x = extra;
+        if (x == null) {
+            x = new Extra();
+            extra = x;
+        }
+        return x;
+    }
+
+    // ---------------------------------------------------------------- introspection
+
+    @Override
+    public final String path() {
+        if (parent == null) {
+            return "/";
+        }
+        StringBuilder builder = new StringBuilder();
+        appendPath(builder);
+        return builder.toString();
+    }
+
+    private void appendPath(StringBuilder builder) {
+        if (parent != null && parent.parent != null) {
+            parent.appendPath(builder);
+        }
+        builder.append('/').append(name.isEmpty() ? "$" : name).append('#').append(id);
+    }
+
+    final boolean isTerminated() {
+        return state == TERMINATED;
+    }
+
+    final io.zbmd.actor.ActorMetrics metricsNow() {
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        return new io.zbmd.actor.ActorMetrics(state != TERMINATED, processed, queue == null ? 0 : queue.size(),
+                mailboxHighWater, capacity);
+    }
+
+    @Override
+    public final String toString() {
+        return "Actor[" + path() + "]";
+    }
+}

@@ -1,0 +1,333 @@
+package io.zbmd.actor.internal;
+
+import io.zbmd.actor.Cancellable;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.ProcessContext;
+import io.zbmd.actor.Signal;
+import io.zbmd.dispatch.internal.DeterministicDispatcher;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
+
+/**
+ * A process actor's cell: the same mailbox, system messages, links, monitors and tree as
+ * any cell, but its owner is a virtual thread running the body instead of dispatcher turns.
+ *
+ * <p>With real dispatchers the thread parks when it waits and senders unpark it (a Dekker
+ * pair on {@code waiting}: the sender's queue CAS then its read of {@code waiting}, against
+ * the write of {@code waiting} then the look at the queues here). Under the deterministic
+ * dispatcher the thread runs only while the dispatcher hands it a baton: a turn of this
+ * cell means "let the process run until it waits again", so one thread acts at a time and
+ * the interleaving stays a function of the seed.
+ */
+final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
+    private static final long serialVersionUID = 1L;
+    private static final ThreadLocal<ProcessCell<?>> CURRENT = new ThreadLocal<>();
+
+    private final transient ProcessActor<M> body;
+    private final boolean simulated;
+    /** Messages and signals a selective receive skipped, in arrival order. */
+    private final transient ArrayDeque<Object> saved = new ArrayDeque<>();
+    private final transient Semaphore toProcess;
+    private final transient Semaphore toDriver;
+    private transient volatile Thread thread;
+    private volatile boolean waiting;
+    private volatile boolean trapping;
+    private volatile boolean inBody;
+    /** Why the body must end, learnt from a system message; thrown at the next receive. */
+    private ExitReason pendingExit;
+
+    ProcessCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ProcessActor<M> body) {
+        super(runtime, parent, name, capacity, null);
+        this.body = body;
+        this.simulated = runtime.dispatcher instanceof DeterministicDispatcher;
+        this.toProcess = simulated ? new Semaphore(0) : null;
+        this.toDriver = simulated ? new Semaphore(0) : null;
+    }
+
+    static boolean isProcessThreadOf(Runtime runtime) {
+        ProcessCell<?> current = CURRENT.get();
+        return current != null && current.runtime == runtime;
+    }
+
+    @Override
+    void start() {
+        state = RUNNING;
+        inBody = true;
+        Thread created = Thread.ofVirtual().name("zbmd-process" + path()).unstarted(this::runBody);
+        thread = created;
+        if (simulated) {
+            // `scheduled` is 1 since construction: queue the first turn, which hands over the baton.
+            runtime.dispatcher.execute(this);
+        }
+        created.start();
+    }
+
+    @Override
+    void signalWork() {
+        if (simulated) {
+            super.signalWork();
+        } else if (waiting) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Deterministic dispatcher only: let the process run until it waits again. */
+    @Override
+    public void runTurn() {
+        toProcess.release();
+        toDriver.acquireUninterruptibly();
+        release(true);
+    }
+
+    /**
+     * A stop or a kill must reach a body blocked outside {@code receive} (I/O, sleep): it is
+     * interrupted. An abnormal exit signal interrupts too unless the process traps exits;
+     * if a concurrent unlink made that signal moot, the body sees a spurious interrupt.
+     */
+    @Override
+    void afterSystemMessage(SystemMessage message) {
+        if (simulated || !inBody) {
+            return;
+        }
+        boolean ends = message instanceof SystemMessage.Stop
+                || message instanceof SystemMessage.ExitSignal exit
+                        && (exit.reason instanceof ExitReason.Kill || !trapping && !exit.reason.isNormal());
+        Thread t = thread;
+        if (ends && t != null && t != Thread.currentThread()) {
+            t.interrupt();
+        }
+    }
+
+    private void runBody() {
+        CURRENT.set(this);
+        if (simulated) {
+            toProcess.acquireUninterruptibly();
+        }
+        ExitReason reason;
+        try {
+            body.run(this);
+            reason = ExitReason.NORMAL;
+        } catch (ProcessExit exit) {
+            reason = exit.reason;
+        } catch (Throwable failure) {
+            Thread.interrupted();
+            processSystemMessages(); // a stop or an exit may be why a blocking call failed
+            if (pendingExit != null) {
+                reason = pendingExit;
+            } else {
+                runtime.crashReport(this, failure, null);
+                reason = ExitReason.crash(failure);
+            }
+        }
+        inBody = false;
+        Thread.interrupted();
+        beginTermination(reason);
+        while (state != TERMINATED) {
+            processSystemMessages();
+            if (state != TERMINATED) {
+                awaitWork(Long.MAX_VALUE);
+            }
+        }
+        CURRENT.remove();
+        if (simulated) {
+            toDriver.release();
+        }
+    }
+
+    @Override
+    void beginTermination(ExitReason reason) {
+        if (inBody) {
+            if (pendingExit == null) {
+                pendingExit = reason;
+            }
+            return;
+        }
+        super.beginTermination(reason);
+    }
+
+    @Override
+    public void stopSelf() {
+        if (pendingExit == null) {
+            pendingExit = ExitReason.NORMAL;
+        }
+    }
+
+    @Override
+    public void trapExits(boolean trap) {
+        super.trapExits(trap);
+        trapping = trap;
+    }
+
+    // ---------------------------------------------------------------- receive
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public M receive() {
+        return (M) await(ProcessCell::isMessage, Long.MAX_VALUE);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Optional<M> receive(Duration timeout) {
+        return Optional.ofNullable((M) await(ProcessCell::isMessage, timeoutNanos(timeout)));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Optional<M> receive(Predicate<? super M> filter, Duration timeout) {
+        Objects.requireNonNull(filter, "filter must not be null");
+        return Optional.ofNullable((M) await(item -> isMessage(item) && filter.test((M) item), timeoutNanos(timeout)));
+    }
+
+    @Override
+    public Optional<Object> receiveAny(Predicate<Object> filter, Duration timeout) {
+        Objects.requireNonNull(filter, "filter must not be null");
+        Object item = await(candidate -> filter.test(unwrap(candidate)), timeoutNanos(timeout));
+        return Optional.ofNullable(item == null ? null : unwrap(item));
+    }
+
+    private static boolean isMessage(Object item) {
+        return !(item instanceof SignalItem);
+    }
+
+    private static Object unwrap(Object item) {
+        return item instanceof SignalItem(Signal signal) ? signal : item;
+    }
+
+    private static long timeoutNanos(Duration timeout) {
+        return ActorTimers.nonNegativeNanos("receive timeout", timeout);
+    }
+
+    /** A signal among the saved items: tells it apart from a message of any type. */
+    private record SignalItem(Signal signal) {}
+
+    /**
+     * Takes the first item that {@code accepts}: saved items first, then arrivals, waiting up
+     * to {@code timeoutNanos} ({@link Long#MAX_VALUE}: forever).
+     *
+     * @return the item (a signal still wrapped), or null on timeout
+     */
+    private Object await(Predicate<Object> accepts, long timeoutNanos) {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("receive is only allowed on the process's own thread (" + path() + ")");
+        }
+        for (Iterator<Object> it = saved.iterator(); it.hasNext(); ) {
+            Object item = it.next();
+            if (accepts.test(item)) {
+                it.remove();
+                return taken(item);
+            }
+        }
+        long deadline = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : saturatedAdd(now(), timeoutNanos);
+        for (;;) {
+            processSystemMessages();
+            if (pendingExit != null) {
+                throw new ProcessExit(pendingExit);
+            }
+            Object item = nextArrival();
+            if (item != null) {
+                if (accepts.test(item)) {
+                    return taken(item);
+                }
+                saved.add(item);
+                continue;
+            }
+            long remaining = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - now();
+            if (remaining <= 0) {
+                return null;
+            }
+            awaitWork(remaining);
+        }
+    }
+
+    private Object taken(Object item) {
+        runtime.metrics.processed(1);
+        return item;
+    }
+
+    private long now() {
+        return runtime.timers.nanoTime();
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    private Object nextArrival() {
+        for (;;) {
+            Extra x = extra;
+            MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+            if (x != null && x.hasDeliverableSignal(queue)) {
+                return new SignalItem(x.pollSignal());
+            }
+            if (queue == null) {
+                return null;
+            }
+            Object message = queue.relaxedPoll();
+            if (message instanceof TimerEntry timer) {
+                if (!timer.takeDelivery(this)) {
+                    continue; // cancelled or replaced timer: never handled
+                }
+                message = timer.message;
+            }
+            return message;
+        }
+    }
+
+    private boolean hasArrivals() {
+        if (hasSystemMessages()) {
+            return true;
+        }
+        if (state != RUNNING) {
+            return false;
+        }
+        Extra x = extra;
+        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        return (x != null && x.hasPendingSignals()) || (queue != null && !queue.isEmpty());
+    }
+
+    private void awaitWork(long remainingNanos) {
+        if (simulated) {
+            Cancellable wake = remainingNanos == Long.MAX_VALUE ? null : runtime.timers.schedule(remainingNanos, this::signalWork);
+            toDriver.release();
+            toProcess.acquireUninterruptibly();
+            if (wake != null) {
+                wake.cancel();
+            }
+            return;
+        }
+        waiting = true;
+        try {
+            if (!hasArrivals()) {
+                if (remainingNanos == Long.MAX_VALUE) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, remainingNanos);
+                }
+            }
+        } finally {
+            waiting = false;
+        }
+        Thread.interrupted(); // an interrupt only means "look at the system messages"
+    }
+
+    /** Unwinds a process body that must end; not meant to be caught. */
+    static final class ProcessExit extends Error {
+        private static final long serialVersionUID = 1L;
+        final transient ExitReason reason;
+
+        ProcessExit(ExitReason reason) {
+            super("process exit: " + reason, null, false, false);
+            this.reason = reason;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.zbmd.actor.internal;
+
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.MonitorRef;
+
+/**
+ * Control messages between cells: they bypass the mailbox bound and are handled before
+ * user messages at the start of every turn. Each instance is sent once: {@link #next}
+ * links it into the recipient's lock-free stack (see {@link ActorCell#sendSystem}).
+ */
+abstract sealed class SystemMessage {
+    /** Next older message in the recipient's stack; written before the publishing CAS. */
+    SystemMessage next;
+
+    /** Stop with a reason (parent, supervisor, system close, {@code stop}). */
+    static final class Stop extends SystemMessage {
+        final ExitReason reason;
+
+        Stop(ExitReason reason) {
+            this.reason = reason;
+        }
+    }
+
+    /** An exit signal: from a link when {@code viaLink}, else an explicit {@code exit/2}. */
+    static final class ExitSignal extends SystemMessage {
+        final ActorCell<?> from;
+        final ExitReason reason;
+        final boolean viaLink;
+
+        ExitSignal(ActorCell<?> from, ExitReason reason, boolean viaLink) {
+            this.from = from;
+            this.reason = reason;
+            this.viaLink = viaLink;
+        }
+    }
+
+    /** Asks the recipient to add {@code from} to its links. */
+    static final class Link extends SystemMessage {
+        final ActorCell<?> from;
+
+        Link(ActorCell<?> from) {
+            this.from = from;
+        }
+    }
+
+    /** Asks the recipient to drop {@code from} from its links. */
+    static final class Unlink extends SystemMessage {
+        final ActorCell<?> from;
+
+        Unlink(ActorCell<?> from) {
+            this.from = from;
+        }
+    }
+
+    /** Asks the recipient to tell {@code watcher} when it ends. */
+    static final class Monitor extends SystemMessage {
+        final Watcher watcher;
+        final MonitorRef ref;
+
+        Monitor(Watcher watcher, MonitorRef ref) {
+            this.watcher = watcher;
+            this.ref = ref;
+        }
+    }
+
+    /** Asks the recipient to forget a monitor. */
+    static final class Demonitor extends SystemMessage {
+        final MonitorRef ref;
+
+        Demonitor(MonitorRef ref) {
+            this.ref = ref;
+        }
+    }
+
+    /** A monitored actor ended: turned into a {@code Signal.Down} in order with messages. */
+    static final class DownNotice extends SystemMessage {
+        final MonitorRef ref;
+        final ActorCell<?> actor;
+        final ExitReason reason;
+
+        DownNotice(MonitorRef ref, ActorCell<?> actor, ExitReason reason) {
+            this.ref = ref;
+            this.actor = actor;
+            this.reason = reason;
+        }
+    }
+
+    /** The last child of a terminating parent has ended. */
+    static final class ChildrenTerminated extends SystemMessage {}
+
+    /** Runs an action on the recipient's turn (used by supervision to restart a child). */
+    static final class Control extends SystemMessage {
+        final java.util.function.Consumer<ActorCell<?>> action;
+
+        Control(java.util.function.Consumer<ActorCell<?>> action) {
+            this.action = action;
+        }
+    }
+
+    /** Placed in a terminated cell's stack: nothing more gets in. */
+    static final class Closed extends SystemMessage {}
+}

@@ -1,0 +1,17 @@
+package io.zbmd.actor;
+
+import io.zbmd.actor.internal.Runtime;
+import io.zbmd.dispatch.internal.Dispatcher;
+
+/** Test access to a system's runtime (tests of the scheduler itself need its dispatcher). */
+final class RuntimeAccess {
+    private final Runtime runtime;
+
+    RuntimeAccess(ActorSystem system) {
+        this.runtime = system.runtime();
+    }
+
+    Dispatcher dispatcher() {
+        return runtime.dispatcher();
+    }
+}
