@@ -42,6 +42,13 @@ import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
  * answered by their senders as to a dead actor). A cell's state moves forward only, and only
  * its owner (the thread running its turn) moves it.
  *
+ * <h2>The tree</h2>
+ * A parent's children form an intrusive doubly linked list that only the parent's owner
+ * touches: it adds children when it spawns, and removes one when the child's
+ * {@code ChildTerminated} system message arrives (as Pekko's parents learn of their
+ * children's deaths). The root is the exception: {@code ActorSystem.spawn} adds top-level
+ * actors from any thread, so the root's list is guarded by its monitor.
+ *
  * <h2>Memory</h2>
  * An idle cell costs about a hundred bytes: the mailbox (a JCTools queue of about 500
  * bytes, mostly cache-line padding) is allocated on the first message, and links,
@@ -95,7 +102,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     /** Written before {@code state = TERMINATED}, read after seeing it. */
     volatile ExitReason exitReason;
 
-    // The tree: an intrusive doubly linked list of children, guarded by this cell's monitor.
+    // The tree: an intrusive doubly linked list of children; see the class comment.
     private transient ActorCell<?> firstChild;
     private transient ActorCell<?> nextSibling;
     private transient ActorCell<?> prevSibling;
@@ -438,8 +445,8 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                     queueSignal(new Signal.Down(down.actor, down.ref, down.reason));
                 }
             }
-            case SystemMessage.ChildrenTerminated ignored -> {
-                if (state == TERMINATING && !hasChildren()) {
+            case SystemMessage.ChildTerminated ended -> {
+                if (removeChild(ended.child) && state == TERMINATING) {
                     finishTermination();
                 }
             }
@@ -507,16 +514,27 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             x.cancelTimers();
         }
         boolean waitForChildren;
-        synchronized (this) {
-            state = TERMINATING;
-            waitForChildren = firstChild != null;
-            for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
-                child.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
+        if (parent == null) {
+            synchronized (this) {
+                waitForChildren = stopChildren();
             }
+        } else {
+            waitForChildren = stopChildren();
         }
         if (!waitForChildren) {
             finishTermination();
         }
+    }
+
+    /** @return whether there are children to wait for */
+    private boolean stopChildren() {
+        state = TERMINATING;
+        for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
+            if (child.state != TERMINATED) { // its ChildTerminated is on the way
+                child.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
+            }
+        }
+        return firstChild != null;
     }
 
     /** Children are gone: run onStop, become TERMINATED, tell everyone who needs to know. */
@@ -545,7 +563,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             x.notifyOnTermination(this, reason);
         }
         if (parent != null) {
-            parent.detachChild(this);
+            parent.sendSystem(new SystemMessage.ChildTerminated(this));
         }
         runtime.terminated(this);
     }
@@ -570,52 +588,75 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     // ---------------------------------------------------------------- the tree
 
     private void attachChild(ActorCell<?> child) {
-        synchronized (this) {
-            if (state >= TERMINATING) {
-                throw new IllegalStateException(parent == null
-                        ? "ActorSystem '" + runtime.config().name() + "' is closed: spawning is not possible"
-                        : path() + " is stopping: it cannot spawn children any more");
+        if (parent == null) {
+            synchronized (this) {
+                addChild(child);
             }
-            child.nextSibling = firstChild;
-            if (firstChild != null) {
-                firstChild.prevSibling = child;
-            }
-            firstChild = child;
+        } else {
+            addChild(child);
         }
     }
 
-    private void detachChild(ActorCell<?> child) {
-        boolean lastWhileTerminating;
-        synchronized (this) {
-            if (child.prevSibling != null) {
-                child.prevSibling.nextSibling = child.nextSibling;
-            } else {
-                firstChild = child.nextSibling;
-            }
-            if (child.nextSibling != null) {
-                child.nextSibling.prevSibling = child.prevSibling;
-            }
-            child.nextSibling = null;
-            child.prevSibling = null;
-            lastWhileTerminating = state == TERMINATING && firstChild == null;
+    private void addChild(ActorCell<?> child) {
+        if (state >= TERMINATING) {
+            throw new IllegalStateException(parent == null
+                    ? "ActorSystem '" + runtime.config().name() + "' is closed: spawning is not possible"
+                    : path() + " is stopping: it cannot spawn children any more");
         }
-        if (lastWhileTerminating) {
-            sendSystem(new SystemMessage.ChildrenTerminated());
+        child.nextSibling = firstChild;
+        if (firstChild != null) {
+            firstChild.prevSibling = child;
         }
+        firstChild = child;
     }
 
-    private synchronized boolean hasChildren() {
-        return firstChild != null;
+    /** @return whether no children are left */
+    private boolean removeChild(ActorCell<?> child) {
+        if (parent == null) {
+            synchronized (this) {
+                return dropChild(child);
+            }
+        }
+        return dropChild(child);
     }
 
-    /** @return the children now, oldest first */
-    public final synchronized java.util.List<ActorRef<?>> children() {
+    private boolean dropChild(ActorCell<?> child) {
+        if (child.prevSibling != null) {
+            child.prevSibling.nextSibling = child.nextSibling;
+        } else {
+            firstChild = child.nextSibling;
+        }
+        if (child.nextSibling != null) {
+            child.nextSibling.prevSibling = child.prevSibling;
+        }
+        child.nextSibling = null;
+        child.prevSibling = null;
+        return firstChild == null;
+    }
+
+    /**
+     * The children now, oldest first. Only the actor itself may call this (its children list
+     * is its own); the root's list is read under its monitor.
+     *
+     * @return the children
+     */
+    final java.util.List<ActorRef<?>> children() {
         java.util.ArrayList<ActorRef<?>> result = new java.util.ArrayList<>();
-        for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
-            result.add(child);
+        if (parent == null) {
+            synchronized (this) {
+                collectChildren(result);
+            }
+        } else {
+            collectChildren(result);
         }
         java.util.Collections.reverse(result);
         return result;
+    }
+
+    private void collectChildren(java.util.List<ActorRef<?>> into) {
+        for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
+            into.add(child);
+        }
     }
 
     final <C> ActorCell<C> spawnChild(SpawnOptions options, ActorFactory<C> factory) {

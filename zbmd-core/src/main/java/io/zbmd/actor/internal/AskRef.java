@@ -3,6 +3,8 @@ package io.zbmd.actor.internal;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.DeadLetterReason;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +19,22 @@ final class AskRef<R> implements ActorRef<R> {
     private final Runtime runtime;
     private final long id;
     private final String targetPath;
+    private static final VarHandle TIMEOUT;
+    /** Installed in {@link #timeout} once a reply came: the timer is not needed any more. */
+    private static final Cancellable REPLIED = () -> false;
+
+    static {
+        try {
+            TIMEOUT = MethodHandles.lookup().findVarHandle(AskRef.class, "timeout", Cancellable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final CompletableFuture<R> future = new CompletableFuture<>();
-    volatile Cancellable timeout;
+    /** null, then the timer, then REPLIED; or null then REPLIED if the reply came first. */
+    @SuppressWarnings("unused")
+    private volatile Cancellable timeout;
 
     AskRef(Runtime runtime, String targetPath) {
         this.runtime = runtime;
@@ -35,7 +51,8 @@ final class AskRef<R> implements ActorRef<R> {
 
     /**
      * The timeout is cancelled before the future completes, so that whoever sees the reply
-     * also sees no timer left behind.
+     * also sees no timer left behind; see {@link #installTimeout} for a reply that comes
+     * before the timer is even set.
      */
     @Override
     public boolean offer(R reply) {
@@ -43,14 +60,20 @@ final class AskRef<R> implements ActorRef<R> {
         if (future.isDone()) {
             return false;
         }
-        cancelTimeout();
+        Cancellable timer = (Cancellable) TIMEOUT.getAndSet(this, REPLIED);
+        if (timer != null) {
+            timer.cancel();
+        }
         return future.complete(reply);
     }
 
-    void cancelTimeout() {
-        Cancellable t = timeout;
-        if (t != null) {
-            t.cancel();
+    /**
+     * Installs the timeout after the request was sent; if the reply (or a refusal) already
+     * came, cancels it at once, before {@code ask} returns.
+     */
+    void installTimeout(Cancellable timer) {
+        if (!TIMEOUT.compareAndSet(this, null, timer)) {
+            timer.cancel();
         }
     }
 

@@ -226,12 +226,9 @@ public final class Runtime {
             return reply.future;
         }
         String what = message.getClass().getSimpleName();
-        reply.timeout = timers.schedule(timeout.toNanos(), () -> reply.future.completeExceptionally(
+        reply.installTimeout(timers.schedule(timeout.toNanos(), () -> reply.future.completeExceptionally(
                 new AskTimeoutException("no reply from " + target.path() + " to a " + what + " within "
-                        + timeout.toMillis() + " ms")));
-        if (reply.future.isDone()) {
-            reply.cancelTimeout();
-        }
+                        + timeout.toMillis() + " ms"))));
         return reply.future;
     }
 

@@ -85,8 +85,14 @@ abstract sealed class SystemMessage {
         }
     }
 
-    /** The last child of a terminating parent has ended. */
-    static final class ChildrenTerminated extends SystemMessage {}
+    /** A child has ended: its parent takes it off its list of children. */
+    static final class ChildTerminated extends SystemMessage {
+        final ActorCell<?> child;
+
+        ChildTerminated(ActorCell<?> child) {
+            this.child = child;
+        }
+    }
 
     /** Runs an action on the recipient's turn (used by supervision to restart a child). */
     static final class Control extends SystemMessage {

@@ -1,51 +1,67 @@
 package io.zbmd.dispatch.internal;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.varhandle.MpmcVarHandleArrayQueue;
 import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * zbmd's scheduler: N worker threads, each with a bounded local run queue and a LIFO slot,
- * one unbounded global queue, work stealing, and parking when there is nothing to do.
+ * a global queue, work stealing, and parking when there is nothing to do.
  *
- * <p>The shape follows Tokio's multi-threaded scheduler and Go's runtime: a task scheduled
- * from a worker goes to that worker's LIFO slot (the actor that was just sent a message runs
- * next, while its mailbox is hot in cache), the slot's previous occupant goes to the local
- * queue where idle workers can steal it; a task scheduled from any other thread goes to the
- * global queue. A task that yields at the end of its turn (it used up its reductions and
- * still has work) goes to the back of the local queue, never the LIFO slot, and the worker looks
- * at the global queue before its own next, so that a flooding actor alternates with waiting
- * work instead of starving it; the LIFO slot is also bypassed after {@link #LIFO_LIMIT}
- * consecutive uses, and the global queue is looked at first every
- * {@link #GLOBAL_CHECK_INTERVAL} turns.
+ * <h2>Queues</h2>
+ * The shape follows Tokio's multi-threaded scheduler and Go's runtime. A task scheduled from
+ * a worker goes to that worker's LIFO slot: the actor that was just sent a message runs next,
+ * on the same core, while its mailbox is hot in cache (a ping-pong never leaves the core). The
+ * slot's previous occupant goes to the local queue, where idle workers can steal it. A task
+ * scheduled from any other thread goes to the global queue. A task that yields at the end of
+ * its turn (it used up its reductions and still has work) goes to the back of the local
+ * queue, never the LIFO slot, and its worker looks at the global queue first next time, so a
+ * flooding actor alternates with waiting work instead of starving it. The LIFO slot also
+ * yields after {@link #LIFO_LIMIT} consecutive uses while other work waits, and the global
+ * queue is looked at first every {@link #GLOBAL_CHECK_INTERVAL} turns.
  *
- * <p>Local queues are JCTools SPMC array queues: the owner is the only producer, the owner
- * and thieves consume. Parking uses a Dekker-style handshake (see {@link #wakeIfIdle()}
- * and {@link Worker#park()}) so that no wake-up is lost and an idle system uses no CPU.
+ * <p>Local queues are JCTools SPMC array queues (the owner produces, the owner and thieves
+ * consume). The global queue is a JCTools MPMC array queue, with an unbounded overflow that
+ * is used only when it is full.
+ *
+ * <h2>Waking and parking</h2>
+ * Tokio's protocol: a worker without work first <em>searches</em> (polls the global queue and
+ * steals) for a while, counted in {@code searching}; then it parks, counted in {@code idle}.
+ * Publishing a task wakes a parked worker only if nobody is searching, and the woken worker
+ * is counted as searching by its waker, so a burst of submissions wakes one worker, not one
+ * per task. When the last searcher finds work it wakes another, so that parallelism ramps up
+ * while work keeps coming. No wake-up is lost: see {@link #wakeIfNeeded()}.
  */
 public final class WorkStealingDispatcher implements Dispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(WorkStealingDispatcher.class);
 
     /** Capacity of each worker's local run queue; overflow goes to the global queue. */
     static final int LOCAL_QUEUE_CAPACITY = 256;
-    /** Consecutive turns taken from the LIFO slot before it yields to the local queue. */
+    /** Capacity of the global queue's array; overflow goes to an unbounded list. */
+    static final int GLOBAL_QUEUE_CAPACITY = 1 << 13;
+    /** Consecutive turns taken from the LIFO slot before it yields to waiting work. */
     static final int LIFO_LIMIT = 32;
     /** Every this many turns a worker looks at the global queue before its own. */
     static final int GLOBAL_CHECK_INTERVAL = 61;
-    /** Failed searches before a worker parks. */
-    static final int SPINS_BEFORE_PARK = 64;
+    /** Search rounds (global queue, then every other worker) before a worker parks. */
+    static final int SEARCH_ROUNDS = Integer.getInteger("zbmd.searchRounds", 2_000);
 
     private final Worker[] workers;
-    private final ConcurrentLinkedQueue<Task> global = new ConcurrentLinkedQueue<>();
-    /** Workers that announced they are about to park or are parked. */
+    private final MpmcVarHandleArrayQueue<Task> global = new MpmcVarHandleArrayQueue<>(GLOBAL_QUEUE_CAPACITY);
+    private final ConcurrentLinkedQueue<Task> overflow = new ConcurrentLinkedQueue<>();
+    /** Workers looking for work (spinning over the queues); at most half of them. */
+    private final AtomicInteger searching = new AtomicInteger();
+    /** Workers parked or about to park. */
     private final AtomicInteger idle = new AtomicInteger();
-    private final AtomicInteger wakeCursor = new AtomicInteger();
+    /** Indices of parked workers, a stack guarded by its own monitor (slow paths only). */
+    private final int[] sleepers;
+    private int sleeperCount;
     /** Notified when the last worker parks; only for {@link #awaitAllParked}. */
     private final Object quiescence = new Object();
     private final TimerService timers;
@@ -63,6 +79,7 @@ public final class WorkStealingDispatcher implements Dispatcher {
             throw new IllegalArgumentException("workerCount must be at least 1, got " + workerCount);
         }
         this.timers = timers;
+        this.sleepers = new int[workerCount];
         this.workers = new Worker[workerCount];
         for (int i = 0; i < workerCount; i++) {
             workers[i] = new Worker(this, i, name + "-worker-" + i);
@@ -77,8 +94,8 @@ public final class WorkStealingDispatcher implements Dispatcher {
         if (Thread.currentThread() instanceof Worker worker && worker.dispatcher == this) {
             worker.schedule(task);
         } else {
-            global.offer(task);
-            wakeIfIdle();
+            pushGlobal(task);
+            wakeIfNeeded();
         }
     }
 
@@ -91,29 +108,52 @@ public final class WorkStealingDispatcher implements Dispatcher {
         }
     }
 
+    private void pushGlobal(Task task) {
+        if (!global.offer(task)) {
+            overflow.offer(task);
+        }
+    }
+
+    private Task pollGlobal() {
+        Task task = global.poll();
+        return task != null ? task : overflow.poll();
+    }
+
+    private boolean globalIsEmpty() {
+        return global.isEmpty() && overflow.isEmpty();
+    }
+
     /**
-     * Wakes one parked worker if any is parked. Called after publishing a task where other
-     * workers could take it.
+     * Wakes a parked worker if work was published and nobody is looking for it.
      *
-     * <p>Dekker handshake with {@link Worker#park()}: here the task is stored, then (full
-     * fence) {@code idle} is read; there the worker increments {@code idle} (a full fence
-     * too), then looks at every queue once more. Whichever goes second sees the other's
-     * write, so either this call wakes the worker or the worker finds the task.
+     * <p>Why no wake-up is lost: the caller published the task, then (full fence) this reads
+     * {@code searching} and {@code idle}. A searcher that stops searching decrements
+     * {@code searching}, and a worker that parks increments {@code idle}, each with a full
+     * fence, and then looks at every queue once more. Whichever of the two sides comes second
+     * in the total order of these fenced operations sees the other's write: either this call
+     * sees the worker idle (and wakes it) or the worker's last look sees the task. A searcher
+     * seen here either finds work (and, if it was the last searcher, comes back here) or
+     * parks and takes that last look.
      */
-    void wakeIfIdle() {
+    void wakeIfNeeded() {
         VarHandle.fullFence();
-        if (idle.get() == 0) {
+        if (searching.get() != 0 || idle.get() == 0) {
             return;
         }
-        int start = wakeCursor.getAndIncrement();
-        for (int i = 0; i < workers.length; i++) {
-            Worker worker = workers[Math.floorMod(start + i, workers.length)];
-            if (worker.tryClaimParked()) {
-                idle.decrementAndGet();
-                LockSupport.unpark(worker);
+        Worker woken;
+        synchronized (sleepers) {
+            if (searching.get() != 0 || sleeperCount == 0) {
                 return;
             }
+            woken = workers[sleepers[--sleeperCount]];
+            // The woken worker is a searcher from now on, so that the next submissions do not
+            // wake another one for the same burst (Tokio's rule).
+            idle.decrementAndGet();
+            searching.incrementAndGet();
+            woken.isSearching = true;
+            woken.parked = false;
         }
+        LockSupport.unpark(woken);
     }
 
     @Override
@@ -152,7 +192,9 @@ public final class WorkStealingDispatcher implements Dispatcher {
                 if (remaining <= 0) {
                     return false;
                 }
-                TimeUnit.NANOSECONDS.timedWait(quiescence, remaining);
+                // Bounded wait: a worker counts as parked only once its thread is WAITING,
+                // which can be a moment after it notified.
+                TimeUnit.NANOSECONDS.timedWait(quiescence, Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(10)));
             }
             return true;
         }
@@ -203,10 +245,6 @@ public final class WorkStealingDispatcher implements Dispatcher {
         }
     }
 
-    private Task pollGlobal() {
-        return global.poll();
-    }
-
     private Task steal(Worker thief) {
         int n = workers.length;
         if (n == 1) {
@@ -225,19 +263,23 @@ public final class WorkStealingDispatcher implements Dispatcher {
         return null;
     }
 
-    /** A worker thread. Its LIFO slot and counters are touched by it alone. */
-    static final class Worker extends Thread {
-        private static final VarHandle PARKED;
-
-        static {
-            try {
-                PARKED = MethodHandles.lookup().findVarHandle(Worker.class, "parked", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
+    /** Whether another worker may start searching: at most half of them search at once. */
+    private boolean tryStartSearching() {
+        for (;;) {
+            int now = searching.get();
+            if (2 * now >= workers.length && now > 0) {
+                return false;
+            }
+            if (searching.compareAndSet(now, now + 1)) {
+                return true;
             }
         }
+    }
 
+    /** A worker thread. Its LIFO slot, flags and counters are touched by it alone. */
+    static final class Worker extends Thread {
         final WorkStealingDispatcher dispatcher;
+        final int index;
         final SpmcVarHandleArrayQueue<Task> local = new SpmcVarHandleArrayQueue<>(LOCAL_QUEUE_CAPACITY);
         /** The LIFO slot: the task scheduled most recently by this worker, not stealable. */
         private Task next;
@@ -245,6 +287,9 @@ public final class WorkStealingDispatcher implements Dispatcher {
         private int tick;
         /** Set when the running task yielded: look at the global queue first next time. */
         private boolean preferGlobal;
+        /** Counted in the dispatcher's {@code searching}; set by a waker before it unparks us. */
+        volatile boolean isSearching;
+        /** Written under the dispatcher's sleepers monitor. */
         private int seed;
         volatile boolean parked;
         volatile long wakeUps;
@@ -252,14 +297,9 @@ public final class WorkStealingDispatcher implements Dispatcher {
         Worker(WorkStealingDispatcher dispatcher, int index, String name) {
             super(name);
             this.dispatcher = dispatcher;
+            this.index = index;
             this.seed = 0x9E3779B9 * (index + 1);
             setDaemon(false);
-        }
-
-        /** The running task used up its turn: it goes behind everything else. */
-        void yielded(Task task) {
-            preferGlobal = true;
-            enqueueLocal(task);
         }
 
         /** Called on this worker's own thread, from inside a turn. */
@@ -271,15 +311,17 @@ public final class WorkStealingDispatcher implements Dispatcher {
             }
         }
 
-        private void enqueueLocal(Task task) {
-            if (!local.offer(task)) {
-                dispatcher.global.offer(task);
-            }
-            dispatcher.wakeIfIdle();
+        /** The running task used up its turn: it goes behind everything else. */
+        void yielded(Task task) {
+            preferGlobal = true;
+            enqueueLocal(task);
         }
 
-        boolean tryClaimParked() {
-            return parked && PARKED.compareAndSet(this, true, false);
+        private void enqueueLocal(Task task) {
+            if (!local.offer(task)) {
+                dispatcher.pushGlobal(task);
+            }
+            dispatcher.wakeIfNeeded();
         }
 
         int nextRandom(int bound) {
@@ -293,22 +335,23 @@ public final class WorkStealingDispatcher implements Dispatcher {
 
         @Override
         public void run() {
-            int misses = 0;
             while (dispatcher.running) {
-                Task task = findTask();
+                Task task = findLocalOrGlobal();
+                if (task == null) {
+                    task = search();
+                }
                 if (task != null) {
-                    misses = 0;
                     runTurn(task);
-                } else if (++misses < SPINS_BEFORE_PARK) {
-                    Thread.onSpinWait();
                 } else {
-                    misses = 0;
                     park();
                 }
             }
         }
 
         private void runTurn(Task task) {
+            if (isSearching) {
+                stopSearching(true);
+            }
             try {
                 task.runTurn();
             } catch (Throwable unexpected) {
@@ -317,7 +360,19 @@ public final class WorkStealingDispatcher implements Dispatcher {
             }
         }
 
-        private Task findTask() {
+        /**
+         * Leaves the searching state. The last searcher to find work wakes another worker,
+         * since more work may be coming (Tokio's ramp-up); the last to give up does nothing
+         * here: it looks at every queue once more in {@link #park()}.
+         */
+        private void stopSearching(boolean foundWork) {
+            isSearching = false;
+            if (dispatcher.searching.decrementAndGet() == 0 && foundWork) {
+                dispatcher.wakeIfNeeded();
+            }
+        }
+
+        private Task findLocalOrGlobal() {
             if (preferGlobal || ++tick % GLOBAL_CHECK_INTERVAL == 0) {
                 preferGlobal = false;
                 Task task = dispatcher.pollGlobal();
@@ -328,36 +383,62 @@ public final class WorkStealingDispatcher implements Dispatcher {
             Task task = next;
             if (task != null) {
                 next = null;
-                if (++lifoRun <= LIFO_LIMIT) {
+                if (++lifoRun <= LIFO_LIMIT || (local.isEmpty() && dispatcher.globalIsEmpty())) {
                     return task;
                 }
                 lifoRun = 0;
                 if (!local.offer(task)) {
-                    dispatcher.global.offer(task);
+                    dispatcher.pushGlobal(task);
                 }
             } else {
                 lifoRun = 0;
             }
             task = local.poll();
-            if (task == null) {
-                task = dispatcher.pollGlobal();
+            return task != null ? task : dispatcher.pollGlobal();
+        }
+
+        /** Polls the global queue and steals, for a while, if allowed to search. */
+        private Task search() {
+            if (!isSearching) {
+                if (!dispatcher.tryStartSearching()) {
+                    return null;
+                }
+                isSearching = true;
             }
+            for (int round = 0; round < SEARCH_ROUNDS && dispatcher.running; round++) {
+                Task task = dispatcher.pollGlobal();
+                if (task == null) {
+                    task = dispatcher.steal(this);
+                }
+                if (task != null) {
+                    return task;
+                }
+                Thread.onSpinWait();
+            }
+            return null;
+        }
+
+        /** Parks until woken; see {@link WorkStealingDispatcher#wakeIfNeeded()}. */
+        private void park() {
+            if (isSearching) {
+                stopSearching(false);
+            }
+            synchronized (dispatcher.sleepers) {
+                dispatcher.sleepers[dispatcher.sleeperCount++] = index;
+                parked = true;
+                dispatcher.idle.incrementAndGet();
+            }
+            // Last look after announcing: a task published before the announcement is seen
+            // here, one published after it finds us counted in `idle` and wakes us.
+            Task task = findLocalOrGlobal();
             if (task == null) {
                 task = dispatcher.steal(this);
             }
-            return task;
-        }
-
-        /** Parks until woken; see {@link WorkStealingDispatcher#wakeIfIdle()}. */
-        private void park() {
-            parked = true;
-            dispatcher.idle.incrementAndGet();
-            // Last look after announcing: a task published before the announcement is seen
-            // here, one published after it finds us in `idle` and wakes us.
-            Task task = findTask();
             if (task != null) {
-                if (PARKED.compareAndSet(this, true, false)) {
-                    dispatcher.idle.decrementAndGet();
+                synchronized (dispatcher.sleepers) {
+                    if (parked) {
+                        unregisterSleeper();
+                    } // else a waker took us meanwhile and made us a searcher
                 }
                 runTurn(task);
                 return;
@@ -366,10 +447,25 @@ public final class WorkStealingDispatcher implements Dispatcher {
             while (parked && dispatcher.running) {
                 LockSupport.park(dispatcher);
             }
-            if (PARKED.compareAndSet(this, true, false)) {
-                dispatcher.idle.decrementAndGet(); // left because of shutdown
+            synchronized (dispatcher.sleepers) {
+                if (parked) {
+                    unregisterSleeper(); // left because of shutdown
+                }
             }
             wakeUps = wakeUps + 1;
+        }
+
+        /** Under the sleepers monitor: take this worker off the stack of parked workers. */
+        private void unregisterSleeper() {
+            int[] stack = dispatcher.sleepers;
+            for (int i = 0; i < dispatcher.sleeperCount; i++) {
+                if (stack[i] == index) {
+                    stack[i] = stack[--dispatcher.sleeperCount];
+                    break;
+                }
+            }
+            parked = false;
+            dispatcher.idle.decrementAndGet();
         }
     }
 }

@@ -1,0 +1,33 @@
+package io.zbmd.examples;
+
+import io.zbmd.examples.runtime.HelloActor;
+import io.zbmd.examples.runtime.LinksAndMonitors;
+import io.zbmd.examples.runtime.PingPong;
+import java.io.PrintStream;
+
+/** Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, or {@code all}. */
+public final class Main {
+    private Main() {}
+
+    /**
+     * @param args the example's name, then its arguments
+     */
+    public static void main(String[] args) {
+        PrintStream out = System.out;
+        String name = args.length == 0 ? "all" : args[0];
+        switch (name) {
+            case "hello" -> HelloActor.run(out);
+            case "pingpong" -> PingPong.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
+            case "links" -> LinksAndMonitors.run(out);
+            case "all" -> {
+                HelloActor.run(out);
+                PingPong.run(out, 1_000_000);
+                LinksAndMonitors.run(out);
+            }
+            default -> {
+                System.err.println("unknown example '" + name + "'; the examples are: hello, pingpong, links, all");
+                System.exit(2);
+            }
+        }
+    }
+}
