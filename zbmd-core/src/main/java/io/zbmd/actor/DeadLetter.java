@@ -10,8 +10,10 @@ import java.util.Objects;
  *     name it was sent to)
  * @param message the message
  * @param reason why it was not delivered
+ * @param cause for {@link DeadLetterReason#CRASHED}, the exception its handling threw;
+ *     otherwise null
  */
-public record DeadLetter(String recipient, Object message, DeadLetterReason reason) {
+public record DeadLetter(String recipient, Object message, DeadLetterReason reason, Throwable cause) {
     public DeadLetter {
         Objects.requireNonNull(recipient, "recipient");
         Objects.requireNonNull(message, "message");

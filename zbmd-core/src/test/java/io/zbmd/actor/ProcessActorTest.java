@@ -1,5 +1,6 @@
 package io.zbmd.actor;
 
+import io.zbmd.testing.Driver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

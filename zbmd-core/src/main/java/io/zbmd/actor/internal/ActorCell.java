@@ -37,10 +37,12 @@ import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
  *
  * <h2>Lifecycle</h2>
  * {@code NEW} (being started by its spawner, which owns it until {@link #start()} ends),
- * {@code RUNNING}, {@code TERMINATING} (children are being stopped; only system messages are
- * handled), {@code TERMINATED} (final: sends become dead letters; system messages are
- * answered by their senders as to a dead actor). A cell's state moves forward only, and only
- * its owner (the thread running its turn) moves it.
+ * {@code RUNNING}, {@code SUSPENDED} (a supervised child after a crash, waiting for its
+ * supervisor to restart it in place: see {@link ChildSupervision}), {@code TERMINATING}
+ * (children are being stopped; only system messages are handled), {@code TERMINATED} (final:
+ * sends become dead letters; system messages are answered by their senders as to a dead
+ * actor). Only the cell's owner (the thread running its turn) moves its state, forward except
+ * for a restart (suspended to running).
  *
  * <h2>The tree</h2>
  * A parent's children form an intrusive doubly linked list that only the parent's owner
@@ -61,8 +63,10 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     static final int NEW = 0;
     static final int RUNNING = 1;
-    static final int TERMINATING = 2;
-    static final int TERMINATED = 3;
+    /** A supervised child between a crash (or a requested stop) and its restart. */
+    static final int SUSPENDED = 2;
+    static final int TERMINATING = 3;
+    static final int TERMINATED = 4;
 
     /** Marks a terminated cell's system stack: senders answer for the dead actor. */
     static final SystemMessage CLOSED = new SystemMessage.Closed();
@@ -237,12 +241,25 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             actor = instance;
             state = RUNNING;
             instance.onStart();
+            takeFirstSnapshot(instance);
             checkStopRequested();
         } catch (Throwable failure) {
             actor = null; // a failed start gets no onStop, as OTP's init
             state = RUNNING;
-            crash(failure, null);
+            ChildSupervision supervision = supervision();
+            if (supervision != null && supervision.starting) {
+                // The supervisor's own start fails; it reads the cause right after spawning.
+                supervision.startFailure = failure;
+                runtime.crashReport(this, failure, null);
+                beginTermination(ExitReason.crash(failure));
+            } else {
+                crash(failure, null);
+            }
         } finally {
+            ChildSupervision supervision = supervision();
+            if (supervision != null) {
+                supervision.starting = false;
+            }
             release(false);
         }
     }
@@ -325,6 +342,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 if (!deliver(message)) {
                     continue;
                 }
+                if (state == RUNNING && x != null && x.supervision != null) {
+                    x.supervision.handled(actor);
+                }
             }
             handled++;
             used += 1 + turnCost;
@@ -372,13 +392,117 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         }
     }
 
-    /** An exception escaped a handler: report it once, then end (or let supervision decide). */
+    /**
+     * An exception escaped a handler: report it once, then end, or (supervised) suspend and
+     * let the supervisor decide. The message being handled becomes a dead letter unless it
+     * is kept to be retried by the next incarnation.
+     */
     void crash(Throwable failure, Object message) {
         runtime.crashReport(this, failure, message);
-        if (message != null && !(message instanceof Signal)) {
-            runtime.deadLetter(path(), message, DeadLetterReason.CRASHED);
+        ChildSupervision supervision = supervision();
+        boolean retry = supervision != null && state == RUNNING && message != null && !(message instanceof Signal)
+                && supervision.keepForRetry(message);
+        if (message != null && !(message instanceof Signal) && !retry) {
+            runtime.deadLetter(path(), message, DeadLetterReason.CRASHED, failure);
         }
-        beginTermination(ExitReason.crash(failure));
+        if (supervision != null && state == RUNNING) {
+            suspend(ExitReason.crash(failure), true);
+        } else {
+            beginTermination(ExitReason.crash(failure));
+        }
+    }
+
+    final ChildSupervision supervision() {
+        Extra x = extra;
+        return x == null ? null : x.supervision;
+    }
+
+    private void takeFirstSnapshot(Actor<M> instance) {
+        ChildSupervision supervision = supervision();
+        if (supervision != null && instance instanceof io.zbmd.actor.Snapshotting<?> snapshotting) {
+            supervision.takeSnapshot(snapshotting);
+        }
+    }
+
+    // ---------------------------------------------------------------- supervised restarts
+
+    /**
+     * Stops the current incarnation of a supervised child, keeping the cell: timers off,
+     * children stopped and waited for, then {@code onStop}, then the supervisor is told.
+     */
+    void suspend(ExitReason reason, boolean failed) {
+        ChildSupervision supervision = supervision();
+        state = SUSPENDED;
+        supervision.suspendReason = reason;
+        supervision.suspendFailed = failed;
+        extra.cancelTimers();
+        if (stopAllChildren()) {
+            supervision.awaitingChildren = true;
+        } else {
+            completeSuspension();
+        }
+    }
+
+    void completeSuspension() {
+        ChildSupervision supervision = supervision();
+        supervision.awaitingChildren = false;
+        Actor<M> instance = actor;
+        actor = null;
+        if (instance != null) {
+            try {
+                instance.onStop(supervision.suspendReason);
+            } catch (Throwable failure) {
+                runtime.stopHookFailed(this, failure);
+            }
+        }
+        parent.sendSystem(supervision.suspendFailed
+                ? new SystemMessage.ChildFailed(this, supervision.suspendReason, supervision.incarnation)
+                : new SystemMessage.IncarnationStopped(this, supervision.incarnation));
+    }
+
+    /** On the supervisor's request (on this cell's turn): stop the incarnation, keep the cell. */
+    void suspendOnRequest(ExitReason reason) {
+        ChildSupervision supervision = supervision();
+        if (state == RUNNING) {
+            suspend(reason, false);
+        } else if (state == SUSPENDED && !supervision.awaitingChildren) {
+            parent.sendSystem(new SystemMessage.IncarnationStopped(this, supervision.incarnation));
+        } // suspending already: its report answers the request; ending: ChildTerminated will
+    }
+
+    /**
+     * On the supervisor's decision (on this cell's turn): a fresh incarnation from the
+     * factory, restored from the last snapshot, handed the crashed message again if retries
+     * are left; then the turn goes on with the queued messages.
+     */
+    void restartInPlace() {
+        ChildSupervision supervision = supervision();
+        if (state != SUSPENDED || supervision.awaitingChildren) {
+            return; // ended meanwhile, or a stale request
+        }
+        supervision.incarnation++;
+        supervision.restarts++;
+        state = RUNNING;
+        try {
+            Actor<M> instance = factory.create(this);
+            if (instance == null) {
+                throw new IllegalStateException("the factory of " + path() + " returned null instead of an actor");
+            }
+            actor = instance;
+            supervision.restore(instance);
+            instance.onStart();
+        } catch (Throwable failure) {
+            actor = null;
+            crash(failure, null);
+            return;
+        }
+        parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
+        Object retry = supervision.retryMessage;
+        if (retry != null && deliver(retry) && state == RUNNING) {
+            supervision.retried();
+            supervision.handled(actor);
+        }
+        checkStopRequested();
     }
 
     private boolean checkStopRequested() {
@@ -400,7 +524,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             if (taken == null) {
                 return;
             }
-            for (SystemMessage message = reverse(taken); message != null; ) {
+            for (SystemMessage message = killFirst(reverse(taken)); message != null; ) {
                 SystemMessage following = message.next;
                 message.next = null;
                 if (state == TERMINATED) {
@@ -411,6 +535,25 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 message = following;
             }
         }
+    }
+
+    /**
+     * A kill overtakes the control traffic queued before it (a graceful stop among them), as
+     * in OTP where {@code kill} takes effect at once: the actor ends {@code killed}.
+     */
+    private static SystemMessage killFirst(SystemMessage head) {
+        SystemMessage previous = null;
+        for (SystemMessage message = head; message != null; previous = message, message = message.next) {
+            if (message instanceof SystemMessage.ExitSignal exit && exit.reason instanceof ExitReason.Kill) {
+                if (previous == null) {
+                    return head;
+                }
+                previous.next = message.next;
+                message.next = head;
+                return message;
+            }
+        }
+        return head;
     }
 
     private static SystemMessage reverse(SystemMessage head) {
@@ -426,7 +569,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     private void handleSystem(SystemMessage message) {
         switch (message) {
-            case SystemMessage.Stop stop -> beginTermination(stop.reason);
+            case SystemMessage.Stop stop -> {
+                if (!(state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising
+                        && supervising.interceptStop(stop.reason))) {
+                    beginTermination(stop.reason);
+                }
+            }
             case SystemMessage.ExitSignal exit -> onExitSignal(exit);
             case SystemMessage.Link link -> extra().links.add(link.from);
             case SystemMessage.Unlink unlink -> {
@@ -441,13 +589,34 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 }
             }
             case SystemMessage.DownNotice down -> {
-                if (state == RUNNING && extra != null && extra.monitoring.remove(down.ref) != null) {
+                if (state < TERMINATING && extra != null && extra.monitoring.remove(down.ref) != null) {
                     queueSignal(new Signal.Down(down.actor, down.ref, down.reason));
                 }
             }
             case SystemMessage.ChildTerminated ended -> {
-                if (removeChild(ended.child) && state == TERMINATING) {
+                boolean none = removeChild(ended.child);
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childTerminated(ended.child, ended.child.exitReason);
+                }
+                if (none && state == TERMINATING) {
                     finishTermination();
+                } else if (none && state == SUSPENDED && supervision().awaitingChildren) {
+                    completeSuspension();
+                }
+            }
+            case SystemMessage.ChildFailed failed -> {
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childFailed(failed.child, failed.reason, failed.incarnation);
+                }
+            }
+            case SystemMessage.IncarnationStarted started -> {
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childRestarted(started.child, started.incarnation);
+                }
+            }
+            case SystemMessage.IncarnationStopped stopped -> {
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childSuspended(stopped.child, stopped.incarnation);
                 }
             }
             case SystemMessage.Control control -> control.action.accept(this);
@@ -456,7 +625,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     }
 
     private void onExitSignal(SystemMessage.ExitSignal exit) {
-        if (state != RUNNING) {
+        if (state >= TERMINATING) {
             return;
         }
         if (exit.viaLink && (extra == null || !extra.links.remove(exit.from))) {
@@ -529,6 +698,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     /** @return whether there are children to wait for */
     private boolean stopChildren() {
         state = TERMINATING;
+        return stopAllChildren();
+    }
+
+    /** @return whether there are children to wait for */
+    private boolean stopAllChildren() {
         for (ActorCell<?> child = firstChild; child != null; child = child.nextSibling) {
             if (child.state != TERMINATED) { // its ChildTerminated is on the way
                 child.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
@@ -660,19 +834,30 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     }
 
     final <C> ActorCell<C> spawnChild(SpawnOptions options, ActorFactory<C> factory) {
+        return spawnChild(options, factory, null);
+    }
+
+    /** Spawns a child, supervised by this cell when {@code supervision} is given. */
+    final <C> ActorCell<C> spawnChild(SpawnOptions options, ActorFactory<C> factory, ChildSupervision supervision) {
         Objects.requireNonNull(options, "options must not be null");
         Objects.requireNonNull(factory, "factory must not be null");
         ActorCell<C> child = new ActorCell<>(runtime, this, options.name(), capacityFor(options), factory);
-        adopt(child, options);
+        adopt(child, options, supervision);
         child.start();
         return child;
     }
 
     final <C> ProcessCell<C> spawnProcessChild(SpawnOptions options, ProcessActor<C> body) {
+        return spawnProcessChild(options, body, null);
+    }
+
+    /** Spawns a process child, supervised by this cell when {@code supervision} is given. */
+    final <C> ProcessCell<C> spawnProcessChild(SpawnOptions options, ProcessActor<C> body,
+            ChildSupervision supervision) {
         Objects.requireNonNull(options, "options must not be null");
         Objects.requireNonNull(body, "process body must not be null");
         ProcessCell<C> child = new ProcessCell<>(runtime, this, options.name(), capacityFor(options), body);
-        adopt(child, options);
+        adopt(child, options, supervision);
         child.start();
         return child;
     }
@@ -681,9 +866,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         return options.mailboxCapacity() == 0 ? runtime.defaultMailboxCapacity : options.mailboxCapacity();
     }
 
-    private void adopt(ActorCell<?> child, SpawnOptions options) {
+    private void adopt(ActorCell<?> child, SpawnOptions options, ChildSupervision supervision) {
         attachChild(child);
         runtime.metrics.spawned();
+        if (supervision != null) {
+            child.extra().supervision = supervision;
+        }
         if (options.link()) {
             // The child is not running yet and nobody else knows it: set both ends directly.
             extra().links.add(child);

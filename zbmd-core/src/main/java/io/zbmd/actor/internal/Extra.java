@@ -30,6 +30,8 @@ final class Extra {
     boolean trapExits;
     boolean stopRequested;
     ActorTimers<?> timers;
+    /** Set when a supervisor spawned this actor; see {@link ChildSupervision}. */
+    ChildSupervision supervision;
     private ArrayList<OneShot> sendAfters;
     private ArrayDeque<PendingSignal> pendingSignals;
 

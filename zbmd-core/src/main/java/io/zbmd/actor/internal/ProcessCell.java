@@ -43,6 +43,10 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     private volatile boolean inBody;
     /** Why the body must end, learnt from a system message; thrown at the next receive. */
     private ExitReason pendingExit;
+    /** Set when the supervisor asked to stop this incarnation in place. */
+    private ExitReason pendingSuspend;
+    /** Set by the supervisor's restart of a suspended process. */
+    private boolean restartRequested;
 
     ProcessCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ProcessActor<M> body) {
         super(runtime, parent, name, capacity, null);
@@ -106,30 +110,26 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
     }
 
+    /** A suspended incarnation (supervised): why, and whether it crashed. */
+    private record Suspension(ExitReason reason, boolean failed) {}
+
     private void runBody() {
         CURRENT.set(this);
         if (simulated) {
             toProcess.acquireUninterruptibly();
         }
-        ExitReason reason;
-        try {
-            body.run(this);
-            reason = ExitReason.NORMAL;
-        } catch (ProcessExit exit) {
-            reason = exit.reason;
-        } catch (Throwable failure) {
+        for (;;) {
+            Object outcome = runIncarnation();
+            inBody = false;
             Thread.interrupted();
-            processSystemMessages(); // a stop or an exit may be why a blocking call failed
-            if (pendingExit != null) {
-                reason = pendingExit;
-            } else {
-                runtime.crashReport(this, failure, null);
-                reason = ExitReason.crash(failure);
+            if (outcome instanceof Suspension suspension && awaitRestart(suspension)) {
+                continue;
             }
+            if (outcome instanceof ExitReason reason) {
+                beginTermination(reason);
+            }
+            break;
         }
-        inBody = false;
-        Thread.interrupted();
-        beginTermination(reason);
         while (state != TERMINATED) {
             processSystemMessages();
             if (state != TERMINATED) {
@@ -139,6 +139,72 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         CURRENT.remove();
         if (simulated) {
             toDriver.release();
+        }
+    }
+
+    /** @return the exit reason, or a {@link Suspension} for a supervised crash or stop */
+    private Object runIncarnation() {
+        pendingExit = null;
+        pendingSuspend = null;
+        try {
+            body.run(this);
+            return ExitReason.NORMAL;
+        } catch (ProcessExit exit) {
+            return exit.suspend ? new Suspension(exit.reason, false) : exit.reason;
+        } catch (Throwable failure) {
+            Thread.interrupted();
+            processSystemMessages(); // a stop or an exit may be why a blocking call failed
+            if (pendingExit != null) {
+                return pendingExit;
+            }
+            if (pendingSuspend != null) {
+                return new Suspension(pendingSuspend, false);
+            }
+            runtime.crashReport(this, failure, null);
+            ExitReason reason = ExitReason.crash(failure);
+            return supervision() != null ? new Suspension(reason, true) : reason;
+        }
+    }
+
+    /**
+     * Suspends this supervised process in place and waits for its supervisor.
+     *
+     * @return true to run the body again (restarted), false if the process is ending
+     */
+    private boolean awaitRestart(Suspension suspension) {
+        restartRequested = false;
+        suspend(suspension.reason(), suspension.failed());
+        while (state == SUSPENDED && !restartRequested) {
+            processSystemMessages();
+            if (state == SUSPENDED && !restartRequested) {
+                awaitWork(Long.MAX_VALUE);
+            }
+        }
+        return restartRequested && state == RUNNING;
+    }
+
+    @Override
+    void restartInPlace() {
+        ChildSupervision supervision = supervision();
+        if (state != SUSPENDED || supervision.awaitingChildren) {
+            return;
+        }
+        supervision.incarnation++;
+        supervision.restarts++;
+        state = RUNNING;
+        inBody = true;
+        restartRequested = true;
+        parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
+    }
+
+    @Override
+    void suspendOnRequest(ExitReason reason) {
+        if (inBody && state == RUNNING) {
+            if (pendingSuspend == null) {
+                pendingSuspend = reason;
+            }
+        } else {
+            super.suspendOnRequest(reason);
         }
     }
 
@@ -230,7 +296,10 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         for (;;) {
             processSystemMessages();
             if (pendingExit != null) {
-                throw new ProcessExit(pendingExit);
+                throw new ProcessExit(pendingExit, false);
+            }
+            if (pendingSuspend != null) {
+                throw new ProcessExit(pendingSuspend, true);
             }
             Object item = nextArrival();
             if (item != null) {
@@ -320,14 +389,16 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         Thread.interrupted(); // an interrupt only means "look at the system messages"
     }
 
-    /** Unwinds a process body that must end; not meant to be caught. */
+    /** Unwinds a process body that must end or stop in place; not meant to be caught. */
     static final class ProcessExit extends Error {
         private static final long serialVersionUID = 1L;
         final transient ExitReason reason;
+        final boolean suspend;
 
-        ProcessExit(ExitReason reason) {
+        ProcessExit(ExitReason reason, boolean suspend) {
             super("process exit: " + reason, null, false, false);
             this.reason = reason;
+            this.suspend = suspend;
         }
     }
 }

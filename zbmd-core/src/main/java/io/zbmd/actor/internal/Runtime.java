@@ -243,9 +243,13 @@ public final class Runtime {
     // ---------------------------------------------------------------- events
 
     void deadLetter(String recipient, Object message, DeadLetterReason reason) {
+        deadLetter(recipient, message, reason, null);
+    }
+
+    void deadLetter(String recipient, Object message, DeadLetterReason reason, Throwable cause) {
         metrics.deadLetter(reason);
         if (events.hasSubscribers()) {
-            events.publish(new DeadLetter(recipient, message, reason));
+            events.publish(new DeadLetter(recipient, message, reason, cause));
         }
         if (reason != DeadLetterReason.INJECTED_DROP && DEAD_LETTER_LOG.isInfoEnabled()
                 && deadLettersLogged.get() < DEAD_LETTERS_LOGGED
@@ -261,14 +265,21 @@ public final class Runtime {
 
     void crashReport(ActorCell<?> cell, Throwable failure, Object message) {
         String what = message == null ? "outside a message" : "handling a " + message.getClass().getSimpleName();
+        ChildSupervision supervision = cell.supervision();
+        String supervisor = supervision == null ? null : supervision.supervisorPath;
+        String childId = supervision == null ? null : supervision.childId;
+        int restarts = supervision == null ? 0 : supervision.restarts;
+        String who = supervision == null
+                ? cell.path()
+                : cell.path() + " (child '" + childId + "' of " + supervisor + ", " + restarts + " restarts)";
         if (failure instanceof InjectedFault) {
             metrics.injectedCrash();
-            CRASH_LOG.info("crash report: {} crashed {} ({})", cell.path(), what, failure.getMessage());
+            CRASH_LOG.info("crash report: {} crashed {} ({})", who, what, failure.getMessage());
         } else {
-            CRASH_LOG.error("crash report: {} crashed {}: {}", cell.path(), what, failure.toString(), failure);
+            CRASH_LOG.error("crash report: {} crashed {}: {}", who, what, failure.toString(), failure);
         }
         if (events.hasSubscribers()) {
-            events.publish(new CrashReport(cell.path(), failure, message));
+            events.publish(new CrashReport(cell.path(), failure, message, supervisor, childId, restarts));
         }
     }
 

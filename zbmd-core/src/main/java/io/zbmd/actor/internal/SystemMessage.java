@@ -94,7 +94,42 @@ abstract sealed class SystemMessage {
         }
     }
 
-    /** Runs an action on the recipient's turn (used by supervision to restart a child). */
+    /** To a supervisor: a child crashed; its incarnation has stopped and it waits for a decision. */
+    static final class ChildFailed extends SystemMessage {
+        final ActorCell<?> child;
+        final ExitReason reason;
+        final int incarnation;
+
+        ChildFailed(ActorCell<?> child, ExitReason reason, int incarnation) {
+            this.child = child;
+            this.reason = reason;
+            this.incarnation = incarnation;
+        }
+    }
+
+    /** To a supervisor: a child restarted in place has run its new incarnation's start. */
+    static final class IncarnationStarted extends SystemMessage {
+        final ActorCell<?> child;
+        final int incarnation;
+
+        IncarnationStarted(ActorCell<?> child, int incarnation) {
+            this.child = child;
+            this.incarnation = incarnation;
+        }
+    }
+
+    /** To a supervisor: a child's incarnation stopped as it asked; the child waits for a restart. */
+    static final class IncarnationStopped extends SystemMessage {
+        final ActorCell<?> child;
+        final int incarnation;
+
+        IncarnationStopped(ActorCell<?> child, int incarnation) {
+            this.child = child;
+            this.incarnation = incarnation;
+        }
+    }
+
+    /** Runs an action on the recipient's turn (supervision uses it to suspend and restart). */
     static final class Control extends SystemMessage {
         final java.util.function.Consumer<ActorCell<?>> action;
 

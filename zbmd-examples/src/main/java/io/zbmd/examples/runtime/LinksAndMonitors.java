@@ -22,6 +22,11 @@ public final class LinksAndMonitors {
     /** Work for the worker; a negative number is bad input. */
     public record Work(int n) {}
 
+    /** The worker reports work done to the keeper. */
+    public record Done(int n) {}
+
+    private static final String WATCHER_SAW_DOWN = "watcher saw DOWN";
+
     private LinksAndMonitors() {}
 
     static final class Keeper implements Actor<Object> {
@@ -29,6 +34,9 @@ public final class LinksAndMonitors {
         private final PrintStream out;
         private final CompletableFuture<String> story;
         private ActorRef<Work> worker;
+        private boolean helperDied;
+        private boolean restartedWorkerWorked;
+        private boolean watcherSawDown;
 
         Keeper(ActorContext<Object> ctx, PrintStream out, CompletableFuture<String> story) {
             this.ctx = ctx;
@@ -37,11 +45,13 @@ public final class LinksAndMonitors {
         }
 
         private ActorRef<Work> startWorker() {
+            ActorRef<Object> keeper = ctx.self();
             ActorRef<Work> started = ctx.spawn(SpawnOptions.named("worker").linked(), c -> work -> {
                 if (work.n() < 0) {
                     throw new IllegalArgumentException("negative work: " + work.n());
                 }
                 out.println("  worker did " + work.n());
+                keeper.tell(new Done(work.n()));
             });
             out.println("  keeper started " + started.path());
             return started;
@@ -56,6 +66,7 @@ public final class LinksAndMonitors {
                 c.link(target);
                 return m -> {};
             });
+            ActorRef<Object> keeper = ctx.self();
             ctx.<String>spawn("watcher", c -> new Actor<String>() {
                 @Override
                 public void onStart() {
@@ -69,6 +80,7 @@ public final class LinksAndMonitors {
                 public void onSignal(Signal signal) {
                     if (signal instanceof Signal.Down down) {
                         out.println("  watcher got DOWN for " + down.actor().path() + ": " + down.reason());
+                        keeper.tell(WATCHER_SAW_DOWN);
                     }
                 }
             });
@@ -78,7 +90,20 @@ public final class LinksAndMonitors {
         }
 
         @Override
-        public void onMessage(Object message) {}
+        public void onMessage(Object message) {
+            if (message instanceof Done done && done.n() == 2) {
+                restartedWorkerWorked = true;
+            } else if (message == WATCHER_SAW_DOWN) {
+                watcherSawDown = true;
+            }
+            finishIfDone();
+        }
+
+        private void finishIfDone() {
+            if (helperDied && restartedWorkerWorked && watcherSawDown) {
+                story.complete("propagated");
+            }
+        }
 
         @Override
         public void onSignal(Signal signal) {
@@ -90,7 +115,11 @@ public final class LinksAndMonitors {
                 }
                 case Signal.Down down -> {
                     out.println("  keeper: the linked helper died with the worker: " + down.reason());
-                    story.complete(down.reason() instanceof ExitReason.Crash ? "propagated" : "not propagated");
+                    if (!(down.reason() instanceof ExitReason.Crash)) {
+                        story.complete("not propagated: " + down.reason());
+                    }
+                    helperDied = true;
+                    finishIfDone();
                 }
                 default -> {}
             }
@@ -101,7 +130,8 @@ public final class LinksAndMonitors {
      * Runs the demo.
      *
      * @param out where to print
-     * @return "propagated" if the crash reached the linked helper
+     * @return "propagated" once the crash reached the linked helper and a fresh worker did
+     *     its work
      */
     public static String run(PrintStream out) {
         out.println("== links and monitors: a crash propagates along links and is observed by monitors");

@@ -1,11 +1,18 @@
-package io.zbmd.actor;
+package io.zbmd.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.ExitReason;
 import io.zbmd.dispatch.DispatcherKind;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -15,22 +22,22 @@ import java.util.function.BooleanSupplier;
  * latch (with a generous limit that only guards against hangs), and on the deterministic
  * dispatcher they drive it until the future completes. No test here decides by a timing.
  */
-final class Driver implements AutoCloseable {
+public final class Driver implements AutoCloseable {
     /** Guards against a hang; never reached by a passing test. */
-    static final Duration HANG_GUARD = Duration.ofSeconds(60);
+    public static final Duration HANG_GUARD = Duration.ofSeconds(60);
 
-    final ActorSystem system;
+    public final ActorSystem system;
 
     private Driver(ActorSystem system) {
         this.system = system;
     }
 
-    static Driver of(ActorSystemConfig config) {
+    public static Driver of(ActorSystemConfig config) {
         return new Driver(ActorSystem.create(config));
     }
 
     /** The three dispatchers, two workers each where it applies. */
-    static List<ActorSystemConfig> configs() {
+    public static List<ActorSystemConfig> configs() {
         ActorSystemConfig base = ActorSystemConfig.defaults().withWorkers(2);
         return List.of(
                 base.withName("work-stealing").withDispatcher(DispatcherKind.workStealing()),
@@ -38,11 +45,11 @@ final class Driver implements AutoCloseable {
                 ActorSystemConfig.deterministic(42).withName("deterministic"));
     }
 
-    boolean deterministic() {
+    public boolean deterministic() {
         return system.config().dispatcher() instanceof DispatcherKind.Deterministic;
     }
 
-    <T> T await(CompletableFuture<T> future) {
+    public <T> T await(CompletableFuture<T> future) {
         if (deterministic()) {
             boolean done = system.deterministic().runUntil(future::isDone, Duration.ofDays(1));
             assertThat(done).as("the scenario completes under the deterministic dispatcher").isTrue();
@@ -50,12 +57,14 @@ final class Driver implements AutoCloseable {
         }
         try {
             return future.get(HANG_GUARD.toSeconds(), TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("waiting for a result failed", e);
+        } catch (ExecutionException e) {
+            throw new CompletionException(e.getCause()); // as join() does
+        } catch (TimeoutException | InterruptedException e) {
+            throw new AssertionError("no result within the hang guard of " + HANG_GUARD, e);
         }
     }
 
-    void await(CountDownLatch latch) {
+    public void await(CountDownLatch latch) {
         await(() -> latch.getCount() == 0, latch);
     }
 
@@ -71,16 +80,10 @@ final class Driver implements AutoCloseable {
         }
     }
 
-    ExitReason awaitTermination(ActorRef<?> actor) {
+    public ExitReason awaitTermination(ActorRef<?> actor) {
         return await(system.terminationOf(actor));
     }
 
-    /** Lets every queued message be handled (deterministic) or waits for a round trip (real). */
-    void settle(ActorRef<?> probeTarget) {
-        if (deterministic()) {
-            system.deterministic().runUntilIdle();
-        }
-    }
 
     @Override
     public void close() {

@@ -1,0 +1,167 @@
+package io.zbmd.actor.internal;
+
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorFactory;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.Cancellable;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.SpawnOptions;
+import io.zbmd.dispatch.internal.DeterministicDispatcher;
+import java.util.SplittableRandom;
+
+/**
+ * What a supervisor implementation ({@code io.zbmd.supervision.internal}) needs from the
+ * cells: spawning supervised children, suspending and restarting them in place, timers that
+ * run on the supervisor's own turn, the runtime's clock. Not an API.
+ */
+public final class SupervisionSupport {
+    private SupervisionSupport() {}
+
+    /**
+     * Implemented by a supervisor's actor: the cell calls it on the supervisor's own turn
+     * when a child reports.
+     */
+    public interface Supervising {
+
+        /** A child crashed; its incarnation has stopped; it waits for a restart or an end. */
+        void childFailed(ActorRef<?> child, ExitReason reason, int incarnation);
+
+        /** A child restarted in place has started its new incarnation. */
+        void childRestarted(ActorRef<?> child, int incarnation);
+
+        /** A child's incarnation stopped as requested; it waits for a restart. */
+        void childSuspended(ActorRef<?> child, int incarnation);
+
+        /** A child ended for good (its cell is gone). */
+        void childTerminated(ActorRef<?> child, ExitReason reason);
+
+        /**
+         * The supervisor was asked to stop: it may take over (to stop its children in order)
+         * and end itself later with {@link #endNow}.
+         *
+         * @return true if it took over
+         */
+        boolean interceptStop(ExitReason reason);
+    }
+
+    /**
+     * How to spawn one supervised child.
+     *
+     * @param childId its id under the supervisor
+     * @param mailboxCapacity 0 for the system's default
+     * @param retries retries of a crashed message
+     * @param snapshotEvery messages between snapshots
+     * @param restarts restarts of this child id so far
+     * @param supervisorKind whether the child is a supervisor (exempt from fault injection)
+     */
+    public record ChildSetup(String childId, int mailboxCapacity, int retries, int snapshotEvery, int restarts,
+            boolean supervisorKind) {}
+
+    /**
+     * A spawned child: its ref and, if its first start failed, why.
+     *
+     * @param ref the child
+     * @param startFailure null if it started
+     */
+    public record Started(ActorRef<?> ref, Throwable startFailure) {}
+
+    private static ActorCell<?> cell(ActorContext<?> context) {
+        return (ActorCell<?>) context;
+    }
+
+    private static ChildSupervision supervision(ActorContext<?> supervisor, ChildSetup setup) {
+        return new ChildSupervision(cell(supervisor).path(), setup.childId(), setup.retries(), setup.snapshotEvery(),
+                setup.restarts());
+    }
+
+    private static SpawnOptions options(ChildSetup setup) {
+        return new SpawnOptions(setup.childId(), setup.mailboxCapacity(), false);
+    }
+
+    /** Spawns a supervised actor; its start runs now, on this thread. */
+    public static Started spawnActor(ActorContext<?> supervisor, ChildSetup setup, ActorFactory<?> factory) {
+        ChildSupervision supervision = supervision(supervisor, setup);
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        ActorCell<?> child = cell(supervisor).spawnChild(options(setup), (ActorFactory) factory, supervision);
+        if (setup.supervisorKind()) {
+            child.faultExempt = true;
+        }
+        return new Started(child, supervision.startFailure);
+    }
+
+    /** Spawns a supervised process actor. */
+    public static Started spawnProcess(ActorContext<?> supervisor, ChildSetup setup, ProcessActor<?> body) {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        ActorCell<?> child = cell(supervisor).spawnProcessChild(options(setup), (ProcessActor) body,
+                supervision(supervisor, setup));
+        return new Started(child, null);
+    }
+
+    /** Asks a running child to stop its incarnation and wait, keeping its cell and mailbox. */
+    public static void suspend(ActorRef<?> child, ExitReason reason) {
+        ActorCell<?> cell = (ActorCell<?>) child;
+        cell.sendSystem(new SystemMessage.Control(c -> c.suspendOnRequest(reason)));
+    }
+
+    /** Restarts a suspended child in place. */
+    public static void restart(ActorRef<?> child) {
+        ((ActorCell<?>) child).sendSystem(new SystemMessage.Control(ActorCell::restartInPlace));
+    }
+
+    /** Ends a child for good. */
+    public static void stop(ActorRef<?> child, ExitReason reason) {
+        ((ActorCell<?>) child).sendSystem(new SystemMessage.Stop(reason));
+    }
+
+    /** Kills a child (untrappable). */
+    public static void kill(ActorContext<?> supervisor, ActorRef<?> child) {
+        ((ActorCell<?>) child).sendSystem(new SystemMessage.ExitSignal(cell(supervisor), ExitReason.KILL, false));
+    }
+
+    /** @return the runtime's clock (virtual under the deterministic dispatcher) */
+    public static long nanoTime(ActorContext<?> context) {
+        return cell(context).runtime.timers.nanoTime();
+    }
+
+    /** Runs {@code action} on this actor's own turn after a delay. */
+    public static Cancellable onTurnAfter(ActorContext<?> context, long delayNanos, Runnable action) {
+        ActorCell<?> cell = cell(context);
+        return cell.runtime.timers.schedule(delayNanos,
+                () -> cell.sendSystem(new SystemMessage.Control(c -> action.run())));
+    }
+
+    /** Keeps fault injection away from this actor (supervisors are infrastructure). */
+    public static void exemptFromFaults(ActorContext<?> context) {
+        cell(context).faultExempt = true;
+    }
+
+    /** Ends this actor now, on its own turn, with its children stopped first. */
+    public static void endNow(ActorContext<?> context, ExitReason reason) {
+        cell(context).beginTermination(reason);
+    }
+
+    /** @return the path of this actor's parent */
+    public static String parentPath(ActorContext<?> context) {
+        ActorCell<?> parent = cell(context).parent;
+        return parent == null ? "" : parent.path();
+    }
+
+    /** @return whether this actor's parent supervises it */
+    public static boolean isSupervised(ActorContext<?> context) {
+        return cell(context).supervision() != null;
+    }
+
+    /** @return a generator for jitter: derived from the seed under the deterministic dispatcher */
+    public static SplittableRandom random(ActorContext<?> context) {
+        if (cell(context).runtime.dispatcher instanceof DeterministicDispatcher deterministic) {
+            return deterministic.split();
+        }
+        return new SplittableRandom();
+    }
+
+    /** @return whether this child's cell has ended */
+    public static boolean hasEnded(ActorRef<?> child) {
+        return ((ActorCell<?>) child).isTerminated();
+    }
+}

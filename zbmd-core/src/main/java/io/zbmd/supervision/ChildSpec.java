@@ -1,0 +1,175 @@
+package io.zbmd.supervision;
+
+import io.zbmd.actor.ActorFactory;
+import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.SpawnOptions;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a supervisor needs to start, restart and stop one child, as OTP's child spec:
+ * an id, how to start it, its restart type, how to shut it down, and its kind. Defaults as
+ * in OTP: {@link RestartType#PERMANENT}; shutdown 5000 ms for workers, infinity for
+ * supervisors. Beyond OTP: {@link #retries()} re-delivers the message whose handling
+ * crashed, and {@link #snapshotEvery()} makes a restart resume from the actor's last
+ * {@link io.zbmd.actor.Snapshotting snapshot}.
+ *
+ * <pre>{@code
+ * ChildSpec.worker("loader", Loader::new)
+ *         .withRestart(RestartType.TRANSIENT)
+ *         .withShutdown(Shutdown.timeout(Duration.ofSeconds(2)))
+ *         .withRetries(3);
+ * }</pre>
+ *
+ * @param id unique among the supervisor's children
+ * @param start how to start the child
+ * @param restart when to restart it
+ * @param shutdown how to stop it
+ * @param kind worker or supervisor
+ * @param retries how many times the message whose handling crashed is given to the
+ *     restarted child before it becomes a dead letter; 0 (the default, as OTP) never
+ * @param mailboxCapacity the child's mailbox bound, or 0 for the system's default
+ * @param snapshotEvery for an actor that implements {@code Snapshotting}: take a snapshot
+ *     after every this many handled messages (1: after each, the default)
+ */
+public record ChildSpec(
+        String id,
+        Start start,
+        RestartType restart,
+        Shutdown shutdown,
+        ChildKind kind,
+        int retries,
+        int mailboxCapacity,
+        int snapshotEvery) {
+
+    /** Default shutdown of a worker, as OTP. */
+    public static final Duration DEFAULT_WORKER_SHUTDOWN = Duration.ofMillis(5000);
+
+    /** How a child is started. */
+    public sealed interface Start {}
+
+    /**
+     * An ordinary actor.
+     *
+     * @param factory makes each incarnation
+     */
+    public record ActorStart(ActorFactory<?> factory) implements Start {
+        public ActorStart {
+            Objects.requireNonNull(factory, "ChildSpec factory must not be null");
+        }
+    }
+
+    /**
+     * A process actor (own virtual thread).
+     *
+     * @param body run for each incarnation
+     */
+    public record ProcessStart(ProcessActor<?> body) implements Start {
+        public ProcessStart {
+            Objects.requireNonNull(body, "ChildSpec process body must not be null");
+        }
+    }
+
+    /**
+     * A supervisor of its own children.
+     *
+     * @param spec its specification
+     */
+    public record SupervisorStart(SupervisorSpec spec) implements Start {
+        public SupervisorStart {
+            Objects.requireNonNull(spec, "ChildSpec supervisor spec must not be null");
+        }
+    }
+
+    /** Validates every field, naming the child. */
+    public ChildSpec {
+        Objects.requireNonNull(id, "ChildSpec.id must not be null");
+        if (id.isBlank()) {
+            throw new IllegalArgumentException("ChildSpec.id must not be blank");
+        }
+        Objects.requireNonNull(start, () -> "ChildSpec.start of child '" + id + "' must not be null");
+        Objects.requireNonNull(restart, () -> "ChildSpec.restart of child '" + id + "' must not be null");
+        Objects.requireNonNull(shutdown, () -> "ChildSpec.shutdown of child '" + id + "' must not be null");
+        Objects.requireNonNull(kind, () -> "ChildSpec.kind of child '" + id + "' must not be null");
+        if (retries < 0) {
+            throw new IllegalArgumentException("ChildSpec.retries of child '" + id + "' must not be negative, got "
+                    + retries);
+        }
+        if (mailboxCapacity != 0) {
+            new SpawnOptions(id, mailboxCapacity, false); // validates, naming the field
+        }
+        if (snapshotEvery < 1) {
+            throw new IllegalArgumentException("ChildSpec.snapshotEvery of child '" + id + "' must be at least 1, got "
+                    + snapshotEvery);
+        }
+        if (kind == ChildKind.SUPERVISOR && !(start instanceof SupervisorStart)) {
+            throw new IllegalArgumentException("child '" + id + "' is of kind SUPERVISOR but is not started from a"
+                    + " SupervisorSpec; use ChildSpec.supervisor(id, spec)");
+        }
+    }
+
+    /**
+     * A permanent worker actor with a 5000 ms shutdown.
+     *
+     * @param id the child's id
+     * @param factory makes each incarnation
+     * @return the spec
+     */
+    public static ChildSpec worker(String id, ActorFactory<?> factory) {
+        return new ChildSpec(id, new ActorStart(factory), RestartType.PERMANENT,
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
+    }
+
+    /**
+     * A permanent worker process actor with a 5000 ms shutdown.
+     *
+     * @param id the child's id
+     * @param body run for each incarnation
+     * @return the spec
+     */
+    public static ChildSpec process(String id, ProcessActor<?> body) {
+        return new ChildSpec(id, new ProcessStart(body), RestartType.PERMANENT,
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
+    }
+
+    /**
+     * A permanent child supervisor with an infinite shutdown.
+     *
+     * @param id the child's id
+     * @param spec the child supervisor's specification
+     * @return the spec
+     */
+    public static ChildSpec supervisor(String id, SupervisorSpec spec) {
+        return new ChildSpec(id, new SupervisorStart(spec), RestartType.PERMANENT, Shutdown.infinity(),
+                ChildKind.SUPERVISOR, 0, 0, 1);
+    }
+
+    /** @param value the restart type @return a copy with it */
+    public ChildSpec withRestart(RestartType value) {
+        return new ChildSpec(id, start, value, shutdown, kind, retries, mailboxCapacity, snapshotEvery);
+    }
+
+    /** @param value the shutdown @return a copy with it */
+    public ChildSpec withShutdown(Shutdown value) {
+        return new ChildSpec(id, start, restart, value, kind, retries, mailboxCapacity, snapshotEvery);
+    }
+
+    /** @param value how many times to retry a crashed message @return a copy with it */
+    public ChildSpec withRetries(int value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, value, mailboxCapacity, snapshotEvery);
+    }
+
+    /**
+     * @param value the mailbox bound, a power of two (see {@link ActorSystemConfig#mailboxCapacity()})
+     * @return a copy with it
+     */
+    public ChildSpec withMailboxCapacity(int value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, value, snapshotEvery);
+    }
+
+    /** @param value messages between snapshots @return a copy with it */
+    public ChildSpec withSnapshotEvery(int value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, value);
+    }
+}

@@ -1,0 +1,99 @@
+package io.zbmd.supervision;
+
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.SpawnOptions;
+import io.zbmd.supervision.internal.SupervisorActor;
+import io.zbmd.supervision.internal.SupervisorCommand;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Starts supervisors. A supervisor starts its children in order before this returns; if one
+ * fails to start, the supervisor stops the ones already started and this throws
+ * {@link SupervisorStartException} naming the child.
+ *
+ * <pre>{@code
+ * Supervisor supervisor = Supervisors.start(system, "workers", SupervisorSpec.oneForOne()
+ *         .withIntensity(10, Duration.ofMinutes(1))
+ *         .withChild(ChildSpec.worker("counter", ctx -> new Counter())));
+ * ActorRef<CounterMsg> counter = supervisor.<CounterMsg>child("counter").join().orElseThrow();
+ * }</pre>
+ */
+public final class Supervisors {
+    private Supervisors() {}
+
+    /**
+     * Starts a top-level supervisor.
+     *
+     * @param system the system
+     * @param name the supervisor's name in its path
+     * @param spec its specification
+     * @return the running supervisor
+     * @throws SupervisorStartException if a child fails to start
+     * @throws IllegalStateException if the system is closed
+     */
+    public static Supervisor start(ActorSystem system, String name, SupervisorSpec spec) {
+        Objects.requireNonNull(system, "system must not be null");
+        Objects.requireNonNull(spec, "spec must not be null");
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        ActorRef<SupervisorCommand> ref = system.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
+                SupervisorActor.factory(spec, null, started));
+        return started(ref, system, started);
+    }
+
+    /**
+     * Starts a supervisor as a child of an actor (which does not supervise it: link to it or
+     * monitor it to learn that it gave up).
+     *
+     * @param parent the spawning actor's context
+     * @param name the supervisor's name in its path
+     * @param spec its specification
+     * @return the running supervisor
+     * @throws SupervisorStartException if a child fails to start
+     */
+    public static Supervisor start(ActorContext<?> parent, String name, SupervisorSpec spec) {
+        Objects.requireNonNull(parent, "parent context must not be null");
+        Objects.requireNonNull(spec, "spec must not be null");
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        ActorRef<SupervisorCommand> ref = parent.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
+                SupervisorActor.factory(spec, null, started));
+        return started(ref, parent.system(), started);
+    }
+
+    /**
+     * Starts a top-level dynamic supervisor, with no children yet.
+     *
+     * @param system the system
+     * @param name the supervisor's name in its path
+     * @param spec the children's template and the restart limits
+     * @param <A> the children's arguments
+     * @param <M> the children's message type
+     * @return the running supervisor
+     */
+    public static <A, M> DynamicSupervisor<A, M> startDynamic(ActorSystem system, String name,
+            DynamicSupervisorSpec<A, M> spec) {
+        Objects.requireNonNull(system, "system must not be null");
+        Objects.requireNonNull(spec, "spec must not be null");
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        ActorRef<SupervisorCommand> ref = system.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
+                SupervisorActor.factory(spec.asSupervisorSpec(), spec, started));
+        return new DynamicSupervisor<>(started(ref, system, started));
+    }
+
+    private static Supervisor started(ActorRef<SupervisorCommand> ref, ActorSystem system,
+            CompletableFuture<Void> started) {
+        // The supervisor's onStart ran on this thread: `started` is complete by now.
+        try {
+            started.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SupervisorStartException failure) {
+                throw failure;
+            }
+            throw e;
+        }
+        return new Supervisor(ref, system, Supervisor.DEFAULT_TIMEOUT);
+    }
+}

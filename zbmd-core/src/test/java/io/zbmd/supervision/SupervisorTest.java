@@ -1,0 +1,589 @@
+package io.zbmd.supervision;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorFactory;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.CrashReport;
+import io.zbmd.actor.DeadLetter;
+import io.zbmd.actor.DeadLetterReason;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.Snapshotting;
+import io.zbmd.testing.Driver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SupervisorTest {
+
+    static List<ActorSystemConfig> configs() {
+        return Driver.configs();
+    }
+
+    /** Records starts and stops per child id, and what each child handled. */
+    static final class Journal {
+        final List<String> lifecycle = Collections.synchronizedList(new ArrayList<>() {
+            @Override
+            public boolean add(String entry) {
+                super.add(entry);
+                latch(entry).countDown();
+                return true;
+            }
+        });
+        private final ConcurrentHashMap<String, CountDownLatch> seen = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<String, AtomicInteger> starts = new ConcurrentHashMap<>();
+        final List<Object> handled = Collections.synchronizedList(new ArrayList<>());
+
+        int starts(String id) {
+            return starts.getOrDefault(id, new AtomicInteger()).get();
+        }
+
+        /** Released once {@code entry} has been journaled (before or after this call). */
+        CountDownLatch latch(String entry) {
+            return seen.computeIfAbsent(entry, e -> new CountDownLatch(1));
+        }
+    }
+
+    record Get(ActorRef<Object> replyTo) {}
+
+    /** A child that journals, crashes on "crash", stops normally on "exit", replies to Get. */
+    static ActorFactory<Object> worker(String id, Journal journal) {
+        return ctx -> new Actor<>() {
+            @Override
+            public void onStart() {
+                journal.starts.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                journal.lifecycle.add("start " + id);
+            }
+
+            @Override
+            public void onMessage(Object message) {
+                switch (message) {
+                    case String s when s.equals("crash") -> throw new IllegalStateException(id + " crashed");
+                    case String s when s.equals("exit") -> ctx.stopSelf();
+                    case Get get -> get.replyTo().tell(id);
+                    default -> journal.handled.add(id + ":" + message);
+                }
+            }
+
+            @Override
+            public void onStop(ExitReason reason) {
+                journal.lifecycle.add("stop " + id);
+            }
+        };
+    }
+
+    static Supervisor start(Driver driver, SupervisorSpec spec) {
+        return Supervisors.start(driver.system, "sup", spec);
+    }
+
+    static ActorRef<Object> child(Driver driver, Supervisor supervisor, String id) {
+        return driver.await(supervisor.<Object>child(id)).orElseThrow();
+    }
+
+    /** Waits until the child answers, i.e. has been restarted and handled what came before. */
+    static void roundTrip(Driver driver, ActorRef<Object> child) {
+        driver.await(child.ask(Get::new, Duration.ofSeconds(30)));
+    }
+
+    static List<SupervisionEvent> events(Driver driver) {
+        List<SupervisionEvent> events = Collections.synchronizedList(new ArrayList<>());
+        driver.system.events().subscribe(SupervisionEvent.class, events::add);
+        return events;
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void oneForOneRestartsOnlyTheCrashedChildInPlace(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("b", worker("b", journal)))
+                    .withChild(ChildSpec.worker("c", worker("c", journal))));
+            ActorRef<Object> b = child(driver, supervisor, "b");
+            b.tell("crash");
+            b.tell("after the crash"); // queued while b is down: delivered to the next incarnation
+            roundTrip(driver, b);
+
+            assertThat(journal.starts("a")).isEqualTo(1);
+            assertThat(journal.starts("b")).isEqualTo(2);
+            assertThat(journal.starts("c")).isEqualTo(1);
+            assertThat(child(driver, supervisor, "b")).as("same ref after the restart").isSameAs(b);
+            assertThat(journal.handled).containsExactly("b:after the crash");
+            assertThat(events).filteredOn(e -> e instanceof SupervisionEvent.ChildRestarted)
+                    .singleElement()
+                    .isInstanceOfSatisfying(SupervisionEvent.ChildRestarted.class, e -> {
+                        assertThat(e.childId()).isEqualTo("b");
+                        assertThat(e.inPlace()).isTrue();
+                        assertThat(e.restarts()).isEqualTo(1);
+                    });
+            assertThat(driver.system.metrics().deadLetters(DeadLetterReason.CRASHED)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void oneForAllStopsTheOthersInReverseOrderAndRestartsAllInOrder(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForAll()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("b", worker("b", journal)))
+                    .withChild(ChildSpec.worker("c", worker("c", journal))));
+            journal.lifecycle.clear();
+            ActorRef<Object> b = child(driver, supervisor, "b");
+            b.tell("crash");
+            roundTrip(driver, b);
+            roundTrip(driver, child(driver, supervisor, "a"));
+            roundTrip(driver, child(driver, supervisor, "c"));
+
+            assertThat(journal.lifecycle).containsExactly("stop b", "stop c", "stop a", "start a", "start b", "start c");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void restForOneRestartsTheCrashedChildAndTheOnesAfterIt(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.restForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("b", worker("b", journal)))
+                    .withChild(ChildSpec.worker("c", worker("c", journal))));
+            journal.lifecycle.clear();
+            ActorRef<Object> b = child(driver, supervisor, "b");
+            b.tell("crash");
+            roundTrip(driver, b);
+            roundTrip(driver, child(driver, supervisor, "c"));
+
+            assertThat(journal.lifecycle).containsExactly("stop b", "stop c", "start b", "start c");
+            assertThat(journal.starts("a")).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void restartTypesDecideWhatComesBack(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(10, Duration.ofSeconds(5))
+                    .withChild(ChildSpec.worker("permanent", worker("permanent", journal)))
+                    .withChild(ChildSpec.worker("transient", worker("transient", journal))
+                            .withRestart(RestartType.TRANSIENT))
+                    .withChild(ChildSpec.worker("temporary", worker("temporary", journal))
+                            .withRestart(RestartType.TEMPORARY)));
+            ActorRef<Object> permanent = child(driver, supervisor, "permanent");
+            ActorRef<Object> transientChild = child(driver, supervisor, "transient");
+            ActorRef<Object> temporary = child(driver, supervisor, "temporary");
+
+            permanent.tell("exit"); // a normal exit: a permanent child comes back (a new actor)
+            transientChild.tell("crash"); // transient: back after a crash
+            driver.awaitTermination(permanent);
+            roundTrip(driver, transientChild);
+            CompletableFuture<ExitReason> temporaryEnd = driver.system.terminationOf(temporary);
+            temporary.tell("crash"); // temporary: never back
+            driver.await(temporaryEnd);
+            ActorRef<Object> newPermanent = child(driver, supervisor, "permanent");
+            roundTrip(driver, newPermanent);
+            assertThat(newPermanent).isNotSameAs(permanent);
+
+            transientChild.tell("exit"); // transient, normal exit: stays stopped
+            driver.awaitTermination(transientChild);
+            List<ChildInfo> infos = driver.await(supervisor.children());
+            assertThat(infos).extracting(ChildInfo::id).containsExactly("permanent", "transient");
+            assertThat(infos.get(0).running()).isTrue();
+            assertThat(infos.get(1).running()).isFalse();
+            assertThat(journal.starts("permanent")).isEqualTo(2);
+            assertThat(journal.starts("transient")).isEqualTo(2);
+            assertThat(journal.starts("temporary")).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void pastItsIntensityASupervisorStopsItsChildrenAndEscalates(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            SupervisorSpec inner = SupervisorSpec.oneForOne().withIntensity(2, Duration.ofHours(1))
+                    .withChild(ChildSpec.worker("x", worker("x", journal)))
+                    .withChild(ChildSpec.worker("y", worker("y", journal)));
+            Supervisor outer = start(driver, SupervisorSpec.oneForOne().withIntensity(5, Duration.ofHours(1))
+                    .withChild(ChildSpec.supervisor("inner", inner)));
+            ActorRef<?> innerRef = driver.await(outer.child("inner")).orElseThrow();
+            CompletableFuture<SupervisionEvent.ChildRestarted> innerRestarted = new CompletableFuture<>();
+            driver.system.events().subscribe(SupervisionEvent.ChildRestarted.class, r -> {
+                if (r.childId().equals("inner")) {
+                    innerRestarted.complete(r);
+                }
+            });
+            CompletableFuture<ExitReason> innerEnd = driver.system.terminationOf(innerRef);
+            for (int crash = 1; crash <= 3; crash++) {
+                ActorRef<Object> x = awaitChildOf(driver, innerRef, "x");
+                x.tell("crash");
+                if (crash < 3) {
+                    roundTrip(driver, x);
+                }
+            }
+            assertThat(driver.await(innerEnd)).isEqualTo(ExitReason.SHUTDOWN);
+            driver.await(innerRestarted);
+            ActorRef<?> restartedInner = driver.await(outer.child("inner")).orElseThrow();
+            assertThat(restartedInner).isNotSameAs(innerRef);
+            roundTrip(driver, awaitChildOf(driver, restartedInner, "x"));
+
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(SupervisionEvent.GaveUp.class,
+                    g -> assertThat(g.restarts()).isEqualTo(3)));
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(SupervisionEvent.Escalated.class));
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(
+                    SupervisionEvent.ChildRestarted.class, r -> {
+                        assertThat(r.childId()).isEqualTo("inner");
+                        assertThat(r.inPlace()).isFalse();
+                    }));
+            // x's third crash stopped it; the give-up then stopped y; a fresh inner started x, y.
+            int lastCrash = journal.lifecycle.lastIndexOf("stop x");
+            assertThat(journal.lifecycle.subList(lastCrash, journal.lifecycle.size()))
+                    .containsExactly("stop x", "stop y", "start x", "start y");
+        }
+    }
+
+    /** The inner supervisor's child, found through a handle on the inner supervisor's ref. */
+    @SuppressWarnings("unchecked")
+    static ActorRef<Object> awaitChildOf(Driver driver, ActorRef<?> supervisorRef, String id) {
+        Supervisor inner = new Supervisor((ActorRef<io.zbmd.supervision.internal.SupervisorCommand>) supervisorRef,
+                driver.system, Supervisor.DEFAULT_TIMEOUT);
+        return child(driver, inner, id);
+    }
+
+    @Test
+    void theIntensityWindowSlides() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(3))) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(1, Duration.ofSeconds(5))
+                    .withChild(ChildSpec.worker("w", worker("w", journal))));
+            ActorRef<Object> w = child(driver, supervisor, "w");
+            for (int i = 0; i < 4; i++) {
+                w.tell("crash");
+                driver.system.deterministic().runUntilIdle();
+                driver.system.deterministic().advanceTime(Duration.ofSeconds(6));
+            }
+            assertThat(events).noneMatch(e -> e instanceof SupervisionEvent.GaveUp);
+            assertThat(journal.starts("w")).isEqualTo(5);
+            w.tell("crash");
+            w.tell("crash"); // two within five seconds: more than 1
+            driver.system.deterministic().runUntilIdle();
+            assertThat(events).anyMatch(e -> e instanceof SupervisionEvent.GaveUp);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void childrenStartInOrderAndStopInReverseOrder(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("b", worker("b", journal)))
+                    .withChild(ChildSpec.worker("c", worker("c", journal))));
+            assertThat(driver.await(supervisor.stop())).isEqualTo(ExitReason.SHUTDOWN);
+            assertThat(journal.lifecycle).containsExactly("start a", "start b", "start c", "stop c", "stop b", "stop a");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aChildThatFailsToStartFailsTheSupervisorsStart(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            assertThatThrownBy(() -> start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("broken", ctx -> {
+                        throw new IllegalArgumentException("missing config key 'lr'");
+                    }))
+                    .withChild(ChildSpec.worker("c", worker("c", journal)))))
+                    .isInstanceOf(SupervisorStartException.class)
+                    .hasMessageContaining("child 'broken' failed to start")
+                    .hasMessageContaining("missing config key 'lr'")
+                    .satisfies(e -> assertThat(((SupervisorStartException) e).childId()).isEqualTo("broken"));
+            // The child that had started is stopped as the supervisor ends; the one after never starts.
+            driver.await(journal.latch("stop a"));
+            assertThat(journal.starts("c")).isZero();
+        }
+    }
+
+    @Test
+    void aChildThatIgnoresItsShutdownTimeoutIsKilled() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            List<SupervisionEvent> events = events(driver);
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("stubborn", ctx -> m -> {
+                        busy.countDown();
+                        release.await(); // deaf to everything until released
+                    }).withShutdown(Shutdown.timeout(Duration.ofMillis(50)))));
+            ActorRef<Object> stubborn = child(driver, supervisor, "stubborn");
+            stubborn.tell("block");
+            busy.await();
+            assertThat(driver.await(supervisor.terminateChild("stubborn"))).isTrue();
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(SupervisionEvent.ChildKilled.class,
+                    k -> assertThat(k.childId()).isEqualTo("stubborn")));
+            release.countDown();
+            assertThat(driver.awaitTermination(stubborn)).isEqualTo(ExitReason.KILLED);
+        }
+    }
+
+    /** A counter that keeps its value across crashes through snapshots. */
+    static final class Counter implements Actor<Object>, Snapshotting<Integer> {
+        private int value;
+
+        @Override
+        public void onMessage(Object message) {
+            switch (message) {
+                case Integer n -> value += n;
+                case String s when s.equals("crash") -> throw new IllegalStateException("boom");
+                case Get get -> get.replyTo().tell(value);
+                default -> {}
+            }
+        }
+
+        @Override
+        public Integer snapshot() {
+            return value;
+        }
+
+        @Override
+        public void restore(Integer snapshot) {
+            value = snapshot;
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aSnapshotMakesTheRestartResumeWhereTheCrashLeftOff(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(100, Duration.ofSeconds(5))
+                    .withChild(ChildSpec.worker("counter", ctx -> new Counter())));
+            ActorRef<Object> counter = child(driver, supervisor, "counter");
+            int expected = 0;
+            for (int i = 1; i <= 100; i++) {
+                if (i % 20 == 0) {
+                    counter.tell("crash");
+                } else {
+                    counter.tell(i);
+                    expected += i;
+                }
+            }
+            assertThat(driver.await(counter.ask(Get::new, Duration.ofSeconds(30)))).isEqualTo(expected);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void retriesHandTheCrashedMessageToTheNextIncarnation(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            AtomicInteger attempts = new AtomicInteger();
+            List<DeadLetter> dead = Collections.synchronizedList(new ArrayList<>());
+            driver.system.events().subscribe(DeadLetter.class, dead::add);
+            Journal journal = new Journal();
+            ActorFactory<Object> flaky = ctx -> message -> {
+                if (message.equals("flaky") && attempts.incrementAndGet() <= 2) {
+                    throw new IllegalStateException("attempt " + attempts.get() + " failed");
+                }
+                if (message instanceof Get get) {
+                    get.replyTo().tell("ok");
+                } else {
+                    journal.handled.add(message);
+                }
+            };
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(10, Duration.ofSeconds(5))
+                    .withChild(ChildSpec.worker("twice", flaky).withRetries(2))
+                    .withChild(ChildSpec.worker("once", ctx -> m -> {
+                        throw new IllegalStateException("always fails on " + m);
+                    }).withRetries(1)));
+            ActorRef<Object> twice = child(driver, supervisor, "twice");
+            twice.tell("flaky");
+            roundTrip(driver, twice);
+            assertThat(journal.handled).containsExactly("flaky");
+
+            ActorRef<Object> once = child(driver, supervisor, "once");
+            CompletableFuture<DeadLetter> letter = new CompletableFuture<>();
+            driver.system.events().subscribe(DeadLetter.class, letter::complete);
+            once.tell("doomed");
+            DeadLetter deadLetter = driver.await(letter);
+            assertThat(deadLetter.reason()).isEqualTo(DeadLetterReason.CRASHED);
+            assertThat(deadLetter.message()).isEqualTo("doomed");
+            assertThat(deadLetter.cause()).hasMessage("always fails on doomed");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void processActorsAreSupervisedLikeActors(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            AtomicInteger runs = new AtomicInteger();
+            List<CrashReport> reports = Collections.synchronizedList(new ArrayList<>());
+            driver.system.events().subscribe(CrashReport.class, reports::add);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.process("loader", ctx -> {
+                        runs.incrementAndGet();
+                        while (true) {
+                            Object message = ctx.receive();
+                            if (message.equals("crash")) {
+                                throw new IllegalStateException("loader crashed");
+                            }
+                            if (message instanceof Get get) {
+                                get.replyTo().tell("alive");
+                            }
+                        }
+                    })));
+            ActorRef<Object> loader = child(driver, supervisor, "loader");
+            loader.tell("crash");
+            assertThat(driver.await(loader.ask(Get::new, Duration.ofSeconds(30)))).isEqualTo("alive");
+            assertThat(runs).hasValue(2);
+            assertThat(child(driver, supervisor, "loader")).isSameAs(loader);
+            assertThat(reports).singleElement().satisfies(r -> {
+                assertThat(r.childId()).isEqualTo("loader");
+                assertThat(r.supervisor()).isEqualTo(supervisor.ref().path());
+                assertThat(r.restarts()).isZero();
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void childrenCanBeListedCountedStartedTerminatedRestartedAndDeleted(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.supervisor("sub", SupervisorSpec.oneForOne())));
+            assertThat(driver.await(supervisor.countChildren())).isEqualTo(new ChildCounts(2, 2, 1, 1));
+
+            ActorRef<?> b = driver.await(supervisor.startChild(ChildSpec.worker("b", worker("b", journal))));
+            assertThat(driver.await(supervisor.children())).extracting(ChildInfo::id).containsExactly("a", "sub", "b");
+            assertThatThrownBy(() -> driver.await(supervisor.startChild(ChildSpec.worker("b", worker("b", journal)))))
+                    .rootCause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("duplicate child id 'b'");
+            assertThatThrownBy(() -> driver.await(supervisor.restartChild("b")))
+                    .rootCause().isInstanceOf(IllegalStateException.class).hasMessageContaining("is running");
+            assertThatThrownBy(() -> driver.await(supervisor.deleteChild("b")))
+                    .rootCause().hasMessageContaining("terminate it before deleting it");
+
+            assertThat(driver.await(supervisor.terminateChild("b"))).isTrue();
+            assertThat(driver.awaitTermination(b)).isEqualTo(ExitReason.SHUTDOWN);
+            assertThat(driver.await(supervisor.countChildren())).isEqualTo(new ChildCounts(3, 2, 1, 2));
+            ActorRef<?> b2 = driver.await(supervisor.restartChild("b"));
+            assertThat(b2).isNotSameAs(b);
+            assertThat(driver.await(supervisor.terminateChild("b"))).isTrue();
+            assertThat(driver.await(supervisor.deleteChild("b"))).isTrue();
+            assertThat(driver.await(supervisor.children())).extracting(ChildInfo::id).containsExactly("a", "sub");
+            assertThatThrownBy(() -> driver.await(supervisor.terminateChild("nope")))
+                    .rootCause().hasMessageContaining("no child 'nope'");
+        }
+    }
+
+    record Job(String name) {}
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aDynamicSupervisorStartsChildrenFromATemplate(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            List<String> started = Collections.synchronizedList(new ArrayList<>());
+            DynamicSupervisor<Job, Object> jobs = Supervisors.startDynamic(driver.system, "jobs",
+                    DynamicSupervisorSpec.<Job, Object>of("job", (ctx, job) -> new Actor<>() {
+                        @Override
+                        public void onStart() {
+                            started.add(job.name());
+                        }
+
+                        @Override
+                        public void onMessage(Object message) {
+                            if (message.equals("crash")) {
+                                throw new IllegalStateException(job.name() + " failed");
+                            }
+                            if (message instanceof Get get) {
+                                get.replyTo().tell(job.name());
+                            }
+                        }
+                    }).withIntensity(10, Duration.ofSeconds(5)).withMaxChildren(2));
+            ActorRef<Object> first = driver.await(jobs.startChild(new Job("first")));
+            ActorRef<Object> second = driver.await(jobs.startChild(new Job("second")));
+            assertThatThrownBy(() -> driver.await(jobs.startChild(new Job("third"))))
+                    .rootCause().hasMessageContaining("maxChildren");
+            first.tell("crash");
+            assertThat(driver.await(first.ask(Get::new, Duration.ofSeconds(30)))).isEqualTo("first");
+            assertThat(started).containsExactly("first", "second", "first");
+            assertThat(driver.await(jobs.terminateChild(second))).isTrue();
+            assertThat(driver.await(jobs.children())).extracting(ChildInfo::id).containsExactly("job-1");
+        }
+    }
+
+    @Test
+    void badSpecificationsFailWithPreciseMessages() {
+        assertThatThrownBy(() -> SupervisorSpec.oneForOne()
+                .withChild(ChildSpec.worker("w", ctx -> m -> {}))
+                .withChild(ChildSpec.worker("w", ctx -> m -> {})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("duplicate child id 'w'");
+        assertThatThrownBy(() -> SupervisorSpec.oneForOne().withIntensity(-1, Duration.ofSeconds(5)))
+                .hasMessageContaining("SupervisorSpec.intensity must not be negative, got -1");
+        assertThatThrownBy(() -> SupervisorSpec.oneForOne().withIntensity(1, Duration.ZERO))
+                .hasMessageContaining("SupervisorSpec.period must be positive");
+        assertThatThrownBy(() -> ChildSpec.worker("w", null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("ChildSpec factory must not be null");
+        assertThatThrownBy(() -> ChildSpec.worker("w", ctx -> m -> {}).withRetries(-2))
+                .hasMessageContaining("ChildSpec.retries of child 'w' must not be negative");
+        assertThatThrownBy(() -> Shutdown.timeout(Duration.ZERO)).hasMessageContaining("Shutdown.timeout must be positive");
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void startingAChildOnAStoppedSupervisorFailsClearly(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne());
+            driver.await(supervisor.stop());
+            assertThatThrownBy(() -> driver.await(supervisor.startChild(ChildSpec.worker("late", ctx -> m -> {}))))
+                    .cause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("supervisor " + supervisor.ref().path() + " has ended: cannot start child 'late'")
+                    .cause()
+                    .isInstanceOf(io.zbmd.actor.AskRefusedException.class);
+        }
+    }
+
+    @Test
+    void backoffDelaysRestartsOnTheVirtualClock() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(9))) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withIntensity(10, Duration.ofSeconds(60))
+                    .withBackoff(Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(1), 0))
+                    .withChild(ChildSpec.worker("w", worker("w", journal))));
+            ActorRef<Object> w = child(driver, supervisor, "w");
+            w.tell("crash");
+            driver.system.deterministic().advanceTime(Duration.ofMillis(99));
+            assertThat(journal.starts("w")).isEqualTo(1);
+            driver.system.deterministic().advanceTime(Duration.ofMillis(1));
+            assertThat(journal.starts("w")).isEqualTo(2);
+            w.tell("crash"); // the second in a row waits twice as long
+            driver.system.deterministic().advanceTime(Duration.ofMillis(199));
+            assertThat(journal.starts("w")).isEqualTo(2);
+            driver.system.deterministic().advanceTime(Duration.ofMillis(1));
+            assertThat(journal.starts("w")).isEqualTo(3);
+        }
+    }
+}
