@@ -174,6 +174,23 @@ class SupervisorTest {
         }
     }
 
+    /** Completes with the first event of that type about that child. */
+    static <E extends SupervisionEvent> CompletableFuture<E> next(Driver driver, Class<E> type, String childId) {
+        CompletableFuture<E> future = new CompletableFuture<>();
+        driver.system.events().subscribe(type, event -> {
+            String id = switch (event) {
+                case SupervisionEvent.ChildRestarted r -> r.childId();
+                case SupervisionEvent.ChildStopped r -> r.childId();
+                case SupervisionEvent.ChildStarted r -> r.childId();
+                default -> null;
+            };
+            if (childId.equals(id)) {
+                future.complete(event);
+            }
+        });
+        return future;
+    }
+
     @ParameterizedTest
     @MethodSource("configs")
     void restartTypesDecideWhatComesBack(ActorSystemConfig config) {
@@ -189,19 +206,22 @@ class SupervisorTest {
             ActorRef<Object> transientChild = child(driver, supervisor, "transient");
             ActorRef<Object> temporary = child(driver, supervisor, "temporary");
 
+            var permanentBack = next(driver, SupervisionEvent.ChildRestarted.class, "permanent");
             permanent.tell("exit"); // a normal exit: a permanent child comes back (a new actor)
-            transientChild.tell("crash"); // transient: back after a crash
-            driver.awaitTermination(permanent);
-            roundTrip(driver, transientChild);
-            CompletableFuture<ExitReason> temporaryEnd = driver.system.terminationOf(temporary);
+            assertThat(driver.await(permanentBack).inPlace()).isFalse();
+            var transientBack = next(driver, SupervisionEvent.ChildRestarted.class, "transient");
+            transientChild.tell("crash"); // transient: back after a crash, in place
+            assertThat(driver.await(transientBack).inPlace()).isTrue();
+            var temporaryGone = next(driver, SupervisionEvent.ChildStopped.class, "temporary");
             temporary.tell("crash"); // temporary: never back
-            driver.await(temporaryEnd);
+            driver.await(temporaryGone);
             ActorRef<Object> newPermanent = child(driver, supervisor, "permanent");
-            roundTrip(driver, newPermanent);
             assertThat(newPermanent).isNotSameAs(permanent);
+            roundTrip(driver, newPermanent);
 
+            var transientGone = next(driver, SupervisionEvent.ChildStopped.class, "transient");
             transientChild.tell("exit"); // transient, normal exit: stays stopped
-            driver.awaitTermination(transientChild);
+            driver.await(transientGone);
             List<ChildInfo> infos = driver.await(supervisor.children());
             assertThat(infos).extracting(ChildInfo::id).containsExactly("permanent", "transient");
             assertThat(infos.get(0).running()).isTrue();

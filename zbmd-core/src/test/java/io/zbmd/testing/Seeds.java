@@ -26,7 +26,7 @@ public final class Seeds {
     private Seeds() {}
 
     /**
-     * @param count how many seeds to run by default
+     * @param count how many seeds to run by default ({@code -Dzbmd.cases=N} runs N instead)
      * @return the seeds, or the single one given with {@code -Dzbmd.seed}
      */
     public static Stream<Long> of(int count) {
@@ -34,7 +34,8 @@ public final class Seeds {
         if (replay != null && !replay.isBlank()) {
             return Stream.of(Long.decode(replay.trim()));
         }
-        return LongStream.range(0, count).map(i -> mix(BASE + i)).boxed();
+        int cases = Integer.getInteger("zbmd.cases", count);
+        return LongStream.range(0, cases).map(i -> mix(BASE + i)).boxed();
     }
 
     /** SplitMix64's finaliser: spreads consecutive integers over the seed space. */

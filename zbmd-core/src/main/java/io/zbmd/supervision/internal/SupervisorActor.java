@@ -65,6 +65,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private ArrayDeque<Child> restarting;
     /** The child whose in-place restart the restart sequence waits for. */
     private Child awaitingRestart;
+    /** The child whose exit started the restart sequence. */
+    private Child restartTrigger;
     private boolean stopping;
     private SplittableRandom random;
     private String path;
@@ -293,14 +295,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
      * start before the next, as OTP starts children one after the other.
      */
     private void restartInOrder(List<Child> affected, Child trigger) {
-        restarting = new ArrayDeque<>();
-        for (Child restarted : affected) {
-            if (restarted == trigger || restarted.spec.restart() != RestartType.TEMPORARY) {
-                restarting.add(restarted);
-            } else {
-                endForGood(restarted, ExitReason.SHUTDOWN); // OTP: temporary siblings are not restarted
-            }
-        }
+        restarting = new ArrayDeque<>(affected);
+        restartTrigger = trigger;
         advanceRestarts();
     }
 
@@ -309,8 +305,13 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             Child next = restarting.poll();
             if (next == null) {
                 restarting = null;
+                restartTrigger = null;
                 drainDeferred();
                 return;
+            }
+            if (next != restartTrigger && next.spec.restart() == RestartType.TEMPORARY) {
+                endForGood(next, ExitReason.SHUTDOWN); // OTP: temporary siblings are not restarted
+                continue;
             }
             restart(next, next.phase == Phase.SUSPENDED);
             if (next.phase == Phase.RUNNING && next.ref != null && next.incarnation > 0) {
