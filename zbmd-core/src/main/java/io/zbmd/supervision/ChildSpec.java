@@ -1,11 +1,13 @@
 package io.zbmd.supervision;
 
+import io.zbmd.actor.Actor;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.SpawnOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What a supervisor needs to start, restart and stop one child, as OTP's child spec:
@@ -114,11 +116,29 @@ public record ChildSpec(
      *
      * @param id the child's id
      * @param factory makes each incarnation
+     * @param <M> the child's message type
      * @return the spec
      */
-    public static ChildSpec worker(String id, ActorFactory<?> factory) {
+    public static <M> ChildSpec worker(String id, ActorFactory<M> factory) {
         return new ChildSpec(id, new ActorStart(factory), RestartType.PERMANENT,
                 Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
+    }
+
+    /**
+     * A permanent worker actor that does not need its context at construction, with a
+     * 5000 ms shutdown: {@code ChildSpec.worker("counter", Counter::new)}. (Java cannot infer
+     * the message type of a {@code ctx -> ...} lambda here; a constructor reference or a
+     * {@code () -> ...} lambda it can.)
+     *
+     * @param id the child's id
+     * @param actor makes each incarnation
+     * @param <M> the child's message type
+     * @return the spec
+     */
+    public static <M> ChildSpec worker(String id, Supplier<? extends Actor<M>> actor) {
+        Objects.requireNonNull(actor, "ChildSpec factory must not be null");
+        ActorFactory<M> factory = context -> actor.get();
+        return worker(id, factory);
     }
 
     /**
@@ -126,9 +146,10 @@ public record ChildSpec(
      *
      * @param id the child's id
      * @param body run for each incarnation
+     * @param <M> the child's message type
      * @return the spec
      */
-    public static ChildSpec process(String id, ProcessActor<?> body) {
+    public static <M> ChildSpec process(String id, ProcessActor<M> body) {
         return new ChildSpec(id, new ProcessStart(body), RestartType.PERMANENT,
                 Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
     }

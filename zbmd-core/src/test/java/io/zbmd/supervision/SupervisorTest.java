@@ -562,7 +562,7 @@ class SupervisorTest {
                 .hasMessageContaining("SupervisorSpec.intensity must not be negative, got -1");
         assertThatThrownBy(() -> SupervisorSpec.oneForOne().withIntensity(1, Duration.ZERO))
                 .hasMessageContaining("SupervisorSpec.period must be positive");
-        assertThatThrownBy(() -> ChildSpec.worker("w", null))
+        assertThatThrownBy(() -> ChildSpec.worker("w", (ActorFactory<Object>) null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("ChildSpec factory must not be null");
         assertThatThrownBy(() -> ChildSpec.worker("w", ctx -> m -> {}).withRetries(-2))

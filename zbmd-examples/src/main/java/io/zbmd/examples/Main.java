@@ -3,9 +3,14 @@ package io.zbmd.examples;
 import io.zbmd.examples.runtime.HelloActor;
 import io.zbmd.examples.runtime.LinksAndMonitors;
 import io.zbmd.examples.runtime.PingPong;
+import io.zbmd.examples.supervision.FaultInjectionExample;
+import io.zbmd.examples.supervision.SupervisedCounter;
 import java.io.PrintStream;
 
-/** Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, or {@code all}. */
+/**
+ * Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, {@code counter},
+ * {@code faults}, or {@code all}.
+ */
 public final class Main {
     private Main() {}
 
@@ -19,13 +24,18 @@ public final class Main {
             case "hello" -> HelloActor.run(out);
             case "pingpong" -> PingPong.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
             case "links" -> LinksAndMonitors.run(out);
+            case "counter" -> SupervisedCounter.run(out);
+            case "faults" -> FaultInjectionExample.run(out, args.length > 1 ? Long.parseLong(args[1]) : 8);
             case "all" -> {
                 HelloActor.run(out);
                 PingPong.run(out, 1_000_000);
                 LinksAndMonitors.run(out);
+                SupervisedCounter.run(out);
+                FaultInjectionExample.run(out, 8);
             }
             default -> {
-                System.err.println("unknown example '" + name + "'; the examples are: hello, pingpong, links, all");
+                System.err.println("unknown example '" + name
+                        + "'; the examples are: hello, pingpong, links, counter, faults, all");
                 System.exit(2);
             }
         }

@@ -52,7 +52,12 @@ public final class Runtimes {
 
     /** @return a Pekko typed system whose guardian spawns actors on request */
     public static ActorSystem<SpawnProtocol.Command> pekko() {
-        Config config = ConfigFactory.parseString("""
+        return ActorSystem.create(SpawnProtocol.create(), "bench", pekkoConfig());
+    }
+
+    /** @return Pekko's configuration for the benchmarks: as many threads as zbmd gets */
+    public static Config pekkoConfig() {
+        return ConfigFactory.parseString("""
                 pekko.loglevel = WARNING
                 pekko.log-dead-letters = off
                 pekko.log-dead-letters-during-shutdown = off
@@ -61,7 +66,6 @@ public final class Runtimes {
                   parallelism-max = %d
                 }
                 """.formatted(THREADS, THREADS)).withFallback(ConfigFactory.load());
-        return ActorSystem.create(SpawnProtocol.create(), "bench", config);
     }
 
     /**
