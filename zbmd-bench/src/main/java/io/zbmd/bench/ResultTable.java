@@ -37,8 +37,8 @@ final class ResultTable {
             rows.computeIfAbsent(key, k -> new LinkedHashMap<>())
                     .put(runtime, new Cell(median(primary), primary.getScoreUnit()));
             for (Map.Entry<String, Result> secondary : run.getSecondaryResults().entrySet()) {
-                if (secondary.getKey().startsWith("p0.")) {
-                    continue;
+                if (secondary.getKey().matches("p\\d.*")) {
+                    continue; // sample-mode percentiles: the p50 is the row's score
                 }
                 rows.computeIfAbsent(benchmark + " " + secondary.getKey(), k -> new LinkedHashMap<>())
                         .put(runtime, new Cell(secondary.getValue().getScore(), "bytes"));
