@@ -1,0 +1,58 @@
+package io.zbmd.gpu.cpu;
+
+import io.zbmd.gpu.BinaryOp;
+import io.zbmd.gpu.UnaryOp;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The hot loops over contiguous float32 runs, in two implementations: {@link VectorLanes}
+ * on the Vector API (when the {@code jdk.incubator.vector} module is present) and
+ * {@link ScalarLanes} in plain loops the JIT can vectorise. Both compute the same functions;
+ * sums may differ in the last bits (different association), each is deterministic.
+ *
+ * <p>Offsets and counts are in elements. Stateless and thread-safe.
+ */
+interface Lanes {
+
+    /** @return "vector-api-512", "scalar", ... */
+    String name();
+
+    void map(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n);
+
+    /** {@code dx += dy · op'(x)} (y may be null where op' does not need it). */
+    void mapBackward(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, MemorySegment dy, long dyi,
+            MemorySegment dx, long dxi, long n);
+
+    /** {@code out = a op b}, all contiguous. */
+    void zip(BinaryOp op, MemorySegment a, long ai, MemorySegment b, long bi, MemorySegment out, long oi, long n);
+
+    /** {@code out = a op s} (or {@code s op a} when {@code scalarFirst}). */
+    void zipScalar(BinaryOp op, MemorySegment a, long ai, float s, boolean scalarFirst, MemorySegment out, long oi,
+            long n);
+
+    /** {@code y += alpha · x}. */
+    void axpy(float alpha, MemorySegment x, long xi, MemorySegment y, long yi, long n);
+
+    /** {@code x *= alpha}. */
+    void scale(float alpha, MemorySegment x, long xi, long n);
+
+    void fill(MemorySegment x, long xi, long n, float value);
+
+    double sum(MemorySegment x, long xi, long n);
+
+    float max(MemorySegment x, long xi, long n);
+
+    double sumOfSquares(MemorySegment x, long xi, long n);
+
+    /** One SGD step; {@code v} may be null when {@code momentum == 0}. */
+    void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
+            MemorySegment g, long gi, MemorySegment v, long vi, long n);
+
+    /**
+     * One Adam step with precomputed bias corrections {@code c1 = 1 - beta1^t},
+     * {@code c2 = 1 - beta2^t}.
+     */
+    void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1, float c2,
+            MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v, long vi,
+            long n);
+}

@@ -1,0 +1,183 @@
+package io.zbmd.gpu.cpu;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import io.zbmd.gpu.BinaryOp;
+import io.zbmd.gpu.UnaryOp;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@link Lanes} in plain loops: the fallback where the Vector API module is absent, and the
+ * reference the vector kernels are tested against. Simple counted loops over segments, which
+ * C2 unrolls and, for the arithmetic ones, vectorises on its own.
+ */
+final class ScalarLanes implements Lanes {
+    static final ScalarLanes INSTANCE = new ScalarLanes();
+
+    private ScalarLanes() {}
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void map(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
+        switch (op) {
+            case RELU -> {
+                for (long i = 0; i < n; i++) {
+                    float v = x.getAtIndex(JAVA_FLOAT, xi + i);
+                    y.setAtIndex(JAVA_FLOAT, yi + i, v > 0 ? v : 0f);
+                }
+            }
+            case NEG -> {
+                for (long i = 0; i < n; i++) {
+                    y.setAtIndex(JAVA_FLOAT, yi + i, -x.getAtIndex(JAVA_FLOAT, xi + i));
+                }
+            }
+            case SQUARE -> {
+                for (long i = 0; i < n; i++) {
+                    float v = x.getAtIndex(JAVA_FLOAT, xi + i);
+                    y.setAtIndex(JAVA_FLOAT, yi + i, v * v);
+                }
+            }
+            default -> {
+                for (long i = 0; i < n; i++) {
+                    y.setAtIndex(JAVA_FLOAT, yi + i, CpuMath.apply(op, x.getAtIndex(JAVA_FLOAT, xi + i)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void mapBackward(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, MemorySegment dy,
+            long dyi, MemorySegment dx, long dxi, long n) {
+        boolean useY = CpuMath.needsOutput(op);
+        for (long i = 0; i < n; i++) {
+            float xv = x == null ? 0f : x.getAtIndex(JAVA_FLOAT, xi + i);
+            float yv = useY ? y.getAtIndex(JAVA_FLOAT, yi + i) : 0f;
+            float g = dy.getAtIndex(JAVA_FLOAT, dyi + i) * CpuMath.derivative(op, xv, yv);
+            dx.setAtIndex(JAVA_FLOAT, dxi + i, dx.getAtIndex(JAVA_FLOAT, dxi + i) + g);
+        }
+    }
+
+    @Override
+    public void zip(BinaryOp op, MemorySegment a, long ai, MemorySegment b, long bi, MemorySegment out, long oi,
+            long n) {
+        switch (op) {
+            case ADD -> {
+                for (long i = 0; i < n; i++) {
+                    out.setAtIndex(JAVA_FLOAT, oi + i, a.getAtIndex(JAVA_FLOAT, ai + i) + b.getAtIndex(JAVA_FLOAT, bi + i));
+                }
+            }
+            case MUL -> {
+                for (long i = 0; i < n; i++) {
+                    out.setAtIndex(JAVA_FLOAT, oi + i, a.getAtIndex(JAVA_FLOAT, ai + i) * b.getAtIndex(JAVA_FLOAT, bi + i));
+                }
+            }
+            default -> {
+                for (long i = 0; i < n; i++) {
+                    out.setAtIndex(JAVA_FLOAT, oi + i,
+                            CpuMath.apply(op, a.getAtIndex(JAVA_FLOAT, ai + i), b.getAtIndex(JAVA_FLOAT, bi + i)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void zipScalar(BinaryOp op, MemorySegment a, long ai, float s, boolean scalarFirst, MemorySegment out,
+            long oi, long n) {
+        for (long i = 0; i < n; i++) {
+            float v = a.getAtIndex(JAVA_FLOAT, ai + i);
+            out.setAtIndex(JAVA_FLOAT, oi + i, scalarFirst ? CpuMath.apply(op, s, v) : CpuMath.apply(op, v, s));
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
+        for (long i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yi + i, y.getAtIndex(JAVA_FLOAT, yi + i) + alpha * x.getAtIndex(JAVA_FLOAT, xi + i));
+        }
+    }
+
+    @Override
+    public void scale(float alpha, MemorySegment x, long xi, long n) {
+        for (long i = 0; i < n; i++) {
+            x.setAtIndex(JAVA_FLOAT, xi + i, x.getAtIndex(JAVA_FLOAT, xi + i) * alpha);
+        }
+    }
+
+    @Override
+    public void fill(MemorySegment x, long xi, long n, float value) {
+        for (long i = 0; i < n; i++) {
+            x.setAtIndex(JAVA_FLOAT, xi + i, value);
+        }
+    }
+
+    @Override
+    public double sum(MemorySegment x, long xi, long n) {
+        double total = 0;
+        for (long i = 0; i < n; i++) {
+            total += x.getAtIndex(JAVA_FLOAT, xi + i);
+        }
+        return total;
+    }
+
+    @Override
+    public float max(MemorySegment x, long xi, long n) {
+        float best = Float.NEGATIVE_INFINITY;
+        for (long i = 0; i < n; i++) {
+            best = Math.max(best, x.getAtIndex(JAVA_FLOAT, xi + i));
+        }
+        return best;
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, long xi, long n) {
+        double total = 0;
+        for (long i = 0; i < n; i++) {
+            double v = x.getAtIndex(JAVA_FLOAT, xi + i);
+            total += v * v;
+        }
+        return total;
+    }
+
+    @Override
+    public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
+            MemorySegment g, long gi, MemorySegment v, long vi, long n) {
+        for (long i = 0; i < n; i++) {
+            float param = p.getAtIndex(JAVA_FLOAT, pi + i);
+            float grad = g.getAtIndex(JAVA_FLOAT, gi + i) + weightDecay * param;
+            float step = grad;
+            if (momentum != 0f) {
+                float velocity = momentum * v.getAtIndex(JAVA_FLOAT, vi + i) + grad;
+                v.setAtIndex(JAVA_FLOAT, vi + i, velocity);
+                step = nesterov ? grad + momentum * velocity : velocity;
+            }
+            p.setAtIndex(JAVA_FLOAT, pi + i, param - lr * step);
+        }
+    }
+
+    @Override
+    public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
+            float c2, MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v,
+            long vi, long n) {
+        float stepSize = lr / c1;
+        float sqrtC2 = (float) Math.sqrt(c2);
+        for (long i = 0; i < n; i++) {
+            float param = p.getAtIndex(JAVA_FLOAT, pi + i);
+            float grad = g.getAtIndex(JAVA_FLOAT, gi + i);
+            if (decoupled) {
+                param -= lr * weightDecay * param;
+            } else {
+                grad += weightDecay * param;
+            }
+            float mv = beta1 * m.getAtIndex(JAVA_FLOAT, mi + i) + (1f - beta1) * grad;
+            float vv = beta2 * v.getAtIndex(JAVA_FLOAT, vi + i) + (1f - beta2) * grad * grad;
+            m.setAtIndex(JAVA_FLOAT, mi + i, mv);
+            v.setAtIndex(JAVA_FLOAT, vi + i, vv);
+            float denom = (float) Math.sqrt(vv) / sqrtC2 + eps;
+            p.setAtIndex(JAVA_FLOAT, pi + i, param - stepSize * mv / denom);
+        }
+    }
+}

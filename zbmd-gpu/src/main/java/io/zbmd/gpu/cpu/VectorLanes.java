@@ -1,0 +1,267 @@
+package io.zbmd.gpu.cpu;
+
+import io.zbmd.gpu.BinaryOp;
+import io.zbmd.gpu.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Lanes} on the Vector API, at the machine's preferred width (512-bit on AVX-512).
+ * Transcendentals use the Vector API's own (SVML-backed where the JDK has it); erf, for GELU,
+ * is the same Abramowitz–Stegun polynomial as {@link CpuMath#erf}. Tails run the scalar
+ * formulas.
+ *
+ * <p>Only loaded when the {@code jdk.incubator.vector} module is present (see
+ * {@link CpuKernels#lanes()}).
+ */
+final class VectorLanes implements Lanes {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int L = S.length();
+
+    static final VectorLanes INSTANCE = new VectorLanes();
+
+    private VectorLanes() {}
+
+    @Override
+    public String name() {
+        return "vector-api-" + S.vectorBitSize();
+    }
+
+    private static FloatVector load(MemorySegment s, long index) {
+        return FloatVector.fromMemorySegment(S, s, index * Float.BYTES, ORDER);
+    }
+
+    private static void store(FloatVector v, MemorySegment s, long index) {
+        v.intoMemorySegment(s, index * Float.BYTES, ORDER);
+    }
+
+    private static long bound(long n) {
+        return n - n % L;
+    }
+
+    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+
+    private static FloatVector inv(FloatVector x) {
+        return ONE.div(x);
+    }
+
+    static FloatVector apply(UnaryOp op, FloatVector x) {
+        return switch (op) {
+            case NEG -> x.neg();
+            case EXP -> x.lanewise(VectorOperators.EXP);
+            case LOG -> x.lanewise(VectorOperators.LOG);
+            case RELU -> x.max(0f);
+            case GELU -> x.mul(0.5f).mul(erf(x.mul(CpuMath.INV_SQRT2)).add(1f));
+            case TANH -> x.lanewise(VectorOperators.TANH);
+            case SIGMOID -> inv(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SQRT -> x.lanewise(VectorOperators.SQRT);
+            case SQUARE -> x.mul(x);
+            case ABS -> x.abs();
+        };
+    }
+
+    static FloatVector derivative(UnaryOp op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case NEG -> FloatVector.broadcast(S, -1f);
+            case EXP -> y;
+            case LOG -> inv(x);
+            case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
+            case GELU -> {
+                FloatVector cdf = erf(x.mul(CpuMath.INV_SQRT2)).add(1f).mul(0.5f);
+                FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(CpuMath.INV_SQRT_2PI);
+                yield cdf.add(x.mul(pdf));
+            }
+            case TANH -> y.mul(y).neg().add(1f);
+            case SIGMOID -> y.mul(y.neg().add(1f));
+            case SQRT -> inv(y).mul(0.5f);
+            case SQUARE -> x.mul(2f);
+            case ABS -> {
+                FloatVector zero = FloatVector.zero(S);
+                yield zero.blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
+            }
+        };
+    }
+
+    /** Abramowitz and Stegun 7.1.26, as {@link CpuMath#erf}. */
+    static FloatVector erf(FloatVector x) {
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector a = x.abs();
+        FloatVector t = inv(a.mul(CpuMath.ERF_P).add(1f));
+        FloatVector poly = t.mul(CpuMath.ERF_A5).add(CpuMath.ERF_A4).mul(t).add(CpuMath.ERF_A3).mul(t)
+                .add(CpuMath.ERF_A2).mul(t).add(CpuMath.ERF_A1).mul(t);
+        FloatVector result = poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        return result.blend(result.neg(), negative);
+    }
+
+    static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            case MAX -> a.max(b);
+            case MIN -> a.min(b);
+        };
+    }
+
+    @Override
+    public void map(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(apply(op, load(x, xi + i)), y, yi + i);
+        }
+        ScalarLanes.INSTANCE.map(op, x, xi + i, y, yi + i, n - i);
+    }
+
+    @Override
+    public void mapBackward(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, MemorySegment dy,
+            long dyi, MemorySegment dx, long dxi, long n) {
+        boolean useY = CpuMath.needsOutput(op);
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            FloatVector xv = x == null ? FloatVector.zero(S) : load(x, xi + i);
+            FloatVector yv = useY ? load(y, yi + i) : xv;
+            FloatVector g = load(dy, dyi + i).mul(derivative(op, xv, yv));
+            store(load(dx, dxi + i).add(g), dx, dxi + i);
+        }
+        ScalarLanes.INSTANCE.mapBackward(op, x, xi + i, y, yi + i, dy, dyi + i, dx, dxi + i, n - i);
+    }
+
+    @Override
+    public void zip(BinaryOp op, MemorySegment a, long ai, MemorySegment b, long bi, MemorySegment out, long oi,
+            long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(apply(op, load(a, ai + i), load(b, bi + i)), out, oi + i);
+        }
+        ScalarLanes.INSTANCE.zip(op, a, ai + i, b, bi + i, out, oi + i, n - i);
+    }
+
+    @Override
+    public void zipScalar(BinaryOp op, MemorySegment a, long ai, float s, boolean scalarFirst, MemorySegment out,
+            long oi, long n) {
+        FloatVector sv = FloatVector.broadcast(S, s);
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            FloatVector av = load(a, ai + i);
+            store(scalarFirst ? apply(op, sv, av) : apply(op, av, sv), out, oi + i);
+        }
+        ScalarLanes.INSTANCE.zipScalar(op, a, ai + i, s, scalarFirst, out, oi + i, n - i);
+    }
+
+    @Override
+    public void axpy(float alpha, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(load(x, xi + i).fma(FloatVector.broadcast(S, alpha), load(y, yi + i)), y, yi + i);
+        }
+        ScalarLanes.INSTANCE.axpy(alpha, x, xi + i, y, yi + i, n - i);
+    }
+
+    @Override
+    public void scale(float alpha, MemorySegment x, long xi, long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(load(x, xi + i).mul(alpha), x, xi + i);
+        }
+        ScalarLanes.INSTANCE.scale(alpha, x, xi + i, n - i);
+    }
+
+    @Override
+    public void fill(MemorySegment x, long xi, long n, float value) {
+        FloatVector v = FloatVector.broadcast(S, value);
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(v, x, xi + i);
+        }
+        ScalarLanes.INSTANCE.fill(x, xi + i, n - i, value);
+    }
+
+    @Override
+    public double sum(MemorySegment x, long xi, long n) {
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        long i = 0;
+        for (long end = n - n % (2L * L); i < end; i += 2L * L) {
+            acc0 = acc0.add(load(x, xi + i));
+            acc1 = acc1.add(load(x, xi + i + L));
+        }
+        return (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD)
+                + ScalarLanes.INSTANCE.sum(x, xi + i, n - i);
+    }
+
+    @Override
+    public float max(MemorySegment x, long xi, long n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            acc = acc.max(load(x, xi + i));
+        }
+        return Math.max(acc.reduceLanes(VectorOperators.MAX), ScalarLanes.INSTANCE.max(x, xi + i, n - i));
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, long xi, long n) {
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        long i = 0;
+        for (long end = n - n % (2L * L); i < end; i += 2L * L) {
+            FloatVector a = load(x, xi + i);
+            FloatVector b = load(x, xi + i + L);
+            acc0 = a.fma(a, acc0);
+            acc1 = b.fma(b, acc1);
+        }
+        return (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD)
+                + ScalarLanes.INSTANCE.sumOfSquares(x, xi + i, n - i);
+    }
+
+    @Override
+    public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
+            MemorySegment g, long gi, MemorySegment v, long vi, long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            FloatVector param = load(p, pi + i);
+            FloatVector grad = param.mul(weightDecay).add(load(g, gi + i));
+            FloatVector step = grad;
+            if (momentum != 0f) {
+                FloatVector velocity = load(v, vi + i).mul(momentum).add(grad);
+                store(velocity, v, vi + i);
+                step = nesterov ? velocity.mul(momentum).add(grad) : velocity;
+            }
+            store(param.sub(step.mul(lr)), p, pi + i);
+        }
+        ScalarLanes.INSTANCE.sgd(lr, momentum, weightDecay, nesterov, p, pi + i, g, gi + i, v, v == null ? 0 : vi + i,
+                n - i);
+    }
+
+    @Override
+    public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
+            float c2, MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v,
+            long vi, long n) {
+        float stepSize = lr / c1;
+        float invSqrtC2 = 1f / (float) Math.sqrt(c2);
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            FloatVector param = load(p, pi + i);
+            FloatVector grad = load(g, gi + i);
+            if (decoupled) {
+                param = param.mul(1f - lr * weightDecay);
+            } else {
+                grad = param.mul(weightDecay).add(grad);
+            }
+            FloatVector mv = load(m, mi + i).mul(beta1).add(grad.mul(1f - beta1));
+            FloatVector vv = load(v, vi + i).mul(beta2).add(grad.mul(grad).mul(1f - beta2));
+            store(mv, m, mi + i);
+            store(vv, v, vi + i);
+            FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invSqrtC2).add(eps);
+            store(param.sub(mv.mul(stepSize).div(denom)), p, pi + i);
+        }
+        ScalarLanes.INSTANCE.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi + i, g, gi + i, m,
+                mi + i, v, vi + i, n - i);
+    }
+}
