@@ -1,12 +1,13 @@
 package io.zbmd.gpu.cpu;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.zbmd.gpu.DType;
 import java.lang.foreign.MemorySegment;
 
-/** Conversions between float32 and the 16-bit storage types, rounding to nearest even. */
+/** Conversions between float32 and the other storage types (16-bit floats round to nearest even). */
 public final class ConvertKernels {
     private ConvertKernels() {}
 
@@ -24,6 +25,10 @@ public final class ConvertKernels {
         if (from != DType.F32 && to != DType.F32) {
             throw new IllegalArgumentException("convert " + from + " to " + to + " through F32");
         }
+        if (from == DType.I32 || to == DType.I32) {
+            convertInt(from, src, srcOffset, dst, dstOffset, count);
+            return;
+        }
         for (long i = 0; i < count; i++) {
             if (from == DType.F32) {
                 float v = src.getAtIndex(JAVA_FLOAT, srcOffset + i);
@@ -31,6 +36,18 @@ public final class ConvertKernels {
             } else {
                 short h = src.getAtIndex(JAVA_SHORT, srcOffset + i);
                 dst.setAtIndex(JAVA_FLOAT, dstOffset + i, from == DType.BF16 ? fromBf16(h) : Float.float16ToFloat(h));
+            }
+        }
+    }
+
+    /** int32 to float32 (nearest), or float32 to int32 truncating toward zero as a cast does. */
+    private static void convertInt(DType from, MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset,
+            long count) {
+        for (long i = 0; i < count; i++) {
+            if (from == DType.I32) {
+                dst.setAtIndex(JAVA_FLOAT, dstOffset + i, src.getAtIndex(JAVA_INT, srcOffset + i));
+            } else {
+                dst.setAtIndex(JAVA_INT, dstOffset + i, (int) src.getAtIndex(JAVA_FLOAT, srcOffset + i));
             }
         }
     }

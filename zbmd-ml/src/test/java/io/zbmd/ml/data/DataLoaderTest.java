@@ -1,5 +1,6 @@
 package io.zbmd.ml.data;
 
+import io.zbmd.testing.Seeds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -102,7 +103,7 @@ class DataLoaderTest {
     }
 
     static Stream<Long> seeds() {
-        return TestSeeds.of(200);
+        return Seeds.of(200);
     }
 
     /** Property: from any saved position, a fresh loader replays exactly what the original hands out. */
@@ -115,7 +116,7 @@ class DataLoaderTest {
         DataLoaderConfig config = DataLoaderConfig.ofBatchSize(batchSize).withSeed(random.nextLong())
                 .withShuffle(random.nextInt(4) != 0).withDropLast(random.nextBoolean());
         ImageDataset data = dataset(size, seed);
-        String replay = TestSeeds.replay(seed) + ", " + config + ", size " + size;
+        String replay = Seeds.replay(seed) + ", " + config + ", size " + size;
         DataLoader original = DataLoader.create(data, config);
         int skipped = random.nextInt(3 * original.batchesPerEpoch() + 1);
         for (int b = 0; b < skipped; b++) {

@@ -1,5 +1,6 @@
 package io.zbmd.ml.data;
 
+import io.zbmd.testing.Seeds;
 import static io.zbmd.ml.data.IdxFiles.concat;
 import static io.zbmd.ml.data.IdxFiles.gzip;
 import static io.zbmd.ml.data.IdxFiles.idx;
@@ -36,7 +37,7 @@ class IdxMutationPropertyTest {
     Path directory;
 
     static Stream<Long> seeds() {
-        return TestSeeds.of(600);
+        return Seeds.of(600);
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -58,7 +59,7 @@ class IdxMutationPropertyTest {
         };
         List<String> mutations = new ArrayList<>();
         byte[] mutated = mutate(stored, random, mutations);
-        String replay = TestSeeds.replay(seed) + ", encoding " + encoding + ", mutations " + mutations;
+        String replay = Seeds.replay(seed) + ", encoding " + encoding + ", mutations " + mutations;
         Path file = Files.write(directory.resolve("mutated-" + seed), mutated);
 
         try {
