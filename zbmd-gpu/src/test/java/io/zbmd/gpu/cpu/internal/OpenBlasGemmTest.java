@@ -1,0 +1,97 @@
+package io.zbmd.gpu.cpu.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.zbmd.gpu.cpu.GemmKernel;
+import io.zbmd.gpu.testing.GemmCase;
+import io.zbmd.gpu.testing.Seeds;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * OpenBLAS through the FFM API, against the same reference as the Java kernel, and checked for
+ * the determinism zbmd relies on. Skipped where OpenBLAS is not installed.
+ */
+class OpenBlasGemmTest {
+    static Stream<Long> seeds() {
+        return Seeds.of(40);
+    }
+
+    @BeforeEach
+    void needsOpenBlas() {
+        assumeTrue(OpenBlasGemm.available(), "OpenBLAS (libopenblas.so.0) is not installed");
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void matchesTheReference(long seed) {
+        try (GemmKernel gemm = OpenBlasGemm.open(2).orElseThrow(); Arena arena = Arena.ofShared()) {
+            GemmCase gemmCase = GemmCase.random(seed, 300);
+            GemmCase.Data data = gemmCase.allocate(arena);
+            float[] before = data.cFloats();
+            gemmCase.run(gemm, data);
+            gemmCase.assertMatchesReference(before, data);
+        }
+    }
+
+    /** OpenBLAS splits C between its threads statically and never splits k: it should hold. */
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {1, 2})
+    void twentyRunsGiveIdenticalBits(int threads) {
+        GemmCase gemmCase = GemmCase.random(13, 10).withShape(517, 389, 1031).withScalars(1.5f, -0.25f);
+        try (GemmKernel gemm = OpenBlasGemm.open(threads).orElseThrow(); Arena arena = Arena.ofShared()) {
+            GemmCase.Data data = gemmCase.allocate(arena);
+            float[] before = data.cFloats();
+            float[] first = null;
+            for (int run = 0; run < 20; run++) {
+                MemorySegment.copy(before, 0, data.c(), ValueLayout.JAVA_FLOAT, 0, before.length);
+                gemmCase.run(gemm, data);
+                float[] result = data.cFloats();
+                if (first == null) {
+                    first = result;
+                    gemmCase.assertMatchesReference(before, data);
+                }
+                assertThat(Arrays.equals(result, first)).as("run %d equals run 0", run).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void heapSegmentsAreCopiedAcross() {
+        int n = 33;
+        float[] a = new float[n * n];
+        float[] b = new float[n * n];
+        float[] c = new float[n * n];
+        Arrays.fill(c, Float.NaN);
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] = 2f;
+            for (int j = 0; j < n; j++) {
+                b[i * n + j] = i - j;
+            }
+        }
+        try (GemmKernel gemm = OpenBlasGemm.open(1).orElseThrow()) {
+            gemm.sgemm(false, false, n, n, n, 1f, MemorySegment.ofArray(a), 0, n, MemorySegment.ofArray(b), 0, n, 0f,
+                    MemorySegment.ofArray(c), 0, n);
+        }
+        for (int i = 0; i < n * n; i++) {
+            assertThat(c[i]).isEqualTo(2f * b[i]);
+        }
+    }
+
+    @Test
+    void nameSaysOpenBlasAndTheThreads() {
+        try (GemmKernel gemm = OpenBlasGemm.open(2).orElseThrow()) {
+            assertThat(gemm.name()).contains("OpenBLAS", "native", "2 threads");
+            assertThat(gemm.threads()).isEqualTo(2);
+        }
+    }
+}
