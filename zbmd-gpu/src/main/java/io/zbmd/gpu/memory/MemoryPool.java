@@ -27,6 +27,7 @@ import java.util.Objects;
  */
 public final class MemoryPool implements AutoCloseable {
     private static final long SMALL_LIMIT = 4096;
+    private static final int LEAK_FRAMES = 8;
 
     private final String name;
     private final long budgetBytes;
@@ -195,11 +196,16 @@ public final class MemoryPool implements AutoCloseable {
         for (DeviceBuffer buffer : live.keySet()) {
             StringBuilder line = new StringBuilder(buffer.toString());
             if (buffer.allocationSite != null) {
+                // The pool's own frames say nothing; the next few show which operation asked, for whom.
+                int shown = 0;
                 for (StackTraceElement frame : buffer.allocationSite.getStackTrace()) {
-                    if (!frame.getClassName().startsWith("io.zbmd.gpu.memory")) {
-                        line.append(" allocated at ").append(frame);
+                    if (shown == LEAK_FRAMES) {
                         break;
                     }
+                    if (frame.getClassName().equals(MemoryPool.class.getName())) {
+                        continue;
+                    }
+                    line.append(shown++ == 0 ? " allocated at " : " < ").append(frame);
                 }
             }
             lines.add(line.toString());

@@ -37,10 +37,24 @@ public final class Autograd {
      *
      * @return restores the previous mode when closed
      */
-    public static AutoCloseable noGrad() {
+    public static NoGrad noGrad() {
         boolean before = DISABLED.get();
         DISABLED.set(Boolean.TRUE);
-        return () -> DISABLED.set(before);
+        return new NoGrad(before);
+    }
+
+    /** A {@link #noGrad()} region; closing it restores the mode from before. */
+    public static final class NoGrad implements AutoCloseable {
+        private final boolean before;
+
+        private NoGrad(boolean before) {
+            this.before = before;
+        }
+
+        @Override
+        public void close() {
+            DISABLED.set(before);
+        }
     }
 
     /** A recorded operation. */

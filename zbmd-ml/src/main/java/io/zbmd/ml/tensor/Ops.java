@@ -206,9 +206,16 @@ final class Ops {
         requireFloat("matmul", a);
         requireFloat("matmul", b);
         sameBackend(a, b);
-        if (a.dim() < 2 || b.dim() < 2) {
-            throw new IllegalArgumentException("matmul needs tensors of rank 2 or more, got " + Shape.str(a.shapeRef())
-                    + " and " + Shape.str(b.shapeRef()) + " (unsqueeze a vector first)");
+        if (a.dim() == 1 || b.dim() == 1) {
+            // As NumPy: a vector on the left is a row, on the right a column; that dimension is then dropped.
+            Tensor product = matmul(a.dim() == 1 ? a.unsqueeze(0) : a, b.dim() == 1 ? b.unsqueeze(1) : b);
+            int[] shape = product.shape();
+            int drop = (a.dim() == 1 ? 1 : 0) + (b.dim() == 1 ? 1 : 0);
+            int[] kept = Arrays.copyOf(shape, Math.max(1, shape.length - drop));
+            if (a.dim() == 1 && b.dim() > 1) {
+                kept[kept.length - 1] = shape[shape.length - 1];
+            }
+            return product.reshape(kept);
         }
         int k = a.size(-1);
         if (b.size(-2) != k) {

@@ -163,6 +163,11 @@ class GradientTest {
         g.check(in -> in.get(0).transpose(0, 1).matmul(in.get(1).transpose(0, 1)),
                 List.of(g.values(new int[] {k, m}, -1, 1), g.values(new int[] {n, k}, -1, 1)),
                 List.of(new int[] {k, m}, new int[] {n, k}));
+        // Vectors: a row on the left, a column on the right.
+        g.check(in -> in.get(0).matmul(in.get(1)), List.of(g.values(new int[] {k}, -1, 1),
+                g.values(new int[] {batch, k, n}, -1, 1)), List.of(new int[] {k}, new int[] {batch, k, n}));
+        g.check(in -> in.get(0).matmul(in.get(1)), List.of(g.values(new int[] {m, k}, -1, 1),
+                g.values(new int[] {k}, -1, 1)), List.of(new int[] {m, k}, new int[] {k}));
     }
 
     @ParameterizedTest(name = "seed {0}")
