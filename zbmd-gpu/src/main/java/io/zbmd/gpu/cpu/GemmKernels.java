@@ -1,10 +1,11 @@
 package io.zbmd.gpu.cpu;
 
 import io.zbmd.gpu.cpu.internal.BlockedGemm;
+import io.zbmd.gpu.memory.DeviceBuffer;
+import io.zbmd.gpu.memory.MemoryPool;
 import io.zbmd.gpu.cpu.internal.MicroKernel;
 import io.zbmd.gpu.cpu.internal.MicroKernels;
 import io.zbmd.gpu.cpu.internal.OpenBlasGemm;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;
@@ -147,10 +148,16 @@ public final class GemmKernels {
     private static double measure(GemmKernel kernel, long warmupNs) {
         int n = PROBE_SIZE;
         long bytes = (long) n * n * Float.BYTES;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = random(arena.allocate(bytes, 64), 1);
-            MemorySegment b = random(arena.allocate(bytes, 64), 2);
-            MemorySegment c = arena.allocate(bytes, 64);
+        // Memory of the kind the backend's kernels see: a confined arena's segments would teach
+        // the JIT's shared profiles of the JDK's memory-access code a second segment kind, and
+        // compiled element-wise kernels then deoptimize over and over (a measured 10x slowdown).
+        try (MemoryPool pool = new MemoryPool("gemm-probe", 4 * bytes, false);
+                DeviceBuffer aBuffer = pool.allocate(bytes);
+                DeviceBuffer bBuffer = pool.allocate(bytes);
+                DeviceBuffer cBuffer = pool.allocate(bytes)) {
+            MemorySegment a = random(aBuffer.segment(), 1);
+            MemorySegment b = random(bBuffer.segment(), 2);
+            MemorySegment c = cBuffer.segment();
             long warmUntil = System.nanoTime() + warmupNs;
             do {
                 kernel.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);

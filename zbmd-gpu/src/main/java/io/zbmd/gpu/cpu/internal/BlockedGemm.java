@@ -2,7 +2,6 @@ package io.zbmd.gpu.cpu.internal;
 
 import io.zbmd.gpu.cpu.GemmKernel;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -36,8 +35,6 @@ public final class BlockedGemm implements GemmKernel {
      * a parked worker costs tens of microseconds, as long as 2^21 multiply-adds take.
      */
     static final long PARALLEL_MIN_MULTIPLY_ADDS = 1L << 21;
-
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private final MicroKernel kernel;
     private final Blocking blocking;
@@ -116,8 +113,8 @@ public final class BlockedGemm implements GemmKernel {
         if (m == 0 || n == 0) {
             return;
         }
-        if (k == 0 || alpha == 0f) {
-            scale(beta, c, cOffset, ldc, m, n);
+        if (BetaScaling.onlyScales(k, alpha)) {
+            BetaScaling.scale(beta, c, cOffset, ldc, m, n);
             return;
         }
         Problem problem = new Problem(transA, transB, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset,
@@ -220,24 +217,6 @@ public final class BlockedGemm implements GemmKernel {
         long origin = p.bOffset() + col * columnStride + pc * depthStride;
         Packing.pack(p.b(), origin, columnStride, depthStride, ncBlock, kcBlock, blocking.nr(), ws.packedB,
                 ws.scratch);
-    }
-
-    /** {@code C = beta · C}, C not read when {@code beta == 0}: the whole call when alpha or k is 0. */
-    private static void scale(float beta, MemorySegment c, long cOffset, int ldc, int m, int n) {
-        if (beta == 1f) {
-            return;
-        }
-        for (int i = 0; i < m; i++) {
-            long rowBytes = (cOffset + (long) i * ldc) * Float.BYTES;
-            if (beta == 0f) {
-                c.asSlice(rowBytes, (long) n * Float.BYTES).fill((byte) 0); // all-zero bits are +0.0f
-                continue;
-            }
-            for (int j = 0; j < n; j++) {
-                long at = rowBytes + (long) j * Float.BYTES;
-                c.set(FLOAT, at, beta * c.get(FLOAT, at));
-            }
-        }
     }
 
     private Workspace workspace() {

@@ -147,7 +147,8 @@ public final class OpenBlasGemm implements GemmKernel {
     /**
      * {@inheritDoc}
      *
-     * <p>Thread-safe; calls through all OpenBLAS kernels of the process are serialized.
+     * <p>Thread-safe; calls through all OpenBLAS kernels of the process are serialized. If
+     * {@code alpha == 0} or {@code k == 0}, OpenBLAS is not called and A and B are not read.
      *
      * @throws IllegalStateException if the kernel is closed
      */
@@ -160,6 +161,10 @@ public final class OpenBlasGemm implements GemmKernel {
         }
         GemmArguments.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         if (m == 0 || n == 0) {
+            return;
+        }
+        if (BetaScaling.onlyScales(k, alpha)) {
+            BetaScaling.scale(beta, c, cOffset, ldc, m, n);
             return;
         }
         if (a.isNative() && b.isNative() && c.isNative()) {

@@ -129,42 +129,6 @@ class BlockedGemmTest {
     }
 
     @Test
-    void betaZeroOverwritesNaNAndAlphaZeroReadsNeitherAnorB() {
-        MicroKernel kernel = vector();
-        try (Arena arena = Arena.ofShared();
-                GemmKernel gemm = new BlockedGemm(1, kernel, MicroKernels.blockingFor(kernel))) {
-            GemmCase withNaN = GemmCase.random(3, 10).withShape(9, 40, 5).withScalars(1f, 0f);
-            check(withNaN, gemm); // C starts as NaN when beta is 0
-            GemmCase alphaZero = withNaN.withScalars(0f, 0.5f);
-            GemmCase.Data data = alphaZero.allocate(arena);
-            data.a().fill((byte) 0xFF); // all NaN
-            data.b().fill((byte) 0xFF);
-            float[] before = data.cFloats();
-            alphaZero.run(gemm, data);
-            for (int i = 0; i < alphaZero.m(); i++) {
-                for (int j = 0; j < alphaZero.n(); j++) {
-                    long at = alphaZero.cOffset() + (long) i * alphaZero.ldc() + j;
-                    assertThat(data.c().getAtIndex(ValueLayout.JAVA_FLOAT, at)).isEqualTo(0.5f * before[(int) at]);
-                }
-            }
-            alphaZero.assertGapsUntouched(data);
-        }
-    }
-
-    @Test
-    void emptyProductsScaleCByBeta() {
-        MicroKernel kernel = vector();
-        try (GemmKernel gemm = new BlockedGemm(2, kernel, MicroKernels.blockingFor(kernel))) {
-            GemmCase base = GemmCase.random(5, 10);
-            check(base.withShape(7, 9, 0).withScalars(1f, -2f), gemm);
-            check(base.withShape(7, 9, 0).withScalars(1f, 0f), gemm);
-            check(base.withShape(0, 9, 4), gemm);
-            check(base.withShape(7, 0, 4), gemm);
-            check(base.withShape(1, 1, 1), gemm);
-        }
-    }
-
-    @Test
     void segmentsConfinedToTheCallerGiveTheSameBitsOnTheCallerAlone() {
         GemmCase gemmCase = GemmCase.random(17, 10).withShape(130, 150, 90).withScalars(1f, 0.5f);
         MicroKernel kernel = vector();
@@ -174,28 +138,6 @@ class BlockedGemmTest {
             GemmCase.Data data = gemmCase.allocate(arena);
             gemmCase.run(gemm, data);
             assertThat(data.cFloats()).isEqualTo(shared);
-        }
-    }
-
-    @Test
-    void heapSegmentsWork() {
-        int n = 37;
-        float[] a = new float[n * n];
-        float[] b = new float[n * n];
-        float[] c = new float[n * n];
-        for (int i = 0; i < n; i++) {
-            a[i * n + i] = 2f; // A = 2·I, so C = 2·B
-            for (int j = 0; j < n; j++) {
-                b[i * n + j] = i - j;
-            }
-        }
-        MicroKernel kernel = vector();
-        try (GemmKernel gemm = new BlockedGemm(1, kernel, MicroKernels.blockingFor(kernel))) {
-            gemm.sgemm(false, false, n, n, n, 1f, MemorySegment.ofArray(a), 0, n, MemorySegment.ofArray(b), 0, n, 0f,
-                    MemorySegment.ofArray(c), 0, n);
-        }
-        for (int i = 0; i < n * n; i++) {
-            assertThat(c[i]).isEqualTo(2f * b[i]);
         }
     }
 

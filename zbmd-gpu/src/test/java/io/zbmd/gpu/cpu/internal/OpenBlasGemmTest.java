@@ -66,28 +66,6 @@ class OpenBlasGemmTest {
     }
 
     @Test
-    void heapSegmentsAreCopiedAcross() {
-        int n = 33;
-        float[] a = new float[n * n];
-        float[] b = new float[n * n];
-        float[] c = new float[n * n];
-        Arrays.fill(c, Float.NaN);
-        for (int i = 0; i < n; i++) {
-            a[i * n + i] = 2f;
-            for (int j = 0; j < n; j++) {
-                b[i * n + j] = i - j;
-            }
-        }
-        try (GemmKernel gemm = OpenBlasGemm.open(1).orElseThrow()) {
-            gemm.sgemm(false, false, n, n, n, 1f, MemorySegment.ofArray(a), 0, n, MemorySegment.ofArray(b), 0, n, 0f,
-                    MemorySegment.ofArray(c), 0, n);
-        }
-        for (int i = 0; i < n * n; i++) {
-            assertThat(c[i]).isEqualTo(2f * b[i]);
-        }
-    }
-
-    @Test
     void nameSaysOpenBlasAndTheThreads() {
         try (GemmKernel gemm = OpenBlasGemm.open(2).orElseThrow()) {
             assertThat(gemm.name()).contains("OpenBLAS", "native", "2 threads");
