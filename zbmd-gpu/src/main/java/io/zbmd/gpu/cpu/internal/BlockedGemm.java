@@ -60,6 +60,11 @@ public final class BlockedGemm implements GemmKernel {
 
     /** As above, with the size from which a call is split; tests split small problems with it. */
     BlockedGemm(int threads, MicroKernel kernel, Blocking blocking, long parallelMinMultiplyAdds) {
+        this(threads, kernel, blocking, parallelMinMultiplyAdds, GemmWorkers.WORKER_SPIN_NS);
+    }
+
+    /** As above, with the workers' spin before they park, to measure what spinning buys. */
+    BlockedGemm(int threads, MicroKernel kernel, Blocking blocking, long parallelMinMultiplyAdds, long workerSpinNs) {
         if (blocking.mr() != kernel.mr() || blocking.nr() != kernel.nr()) {
             throw new IllegalArgumentException("blocking tile " + blocking.mr() + "×" + blocking.nr()
                     + " is not the kernel's " + kernel.mr() + "×" + kernel.nr());
@@ -68,7 +73,7 @@ public final class BlockedGemm implements GemmKernel {
         this.blocking = blocking;
         this.threads = threads;
         this.parallelMinMultiplyAdds = parallelMinMultiplyAdds;
-        this.workers = new GemmWorkers(threads);
+        this.workers = new GemmWorkers(threads, workerSpinNs);
     }
 
     /** @return "zbmd Java SGEMM (Vector API 512-bit, 6×32 tiles), 2 threads"; thread-safe */

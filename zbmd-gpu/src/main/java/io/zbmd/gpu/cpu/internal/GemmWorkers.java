@@ -33,6 +33,7 @@ final class GemmWorkers implements AutoCloseable {
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final int threads;
+    private final long workerSpinNs;
     private final Worker[] workers;
     /** One ticket per part a worker may take; a ticket whose parts are all claimed is skipped. */
     private final ConcurrentLinkedQueue<Call> tickets = new ConcurrentLinkedQueue<>();
@@ -43,10 +44,16 @@ final class GemmWorkers implements AutoCloseable {
      * @throws IllegalArgumentException if {@code threads < 1}
      */
     GemmWorkers(int threads) {
+        this(threads, WORKER_SPIN_NS);
+    }
+
+    /** As above, with the workers' spin before they park; 0 parks at once. */
+    GemmWorkers(int threads, long workerSpinNs) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads = " + threads + " is less than 1");
         }
         this.threads = threads;
+        this.workerSpinNs = workerSpinNs;
         this.workers = new Worker[threads - 1];
         int pool = POOLS.incrementAndGet();
         for (int i = 0; i < workers.length; i++) {
@@ -205,7 +212,7 @@ final class GemmWorkers implements AutoCloseable {
 
         /** @return the next ticket, or null once closed and idle */
         private Call next() {
-            long spinUntil = System.nanoTime() + WORKER_SPIN_NS;
+            long spinUntil = System.nanoTime() + workerSpinNs;
             while (true) {
                 Call call = tickets.poll();
                 if (call != null) {

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -141,6 +144,35 @@ class BlockedGemmTest {
         }
     }
 
+    /** Concurrent callers share the workers and the buffer pool; each gets its own product's bits. */
+    @Test
+    void concurrentCallersGetTheSameBitsAsOneCaller() throws Exception {
+        MicroKernel kernel = vector();
+        List<GemmCase> cases = Seeds.of(8).map(seed -> GemmCase.random(seed, 200)).toList();
+        List<float[]> alone = new ArrayList<>();
+        try (BlockedGemm gemm = new BlockedGemm(2, kernel, MicroKernels.blockingFor(kernel), 1)) {
+            for (GemmCase gemmCase : cases) {
+                alone.add(run(gemmCase, gemm));
+            }
+            ExecutorService callers = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<float[]>> together = new ArrayList<>();
+                for (int round = 0; round < 5; round++) {
+                    for (GemmCase gemmCase : cases) {
+                        together.add(callers.submit(() -> run(gemmCase, gemm)));
+                    }
+                }
+                for (int i = 0; i < together.size(); i++) {
+                    GemmCase gemmCase = cases.get(i % cases.size());
+                    assertThat(together.get(i).get()).as("%s, %s", gemmCase, Seeds.replay(gemmCase.seed()))
+                            .isEqualTo(alone.get(i % cases.size()));
+                }
+            } finally {
+                callers.shutdown();
+            }
+        }
+    }
+
     @Test
     void workersAreDaemonsAndStopOnClose() throws InterruptedException {
         Set<Thread> before = Thread.getAllStackTraces().keySet();
@@ -188,7 +220,14 @@ class BlockedGemmTest {
 
     /** Runs a case on a kernel, closes the kernel, and returns C's segment. */
     private static float[] result(GemmCase gemmCase, GemmKernel gemm) {
-        try (gemm; Arena arena = Arena.ofShared()) {
+        try (gemm) {
+            return run(gemmCase, gemm);
+        }
+    }
+
+    /** Runs a case on a kernel and returns C's segment. */
+    private static float[] run(GemmCase gemmCase, GemmKernel gemm) {
+        try (Arena arena = Arena.ofShared()) {
             GemmCase.Data data = gemmCase.allocate(arena);
             gemmCase.run(gemm, data);
             return data.cFloats();
