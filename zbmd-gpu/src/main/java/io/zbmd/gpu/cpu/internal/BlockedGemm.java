@@ -194,34 +194,52 @@ public final class BlockedGemm implements GemmKernel {
             float beta) {
         int mr = blocking.mr();
         int nr = blocking.nr();
+        int aRowStride = aRowStride(p, kcBlock);
+        int aStepStride = aStepStride(p);
         for (int ir = 0; ir < mcBlock; ir += mr) {
             int tileRows = Math.min(mr, mcBlock - ir);
             long cRow = p.cOffset() + col + (long) (row + ir) * p.ldc();
             for (int jr = 0; jr < ncBlock; jr += nr) {
                 int tileCols = Math.min(nr, ncBlock - jr);
-                kernel.multiply(kcBlock, ws.packedA, ir * kcBlock, ws.packedB, jr * kcBlock, p.alpha(), beta,
-                        p.c(), cRow + jr, p.ldc(), tileRows, tileCols, ws.tile);
+                kernel.multiply(kcBlock, ws.packedA, ir * kcBlock, aRowStride, aStepStride, ws.packedB, jr * kcBlock,
+                        p.alpha(), beta, p.c(), cRow + jr, p.ldc(), tileRows, tileCols, ws.tile);
             }
         }
     }
 
-    /** Packs {@code op(A)[row : row + mcBlock, pc : pc + kcBlock]} into micro-panels of mr rows. */
+    /**
+     * Packs {@code op(A)[row : row + mcBlock, pc : pc + kcBlock]} into micro-panels of mr rows:
+     * row-major when A is not transposed (each row is a run of the segment: one bulk copy),
+     * step-major when it is (each step is a run across the rows). {@link #aRowStride} and
+     * {@link #aStepStride} tell the kernel which.
+     */
     private void packA(Problem p, int row, int pc, int mcBlock, int kcBlock, Workspace ws) {
-        // op(A)(i, p) is A(i, p) at i·lda + p, or A(p, i) at p·lda + i when transposed.
-        long rowStride = p.transA() ? 1 : p.lda();
-        long depthStride = p.transA() ? p.lda() : 1;
-        long origin = p.aOffset() + row * rowStride + pc * depthStride;
-        Packing.pack(p.a(), origin, rowStride, depthStride, mcBlock, kcBlock, blocking.mr(), ws.packedA, ws.scratch);
+        if (!p.transA()) { // op(A)(i, p) = A(i, p) at i·lda + p
+            long origin = p.aOffset() + (long) row * p.lda() + pc;
+            Packing.packRowMajor(p.a(), origin, p.lda(), mcBlock, kcBlock, blocking.mr(), ws.packedA);
+        } else { // op(A)(i, p) = A(p, i) at p·lda + i
+            long origin = p.aOffset() + (long) pc * p.lda() + row;
+            kernel.packStepRuns(p.a(), origin, p.lda(), mcBlock, kcBlock, blocking.mr(), ws.packedA, ws.scratch);
+        }
+    }
+
+    private int aRowStride(Problem p, int kcBlock) {
+        return p.transA() ? 1 : kcBlock;
+    }
+
+    private int aStepStride(Problem p) {
+        return p.transA() ? blocking.mr() : 1;
     }
 
     /** Packs {@code op(B)[pc : pc + kcBlock, col : col + ncBlock]} into micro-panels of nr columns. */
     private void packB(Problem p, int pc, int col, int kcBlock, int ncBlock, Workspace ws) {
-        // op(B)(p, j) is B(p, j) at p·ldb + j, or B(j, p) at j·ldb + p when transposed.
-        long columnStride = p.transB() ? p.ldb() : 1;
-        long depthStride = p.transB() ? 1 : p.ldb();
-        long origin = p.bOffset() + col * columnStride + pc * depthStride;
-        Packing.pack(p.b(), origin, columnStride, depthStride, ncBlock, kcBlock, blocking.nr(), ws.packedB,
-                ws.scratch);
+        if (!p.transB()) { // op(B)(p, j) = B(p, j) at p·ldb + j
+            long origin = p.bOffset() + (long) pc * p.ldb() + col;
+            kernel.packStepRuns(p.b(), origin, p.ldb(), ncBlock, kcBlock, blocking.nr(), ws.packedB, ws.scratch);
+        } else { // op(B)(p, j) = B(j, p) at j·ldb + p
+            long origin = p.bOffset() + (long) col * p.ldb() + pc;
+            Packing.packStepMajorFromRuns(p.b(), origin, p.ldb(), ncBlock, kcBlock, blocking.nr(), ws.packedB);
+        }
     }
 
     private Workspace workspace() {

@@ -39,17 +39,23 @@ public final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void multiply(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float alpha, float beta,
-            MemorySegment c, long cIndex, int ldc, int rows, int cols, float[] tile) {
+    public void multiply(int kc, float[] packedA, int aIndex, int aRowStride, int aStepStride, float[] packedB,
+            int bIndex, float alpha, float beta, MemorySegment c, long cIndex, int ldc, int rows, int cols,
+            float[] tile) {
         // Padded columns are zeros in the packed panel; blocks past the last valid column are skipped.
         for (int j0 = 0; j0 < cols; j0 += 4) {
-            block(kc, packedA, aIndex, packedB, bIndex, tile, j0);
+            block(kc, packedA, aIndex, aRowStride, aStepStride, packedB, bIndex, tile, j0);
         }
         TileUpdate.apply(tile, NR, rows, cols, alpha, beta, c, cIndex, ldc);
     }
 
     /** Columns {@code j0 : j0 + 4} of the tile, all six rows: 24 accumulators in locals, scalar FMAs. */
-    private static void block(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] tile, int j0) {
+    private static void block(int kc, float[] packedA, int aIndex, int aRowStride, int aStepStride,
+            float[] packedB, int bIndex, float[] tile, int j0) {
+        int a2Offset = 2 * aRowStride;
+        int a3Offset = 3 * aRowStride;
+        int a4Offset = 4 * aRowStride;
+        int a5Offset = 5 * aRowStride;
         float c00 = 0f; float c01 = 0f; float c02 = 0f; float c03 = 0f;
         float c10 = 0f; float c11 = 0f; float c12 = 0f; float c13 = 0f;
         float c20 = 0f; float c21 = 0f; float c22 = 0f; float c23 = 0f;
@@ -62,17 +68,17 @@ public final class ScalarMicroKernel implements MicroKernel {
             float b0 = packedB[b]; float b1 = packedB[b + 1]; float b2 = packedB[b + 2]; float b3 = packedB[b + 3];
             float a0 = packedA[a];
             c00 = Math.fma(a0, b0, c00); c01 = Math.fma(a0, b1, c01); c02 = Math.fma(a0, b2, c02); c03 = Math.fma(a0, b3, c03);
-            float a1 = packedA[a + 1];
+            float a1 = packedA[a + aRowStride];
             c10 = Math.fma(a1, b0, c10); c11 = Math.fma(a1, b1, c11); c12 = Math.fma(a1, b2, c12); c13 = Math.fma(a1, b3, c13);
-            float a2 = packedA[a + 2];
+            float a2 = packedA[a + a2Offset];
             c20 = Math.fma(a2, b0, c20); c21 = Math.fma(a2, b1, c21); c22 = Math.fma(a2, b2, c22); c23 = Math.fma(a2, b3, c23);
-            float a3 = packedA[a + 3];
+            float a3 = packedA[a + a3Offset];
             c30 = Math.fma(a3, b0, c30); c31 = Math.fma(a3, b1, c31); c32 = Math.fma(a3, b2, c32); c33 = Math.fma(a3, b3, c33);
-            float a4 = packedA[a + 4];
+            float a4 = packedA[a + a4Offset];
             c40 = Math.fma(a4, b0, c40); c41 = Math.fma(a4, b1, c41); c42 = Math.fma(a4, b2, c42); c43 = Math.fma(a4, b3, c43);
-            float a5 = packedA[a + 5];
+            float a5 = packedA[a + a5Offset];
             c50 = Math.fma(a5, b0, c50); c51 = Math.fma(a5, b1, c51); c52 = Math.fma(a5, b2, c52); c53 = Math.fma(a5, b3, c53);
-            a += MR;
+            a += aStepStride;
             b += NR;
         }
         tile[j0] = c00; tile[j0 + 1] = c01; tile[j0 + 2] = c02; tile[j0 + 3] = c03;
