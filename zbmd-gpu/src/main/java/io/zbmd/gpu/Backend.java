@@ -137,12 +137,16 @@ public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultI
 
     /**
      * Unfolds one image {@code C × H × W} into columns {@code (C·kh·kw) × (outH·outW)} for a
-     * convolution as a matrix product (im2col).
+     * convolution as a matrix product (im2col). Row {@code r} of the columns starts at
+     * {@code columnsOffset + r · columnsRowStride}, so that the images of a batch can sit side
+     * by side in one matrix ({@code columnsRowStride = n · outH · outW}) for a single GEMM.
      */
-    void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset);
+    void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride);
 
     /** Folds columns back into an image, accumulating ({@code image +=}): im2col's adjoint. */
-    void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, DeviceBuffer image, long imageOffset);
+    void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride, DeviceBuffer image,
+            long imageOffset);
 
     /** 2-D pooling over {@code planes} planes of {@code H × W}; max pooling records argmax (int32). */
     void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,

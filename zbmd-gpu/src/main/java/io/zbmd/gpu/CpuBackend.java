@@ -267,17 +267,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset) {
+    public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride) {
+        checkRowStride(g, columnsRowStride);
         nn.im2col(g, floats(image, "im2col image", imageOffset, (long) g.channels() * g.height() * g.width()),
-                imageOffset, floats(columns, "im2col columns", columnsOffset, (long) g.columnRows() * g.columnCols()),
-                columnsOffset);
+                imageOffset, floats(columns, "im2col columns", columnsOffset, columnsExtent(g, columnsRowStride)),
+                columnsOffset, columnsRowStride);
     }
 
     @Override
-    public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, DeviceBuffer image, long imageOffset) {
-        nn.col2im(g, floats(columns, "col2im columns", columnsOffset, (long) g.columnRows() * g.columnCols()),
-                columnsOffset, floats(image, "col2im image", imageOffset, (long) g.channels() * g.height() * g.width()),
-                imageOffset);
+    public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride,
+            DeviceBuffer image, long imageOffset) {
+        checkRowStride(g, columnsRowStride);
+        nn.col2im(g, floats(columns, "col2im columns", columnsOffset, columnsExtent(g, columnsRowStride)),
+                columnsOffset, columnsRowStride,
+                floats(image, "col2im image", imageOffset, (long) g.channels() * g.height() * g.width()), imageOffset);
+    }
+
+    private static void checkRowStride(ConvGeometry g, long columnsRowStride) {
+        if (columnsRowStride < g.columnCols()) {
+            throw new IllegalArgumentException("columns row stride " + columnsRowStride + " is shorter than a row of "
+                    + g.columnCols() + " output positions");
+        }
+    }
+
+    /** Elements from the first to one past the last of a strided columns matrix. */
+    private static long columnsExtent(ConvGeometry g, long columnsRowStride) {
+        return (g.columnRows() - 1) * columnsRowStride + g.columnCols();
     }
 
     @Override

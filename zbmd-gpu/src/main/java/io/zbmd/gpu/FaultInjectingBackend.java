@@ -205,15 +205,17 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
-    public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset) {
+    public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride) {
         maybeFail("im2col");
-        delegate.im2col(g, image, imageOffset, columns, columnsOffset);
+        delegate.im2col(g, image, imageOffset, columns, columnsOffset, columnsRowStride);
     }
 
     @Override
-    public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, DeviceBuffer image, long imageOffset) {
+    public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride,
+            DeviceBuffer image, long imageOffset) {
         maybeFail("col2im");
-        delegate.col2im(g, columns, columnsOffset, image, imageOffset);
+        delegate.col2im(g, columns, columnsOffset, columnsRowStride, image, imageOffset);
     }
 
     @Override

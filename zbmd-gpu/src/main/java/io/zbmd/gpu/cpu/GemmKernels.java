@@ -1,11 +1,11 @@
 package io.zbmd.gpu.cpu;
 
 import io.zbmd.gpu.cpu.internal.BlockedGemm;
-import io.zbmd.gpu.memory.DeviceBuffer;
-import io.zbmd.gpu.memory.MemoryPool;
 import io.zbmd.gpu.cpu.internal.MicroKernel;
 import io.zbmd.gpu.cpu.internal.MicroKernels;
 import io.zbmd.gpu.cpu.internal.OpenBlasGemm;
+import io.zbmd.gpu.memory.DeviceBuffer;
+import io.zbmd.gpu.memory.MemoryPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;

@@ -38,11 +38,25 @@ interface Lanes {
 
     void fill(MemorySegment x, long xi, long n, float value);
 
+    /** @return {@code Σ x}; sums of long runs are exact to double precision across blocks */
     double sum(MemorySegment x, long xi, long n);
 
     float max(MemorySegment x, long xi, long n);
 
     double sumOfSquares(MemorySegment x, long xi, long n);
+
+    /** @return {@code Σ (x − center)²} */
+    double sumOfSquaredDeviations(MemorySegment x, long xi, float center, long n);
+
+    /** @return {@code Σ a · (b − center)} */
+    double dotCentered(MemorySegment a, long ai, MemorySegment b, long bi, float center, long n);
+
+    /** {@code y = (x − center) · scale + shift}. */
+    void normalize(MemorySegment x, long xi, float center, float scale, float shift, MemorySegment y, long yi, long n);
+
+    /** {@code y += alpha · a + beta · (b − center) + gamma}. */
+    void accumulateCombination(float alpha, MemorySegment a, long ai, float beta, MemorySegment b, long bi,
+            float center, float gamma, MemorySegment y, long yi, long n);
 
     /** One SGD step; {@code v} may be null when {@code momentum == 0}. */
     void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,

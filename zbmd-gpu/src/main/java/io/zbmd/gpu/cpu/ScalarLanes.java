@@ -143,6 +143,43 @@ final class ScalarLanes implements Lanes {
     }
 
     @Override
+    public double sumOfSquaredDeviations(MemorySegment x, long xi, float center, long n) {
+        double total = 0;
+        for (long i = 0; i < n; i++) {
+            double d = x.getAtIndex(JAVA_FLOAT, xi + i) - center;
+            total += d * d;
+        }
+        return total;
+    }
+
+    @Override
+    public double dotCentered(MemorySegment a, long ai, MemorySegment b, long bi, float center, long n) {
+        double total = 0;
+        for (long i = 0; i < n; i++) {
+            total += (double) a.getAtIndex(JAVA_FLOAT, ai + i) * (b.getAtIndex(JAVA_FLOAT, bi + i) - center);
+        }
+        return total;
+    }
+
+    @Override
+    public void normalize(MemorySegment x, long xi, float center, float scale, float shift, MemorySegment y, long yi,
+            long n) {
+        for (long i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yi + i, Math.fma(x.getAtIndex(JAVA_FLOAT, xi + i) - center, scale, shift));
+        }
+    }
+
+    @Override
+    public void accumulateCombination(float alpha, MemorySegment a, long ai, float beta, MemorySegment b, long bi,
+            float center, float gamma, MemorySegment y, long yi, long n) {
+        for (long i = 0; i < n; i++) {
+            float value = y.getAtIndex(JAVA_FLOAT, yi + i) + a.getAtIndex(JAVA_FLOAT, ai + i) * alpha
+                    + (b.getAtIndex(JAVA_FLOAT, bi + i) - center) * beta + gamma;
+            y.setAtIndex(JAVA_FLOAT, yi + i, value);
+        }
+    }
+
+    @Override
     public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
             MemorySegment g, long gi, MemorySegment v, long vi, long n) {
         for (long i = 0; i < n; i++) {

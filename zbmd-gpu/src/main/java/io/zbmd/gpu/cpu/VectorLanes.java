@@ -22,6 +22,8 @@ final class VectorLanes implements Lanes {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int L = S.length();
+    /** Elements summed in float lanes before the partial sum goes into a double. */
+    private static final int BLOCK = 4096;
 
     static final VectorLanes INSTANCE = new VectorLanes();
 
@@ -184,15 +186,18 @@ final class VectorLanes implements Lanes {
 
     @Override
     public double sum(MemorySegment x, long xi, long n) {
-        FloatVector acc0 = FloatVector.zero(S);
-        FloatVector acc1 = FloatVector.zero(S);
+        double total = 0;
         long i = 0;
-        for (long end = n - n % (2L * L); i < end; i += 2L * L) {
-            acc0 = acc0.add(load(x, xi + i));
-            acc1 = acc1.add(load(x, xi + i + L));
+        for (long end = n - n % (2L * L); i < end; ) {
+            FloatVector acc0 = FloatVector.zero(S);
+            FloatVector acc1 = FloatVector.zero(S);
+            for (long blockEnd = Math.min(end, i + BLOCK); i < blockEnd; i += 2L * L) {
+                acc0 = acc0.add(load(x, xi + i));
+                acc1 = acc1.add(load(x, xi + i + L));
+            }
+            total += (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD);
         }
-        return (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD)
-                + ScalarLanes.INSTANCE.sum(x, xi + i, n - i);
+        return total + ScalarLanes.INSTANCE.sum(x, xi + i, n - i);
     }
 
     @Override
@@ -207,22 +212,58 @@ final class VectorLanes implements Lanes {
 
     @Override
     public double sumOfSquares(MemorySegment x, long xi, long n) {
-        // Float lanes within a block of 4096, double across blocks: a gradient of millions of
-        // elements keeps a double sum's accuracy at the vector speed.
+        return sumOfSquaredDeviations(x, xi, 0f, n);
+    }
+
+    @Override
+    public double sumOfSquaredDeviations(MemorySegment x, long xi, float center, long n) {
         double total = 0;
         long i = 0;
-        for (long end = n - n % (2L * L); i < end; ) {
-            FloatVector acc0 = FloatVector.zero(S);
-            FloatVector acc1 = FloatVector.zero(S);
-            for (long blockEnd = Math.min(end, i + 4096); i < blockEnd; i += 2L * L) {
-                FloatVector a = load(x, xi + i);
-                FloatVector b = load(x, xi + i + L);
-                acc0 = a.fma(a, acc0);
-                acc1 = b.fma(b, acc1);
+        for (long end = bound(n); i < end; ) {
+            FloatVector acc = FloatVector.zero(S);
+            for (long blockEnd = Math.min(end, i + BLOCK); i < blockEnd; i += L) {
+                FloatVector d = load(x, xi + i).sub(center);
+                acc = d.fma(d, acc);
             }
-            total += (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD);
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
-        return total + ScalarLanes.INSTANCE.sumOfSquares(x, xi + i, n - i);
+        return total + ScalarLanes.INSTANCE.sumOfSquaredDeviations(x, xi + i, center, n - i);
+    }
+
+    @Override
+    public double dotCentered(MemorySegment a, long ai, MemorySegment b, long bi, float center, long n) {
+        double total = 0;
+        long i = 0;
+        for (long end = bound(n); i < end; ) {
+            FloatVector acc = FloatVector.zero(S);
+            for (long blockEnd = Math.min(end, i + BLOCK); i < blockEnd; i += L) {
+                acc = load(a, ai + i).fma(load(b, bi + i).sub(center), acc);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+        }
+        return total + ScalarLanes.INSTANCE.dotCentered(a, ai + i, b, bi + i, center, n - i);
+    }
+
+    @Override
+    public void normalize(MemorySegment x, long xi, float center, float scale, float shift, MemorySegment y, long yi,
+            long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            store(load(x, xi + i).sub(center).fma(scale, shift), y, yi + i);
+        }
+        ScalarLanes.INSTANCE.normalize(x, xi + i, center, scale, shift, y, yi + i, n - i);
+    }
+
+    @Override
+    public void accumulateCombination(float alpha, MemorySegment a, long ai, float beta, MemorySegment b, long bi,
+            float center, float gamma, MemorySegment y, long yi, long n) {
+        long i = 0;
+        for (long end = bound(n); i < end; i += L) {
+            FloatVector value = load(y, yi + i).add(load(a, ai + i).mul(alpha))
+                    .add(load(b, bi + i).sub(center).mul(beta)).add(gamma);
+            store(value, y, yi + i);
+        }
+        ScalarLanes.INSTANCE.accumulateCombination(alpha, a, ai + i, beta, b, bi + i, center, gamma, y, yi + i, n - i);
     }
 
     @Override

@@ -121,18 +121,26 @@ public final class F {
                 padding, padding);
         int rowsK = g.columnRows();
         int spatial = g.columnCols();
+        int wide = Math.multiplyExact(n, spatial);
         Tensor source = x.contiguousNoGrad();
         Tensor w = weight.contiguousNoGrad();
-        Tensor columns = Tensor.empty(new int[] {n, rowsK, spatial});
-        Tensor y = Tensor.empty(new int[] {n, out, g.outHeight(), g.outWidth()});
         Backend backend = x.backend();
+        // All images' columns side by side, [c·kh·kw, n·oh·ow], so that the convolution is one
+        // large matrix product rather than n small ones (the GEMM runs near its peak only when
+        // every dimension is in the hundreds).
+        Tensor columns = Tensor.empty(new int[] {rowsK, wide});
         long imageSize = (long) g.channels() * g.height() * g.width();
         for (int i = 0; i < n; i++) {
-            long colOffset = (long) i * rowsK * spatial;
-            backend.im2col(g, source.buffer(), source.offset() + i * imageSize, columns.buffer(), colOffset);
-            backend.sgemm(false, false, out, spatial, rowsK, 1f, w.buffer(), w.offset(), rowsK, columns.buffer(), colOffset,
-                    spatial, 0f, y.buffer(), (long) i * out * spatial, spatial);
+            backend.im2col(g, source.buffer(), source.offset() + i * imageSize, columns.buffer(), (long) i * spatial,
+                    wide);
         }
+        Tensor product = Tensor.empty(new int[] {out, n, spatial});
+        backend.sgemm(false, false, out, wide, rowsK, 1f, w.buffer(), w.offset(), rowsK, columns.buffer(), 0, wide, 0f,
+                product.buffer(), 0, wide);
+        Tensor y = Tensor.empty(new int[] {n, out, g.outHeight(), g.outWidth()});
+        backend.copy(new int[] {n, out, spatial}, product.buffer(), 0, new long[] {spatial, wide, 1}, y.buffer(), 0,
+                new long[] {(long) out * spatial, spatial, 1});
+        product.release();
         Tensor result = Tensor.result(y, new Conv2d(x, weight, g, columns));
         if (bias == null) {
             return result;
@@ -159,30 +167,32 @@ public final class F {
             int out = weight.size(0);
             int rowsK = g.columnRows();
             int spatial = g.columnCols();
-            Tensor w = weight.contiguousNoGrad();
-            Tensor dw = weight.requiresGrad() ? Ops.zeros(weight.shapeRef()) : null;
-            Tensor dx = x.requiresGrad() ? Ops.zeros(x.shapeRef()) : null;
-            Tensor dcols = dx == null ? null : Tensor.empty(new int[] {rowsK, spatial});
-            long imageSize = (long) g.channels() * g.height() * g.width();
-            for (int i = 0; i < n; i++) {
-                long gOffset = grad.offset() + (long) i * out * spatial;
-                long colOffset = (long) i * rowsK * spatial;
-                if (dw != null) {
-                    backend.sgemm(false, true, out, rowsK, spatial, 1f, grad.buffer(), gOffset, spatial, columns.buffer(),
-                            colOffset, spatial, 1f, dw.buffer(), 0, rowsK);
-                }
-                if (dx != null) {
-                    backend.sgemm(true, false, rowsK, spatial, out, 1f, w.buffer(), w.offset(), rowsK, grad.buffer(),
-                            gOffset, spatial, 0f, dcols.buffer(), 0, spatial);
-                    backend.col2im(g, dcols.buffer(), 0, dx.buffer(), i * imageSize);
-                }
-            }
-            if (dx != null) {
-                sink.add(x, dx);
-            }
-            if (dw != null) {
+            int wide = n * spatial;
+            Tensor dy = grad.contiguousNoGrad();
+            // [n, out, oh·ow] to [out, n·oh·ow], the layout of the forward product
+            Tensor dyWide = Tensor.empty(new int[] {out, n, spatial});
+            backend.copy(new int[] {out, n, spatial}, dy.buffer(), dy.offset(), new long[] {spatial,
+                (long) out * spatial, 1}, dyWide.buffer(), 0, new long[] {wide, spatial, 1});
+            if (weight.requiresGrad()) {
+                Tensor dw = Tensor.empty(weight.shapeRef());
+                backend.sgemm(false, true, out, rowsK, wide, 1f, dyWide.buffer(), 0, wide, columns.buffer(), 0, wide, 0f,
+                        dw.buffer(), 0, rowsK);
                 sink.add(weight, dw);
             }
+            if (x.requiresGrad()) {
+                Tensor w = weight.contiguousNoGrad();
+                Tensor dcols = Tensor.empty(new int[] {rowsK, wide});
+                backend.sgemm(true, false, rowsK, wide, out, 1f, w.buffer(), w.offset(), rowsK, dyWide.buffer(), 0, wide,
+                        0f, dcols.buffer(), 0, wide);
+                Tensor dx = Ops.zeros(x.shapeRef());
+                long imageSize = (long) g.channels() * g.height() * g.width();
+                for (int i = 0; i < n; i++) {
+                    backend.col2im(g, dcols.buffer(), (long) i * spatial, wide, dx.buffer(), i * imageSize);
+                }
+                dcols.release();
+                sink.add(x, dx);
+            }
+            dyWide.release();
         }
     }
 

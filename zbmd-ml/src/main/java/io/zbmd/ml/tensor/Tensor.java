@@ -57,6 +57,14 @@ public final class Tensor {
         return t;
     }
 
+    /**
+     * Frees an operation's temporary early (a step's peak memory is then lower); only for a
+     * tensor that no other tensor, view or graph node refers to.
+     */
+    void release() {
+        storage.scope.release(storage);
+    }
+
     /** Wraps the result of an operation: records its graph node if any input requires a gradient. */
     static Tensor result(Tensor out, Autograd.Node node) {
         if (Autograd.enabled()) {

@@ -161,6 +161,21 @@ public final class TensorScope implements AutoCloseable {
         return tensor;
     }
 
+    /**
+     * Releases one storage before the scope closes: for an operation's temporary that no
+     * tensor outside the operation refers to. The newest storages are searched first.
+     */
+    void release(Storage storage) {
+        for (int i = storages.size() - 1; i >= 0; i--) {
+            if (storages.get(i) == storage) {
+                storages.remove(i);
+                storage.buffer.close();
+                return;
+            }
+        }
+        throw new IllegalStateException("bug: releasing a storage this scope does not own");
+    }
+
     /** @return bytes of live tensor memory this scope owns */
     public long bytes() {
         long total = 0;
