@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -83,18 +84,33 @@ class GemmKernelsTest {
      */
     @Test
     void aJvmWithoutTheVectorModuleFallsBackToTheScalarKernel() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                NoVectorModuleMain.class.getName())
-                .redirectErrorStream(true).start();
-        boolean exited = child.waitFor(60, TimeUnit.SECONDS);
+        String output = runChildJvm("--enable-native-access=ALL-UNNAMED");
+        assertThat(output).contains("vector module present: false", "java: zbmd Java SGEMM (scalar FMA", "ok");
+    }
+
+    /** Where OpenBLAS cannot be loaded, openBlas is empty and fastest is the Java kernel. */
+    @Test
+    void aJvmWithoutOpenBlasFallsBackToTheJavaKernel() throws IOException, InterruptedException {
+        String output = runChildJvm("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-D" + OpenBlasGemm.LIBRARY_PROPERTY + "=libzbmd-no-such-blas.so.0");
+        assertThat(output).contains("openblas present: false", "fastest: zbmd Java SGEMM (Vector API", "ok");
+    }
+
+    /** Runs {@link ChildJvmMain} in a new JVM with the given options; returns its output once it exited 0. */
+    private static String runChildJvm(String... jvmOptions) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildJvmMain.class.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean exited = child.waitFor(60, TimeUnit.SECONDS);
         if (!exited) {
             child.destroyForcibly();
         }
         assertThat(exited).as("child JVM exited; output: %s", output).isTrue();
         assertThat(child.exitValue()).as("exit status; output: %s", output).isZero();
-        assertThat(output).contains("vector module present: false", "scalar FMA");
+        return output;
     }
 
     private static void check(GemmKernel gemm) {
