@@ -47,6 +47,11 @@ public final class VectorMicroKernel implements MicroKernel {
     public void multiply(int kc, float[] packedA, int aIndex, int aRowStride, int aStepStride, float[] packedB,
             int bIndex, float alpha, float beta, MemorySegment c, long cIndex, int ldc, int rows, int cols,
             float[] tile) {
+        if (cols <= LANES) {
+            multiplyNarrow(kc, packedA, aIndex, aRowStride, aStepStride, packedB, bIndex, alpha, beta, c, cIndex, ldc,
+                    rows, cols, tile);
+            return;
+        }
         FloatVector c0_0 = FloatVector.zero(SPECIES); FloatVector c0_1 = FloatVector.zero(SPECIES);
         FloatVector c1_0 = FloatVector.zero(SPECIES); FloatVector c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES); FloatVector c2_1 = FloatVector.zero(SPECIES);
@@ -111,6 +116,56 @@ public final class VectorMicroKernel implements MicroKernel {
             c4_1.intoArray(tile, 4 * NR + LANES);
             c5_0.intoArray(tile, 5 * NR);
             c5_1.intoArray(tile, 5 * NR + LANES);
+            TileUpdate.apply(tile, NR, rows, cols, alpha, beta, c, cIndex, ldc);
+        }
+    }
+
+    /**
+     * A tile with at most one vector of valid columns (an edge, or a whole layer 8 or 16
+     * channels wide): half the FMAs of the full tile, each element summed in the same order.
+     */
+    private static void multiplyNarrow(int kc, float[] packedA, int aIndex, int aRowStride, int aStepStride,
+            float[] packedB, int bIndex, float alpha, float beta, MemorySegment c, long cIndex, int ldc, int rows,
+            int cols, float[] tile) {
+        FloatVector c0 = FloatVector.zero(SPECIES);
+        FloatVector c1 = FloatVector.zero(SPECIES);
+        FloatVector c2 = FloatVector.zero(SPECIES);
+        FloatVector c3 = FloatVector.zero(SPECIES);
+        FloatVector c4 = FloatVector.zero(SPECIES);
+        FloatVector c5 = FloatVector.zero(SPECIES);
+        int a2Offset = 2 * aRowStride;
+        int a3Offset = 3 * aRowStride;
+        int a4Offset = 4 * aRowStride;
+        int a5Offset = 5 * aRowStride;
+        int a = aIndex;
+        int b = bIndex;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, packedB, b);
+            c0 = FloatVector.broadcast(SPECIES, packedA[a]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, packedA[a + aRowStride]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, packedA[a + a2Offset]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, packedA[a + a3Offset]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, packedA[a + a4Offset]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, packedA[a + a5Offset]).fma(b0, c5);
+            a += aStepStride;
+            b += NR;
+        }
+        if (rows == MR && cols == LANES) {
+            FloatVector alphas = FloatVector.broadcast(SPECIES, alpha);
+            long rowBytes = (long) ldc * Float.BYTES;
+            store(c0, alphas, beta, c, cIndex * Float.BYTES);
+            store(c1, alphas, beta, c, cIndex * Float.BYTES + rowBytes);
+            store(c2, alphas, beta, c, cIndex * Float.BYTES + 2 * rowBytes);
+            store(c3, alphas, beta, c, cIndex * Float.BYTES + 3 * rowBytes);
+            store(c4, alphas, beta, c, cIndex * Float.BYTES + 4 * rowBytes);
+            store(c5, alphas, beta, c, cIndex * Float.BYTES + 5 * rowBytes);
+        } else {
+            c0.intoArray(tile, 0);
+            c1.intoArray(tile, NR);
+            c2.intoArray(tile, 2 * NR);
+            c3.intoArray(tile, 3 * NR);
+            c4.intoArray(tile, 4 * NR);
+            c5.intoArray(tile, 5 * NR);
             TileUpdate.apply(tile, NR, rows, cols, alpha, beta, c, cIndex, ldc);
         }
     }
