@@ -60,9 +60,17 @@ public final class CpuBackend implements Backend {
         LOG.info("CPU backend: {}", device.name());
     }
 
+    /** The processor's model name where Linux reports it, else the architecture. */
     private static String cpuName() {
-        String arch = System.getProperty("os.arch");
-        return "CPU " + arch;
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(line -> line.startsWith("model name"))
+                    .map(line -> line.substring(line.indexOf(':') + 1).trim())
+                    .filter(name -> !name.isEmpty())
+                    .findFirst()
+                    .orElse("CPU " + System.getProperty("os.arch"));
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return "CPU " + System.getProperty("os.arch");
+        }
     }
 
     @Override

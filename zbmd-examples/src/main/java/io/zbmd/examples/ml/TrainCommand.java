@@ -39,6 +39,10 @@ public final class TrainCommand {
      * @throws IOException if the dataset is present but cannot be read
      */
     public static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            out.print(USAGE);
+            return 0;
+        }
         Options options;
         try {
             options = parse(args);
