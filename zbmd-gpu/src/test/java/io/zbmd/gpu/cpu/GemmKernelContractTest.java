@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.zbmd.gpu.cpu.internal.BlockedGemm;
 import io.zbmd.gpu.cpu.internal.MicroKernels;
 import io.zbmd.gpu.testing.GemmCase;
-import io.zbmd.gpu.testing.Seeds;
+import io.zbmd.testing.Seeds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

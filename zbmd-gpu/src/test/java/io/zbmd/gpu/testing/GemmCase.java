@@ -3,6 +3,7 @@ package io.zbmd.gpu.testing;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.zbmd.gpu.cpu.GemmKernel;
+import io.zbmd.testing.Seeds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zbmd.gpu.cpu.GemmKernel;
 import io.zbmd.gpu.testing.GemmCase;
-import io.zbmd.gpu.testing.Seeds;
+import io.zbmd.testing.Seeds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
