@@ -23,8 +23,9 @@ public final class TrainCommand {
               --data DIR         directory with Fashion-MNIST's four IDX files
                                  (default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist)
               --epochs N         passes over the training set (default 15)
-              --batch N          samples per step (default 128)
-              --lr X             Adam's initial learning rate, decayed along a cosine (default 0.001)
+              --batch N          samples per step (default 128 for mlp, 64 for cnn)
+              --lr X             Adam's initial learning rate, decayed along a cosine (default 0.001 for mlp,
+                                 0.002 for cnn)
               --threads N        compute threads (default 2)
               --seed N           initialisation, shuffling and dropout seed (default 1)
               --train-limit N    train on the first N images only (default: all 60,000)

@@ -92,6 +92,10 @@ class FashionMnistTrainingTest {
         assertThat(options.epochs()).isEqualTo(3);
         assertThat(options.threads()).isEqualTo(1);
         assertThat(options.seed()).isEqualTo(-5);
-        assertThat(options.batchSize()).isEqualTo(128);
+        assertThat(options.batchSize()).isEqualTo(64);
+        assertThat(options.learningRate()).isEqualTo(2e-3);
+        Options mlp = TrainCommand.parse(new String[] {"mlp"});
+        assertThat(mlp.batchSize()).isEqualTo(128);
+        assertThat(mlp.learningRate()).isEqualTo(1e-3);
     }
 }
