@@ -84,6 +84,22 @@ public abstract class Module {
         children.forEach((name, module) -> module.collect(prefix + name + ".", into, parametersOnly));
     }
 
+    /**
+     * @return this module (under the name "") and every descendant, named by their path
+     *     ({@code 0}, {@code encoder.1}), depth first in registration order, as PyTorch's
+     *     {@code named_modules()}
+     */
+    public final Map<String, Module> namedModules() {
+        Map<String, Module> all = new LinkedHashMap<>();
+        collectModules("", all);
+        return Collections.unmodifiableMap(all);
+    }
+
+    private void collectModules(String path, Map<String, Module> into) {
+        into.put(path, this);
+        children.forEach((name, module) -> module.collectModules(path.isEmpty() ? name : path + "." + name, into));
+    }
+
     /** @return the number of trainable values */
     public final long parameterCount() {
         long total = 0;

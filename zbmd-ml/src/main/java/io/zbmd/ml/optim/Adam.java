@@ -2,7 +2,6 @@ package io.zbmd.ml.optim;
 
 import io.zbmd.ml.tensor.Tensor;
 import java.util.List;
-import java.util.Map;
 
 /** Adam, and AdamW (decoupled weight decay), as PyTorch's {@code Adam} and {@code AdamW}. */
 public final class Adam extends Optimizer {
@@ -66,8 +65,13 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    public Map<String, Tensor> state() {
-        return named(moments, "exp_avg", "exp_avg_sq");
+    List<Tensor[]> stateSlots() {
+        return moments;
+    }
+
+    @Override
+    String[] stateNames() {
+        return new String[] {"exp_avg", "exp_avg_sq"};
     }
 
     /** @return per parameter, the updates it has had (for checkpoints) */

@@ -75,10 +75,93 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /**
-     * @return the optimizer's tensors by name ({@code <parameter index>.<state name>}), live:
-     *     for saving and restoring checkpoints
+     * @return the per-parameter state tensors, named {@code <parameter index>.<slot>} as in
+     *     PyTorch's optimizer {@code state_dict} ({@code 0.exp_avg}); a parameter that has not
+     *     been updated yet has none
      */
-    public abstract Map<String, Tensor> state();
+    public final Map<String, Tensor> state() {
+        return named(stateSlots(), stateNames());
+    }
+
+    /**
+     * Replaces the state with values saved from {@link #state()} (a checkpoint's), in place:
+     * afterwards this optimizer updates exactly as the one that was saved. A parameter with no
+     * entries goes back to having no state (as before its first update). Everything is checked
+     * before anything changes.
+     *
+     * @param values by {@link #state()}'s names, each row-major with its parameter's size
+     * @throws IllegalArgumentException naming the entry, if a name is not one of this
+     *     optimizer's, a parameter has some of its slots but not all, or a size differs
+     */
+    public final void loadState(Map<String, float[]> values) {
+        Objects.requireNonNull(values, "values");
+        List<String> names = List.of(stateNames());
+        float[][][] loaded = new float[parameters.size()][][];
+        for (Map.Entry<String, float[]> entry : values.entrySet()) {
+            String key = entry.getKey();
+            int dot = key.indexOf('.');
+            int index = dot > 0 ? parseIndex(key.substring(0, dot)) : -1;
+            int slot = dot > 0 ? names.indexOf(key.substring(dot + 1)) : -1;
+            if (index < 0 || slot < 0) {
+                throw new IllegalArgumentException("optimizer state '" + key + "' is not one of "
+                        + getClass().getSimpleName() + "'s: expected <parameter 0 to " + (parameters.size() - 1)
+                        + ">.<" + String.join("|", names) + ">");
+            }
+            long expected = parameters.get(index).numel();
+            if (entry.getValue().length != expected) {
+                throw new IllegalArgumentException("optimizer state '" + key + "' has " + entry.getValue().length
+                        + " values; parameter " + index + " has " + expected);
+            }
+            if (loaded[index] == null) {
+                loaded[index] = new float[names.size()][];
+            }
+            loaded[index][slot] = entry.getValue();
+        }
+        for (int i = 0; i < loaded.length; i++) {
+            if (loaded[i] != null) {
+                for (int j = 0; j < names.size(); j++) {
+                    if (loaded[i][j] == null) {
+                        throw new IllegalArgumentException("optimizer state for parameter " + i + " lacks '" + i + "."
+                                + names.get(j) + "' (it needs all of " + names + ")");
+                    }
+                }
+            }
+        }
+        List<Tensor[]> slots = stateSlots();
+        for (int i = 0; i < loaded.length; i++) {
+            if (loaded[i] == null) {
+                slots.set(i, null); // its tensors, if any, stay in the state scope until close()
+                continue;
+            }
+            Tensor[] tensors = slots.get(i);
+            if (tensors == null) {
+                tensors = new Tensor[names.size()];
+                slots.set(i, tensors);
+            }
+            for (int j = 0; j < names.size(); j++) {
+                if (tensors[j] == null) {
+                    tensors[j] = zerosLike(parameters.get(i));
+                }
+                tensors[j].copyFrom(loaded[i][j]);
+            }
+        }
+    }
+
+    private int parseIndex(String text) {
+        try {
+            int index = Integer.parseInt(text);
+            return index >= 0 && index < parameters.size() && text.equals(Integer.toString(index)) ? index : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The per-parameter state, one array of {@link #stateNames()}' length per parameter or null. */
+    abstract List<Tensor[]> stateSlots();
+
+    /** The names of a parameter's state tensors, as PyTorch names them. */
+    abstract String[] stateNames();
+
 
     /** @param value updates applied (from a checkpoint) */
     public final void steps(long value) {

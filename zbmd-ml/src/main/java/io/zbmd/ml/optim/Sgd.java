@@ -2,7 +2,6 @@ package io.zbmd.ml.optim;
 
 import io.zbmd.ml.tensor.Tensor;
 import java.util.List;
-import java.util.Map;
 
 /** Stochastic gradient descent with momentum, Nesterov momentum and weight decay, as PyTorch's {@code SGD}. */
 public final class Sgd extends Optimizer {
@@ -47,7 +46,12 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    public Map<String, Tensor> state() {
-        return named(velocity, "momentum_buffer");
+    List<Tensor[]> stateSlots() {
+        return velocity;
+    }
+
+    @Override
+    String[] stateNames() {
+        return new String[] {"momentum_buffer"};
     }
 }

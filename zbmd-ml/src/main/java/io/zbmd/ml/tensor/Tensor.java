@@ -202,6 +202,29 @@ public final class Tensor {
         return values;
     }
 
+    /**
+     * Overwrites this tensor's values in place, e.g. a parameter or an optimizer moment from a
+     * checkpoint. Not recorded by autograd: use it between steps, not inside a graph.
+     *
+     * @param values row-major, exactly {@link #numel()} of them
+     * @return this tensor
+     * @throws IllegalArgumentException if the count differs
+     * @throws IllegalStateException if this is not a contiguous float32 tensor
+     */
+    public Tensor copyFrom(float[] values) {
+        Objects.requireNonNull(values, "values must not be null");
+        if (storage.dtype != DType.F32 || !isContiguous()) {
+            throw new IllegalStateException("copyFrom needs a contiguous F32 tensor, this one is " + storage.dtype
+                    + (isContiguous() ? "" : ", not contiguous"));
+        }
+        if (values.length != numel()) {
+            throw new IllegalArgumentException(values.length + " values do not fill a tensor of shape "
+                    + Shape.str(shape) + " (" + numel() + " elements)");
+        }
+        backend().upload(values, 0, buffer(), offset, values.length);
+        return this;
+    }
+
     /** @return the values of an int32 tensor, row-major */
     public int[] toIntArray() {
         if (storage.dtype != DType.I32) {

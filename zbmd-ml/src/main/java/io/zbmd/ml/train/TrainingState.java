@@ -1,0 +1,207 @@
+package io.zbmd.ml.train;
+
+import io.zbmd.ml.checkpoint.Checkpoint;
+import io.zbmd.ml.checkpoint.SafetensorsDType;
+import io.zbmd.ml.checkpoint.TensorData;
+import io.zbmd.ml.checkpoint.TensorSpec;
+import io.zbmd.ml.data.DataLoader;
+import io.zbmd.ml.data.LoaderPosition;
+import io.zbmd.ml.nn.Layers.Dropout;
+import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.optim.Adam;
+import io.zbmd.ml.optim.Optimizer;
+import io.zbmd.ml.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Everything a training run's future depends on, taken at a step boundary into a
+ * {@link Checkpoint} and put back: the model's parameters and buffers, the optimizer's
+ * moments, step count and learning rate (and Adam's per-parameter steps), the data loader's
+ * position (its shuffles are a function of seed and epoch), and the random state of every
+ * {@link Dropout} (its masks are a function of seed and call count). Restoring a capture
+ * into a model, optimizer and loader built with the same config and seed, here or in a new
+ * process, puts back every value the steps that follow read from these objects.
+ *
+ * <p>Names: model tensors as {@link Module#stateDict()} (PyTorch's); optimizer tensors as
+ * {@link Optimizer#state()} plus {@code steps} (I64 scalar), {@code lr} (F64 scalar) and,
+ * for Adam, {@code param_steps} (I64 per parameter). The random state is the text
+ * {@code dropout:<module path>=<calls>,...} and the data position {@code <epoch>:<sample>}.
+ */
+public final class TrainingState {
+    static final String STEPS = "steps";
+    static final String LEARNING_RATE = "lr";
+    static final String ADAM_PARAMETER_STEPS = "param_steps";
+    private static final String DROPOUT_PREFIX = "dropout:";
+
+    private TrainingState() {}
+
+    /**
+     * Copies the state to the host (the training may go on changing its tensors).
+     *
+     * @param step the number of completed steps (the checkpoint's step)
+     * @param model the model
+     * @param optimizer its optimizer
+     * @param loader the training data's loader, positioned at the next batch
+     * @param config the run's config in words, recorded as is
+     * @return the checkpoint
+     */
+    public static Checkpoint capture(long step, Module model, Optimizer optimizer, DataLoader loader, String config) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(loader, "loader");
+        Checkpoint.Builder builder = Checkpoint.builder(step).config(config);
+        model.stateDict().forEach((name, tensor) -> builder.modelTensor(name, floats(tensor)));
+        optimizer.state().forEach((name, tensor) -> builder.optimizerTensor(name, floats(tensor)));
+        builder.optimizerTensor(STEPS, TensorData.ofLongs(new long[] {optimizer.steps()}));
+        builder.optimizerTensor(LEARNING_RATE, TensorData.ofBytes(SafetensorsDType.F64, doubleBytes(optimizer.lr())));
+        if (optimizer instanceof Adam adam) {
+            long[] steps = adam.parameterSteps();
+            builder.optimizerTensor(ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length));
+        }
+        LoaderPosition position = loader.position();
+        builder.dataPosition(position.epoch() + ":" + position.sampleInEpoch());
+        builder.rngState(rngState(model));
+        return builder.build();
+    }
+
+    /**
+     * Puts a captured state back, in place. Everything is checked before anything changes.
+     *
+     * @param checkpoint what {@link #capture} made, from this process or a file
+     * @param model a model of the same architecture
+     * @param optimizer of the same kind, over that model's parameters
+     * @param loader over the same dataset with the same config
+     * @throws io.zbmd.ml.checkpoint.IncompatibleCheckpointException listing every mismatching
+     *     model tensor, if the model differs
+     * @throws IllegalArgumentException naming the entry, if the optimizer state, the random
+     *     state or the data position does not fit
+     */
+    public static void restore(Checkpoint checkpoint, Module model, Optimizer optimizer, DataLoader loader) {
+        Objects.requireNonNull(checkpoint, "checkpoint");
+        Map<String, Tensor> modelTensors = model.stateDict();
+        checkpoint.verifyCompatible(TensorSpec.ofAll(modelTensors));
+        Map<String, float[]> moments = new LinkedHashMap<>();
+        long steps = -1;
+        double lr = Double.NaN;
+        long[] adamSteps = null;
+        for (Map.Entry<String, TensorData> entry : checkpoint.optimizerState().entrySet()) {
+            TensorData data = entry.getValue();
+            switch (entry.getKey()) {
+                case STEPS -> steps = scalarLong(data, STEPS);
+                case LEARNING_RATE -> lr = scalarDouble(data);
+                case ADAM_PARAMETER_STEPS -> adamSteps = data.toLongArray();
+                default -> moments.put(entry.getKey(), data.toFloatArray());
+            }
+        }
+        if (steps < 0 || !(lr > 0)) {
+            throw new IllegalArgumentException("checkpoint of step " + checkpoint.step() + " lacks the optimizer's "
+                    + STEPS + " or " + LEARNING_RATE + " (steps " + steps + ", lr " + lr + ")");
+        }
+        if ((optimizer instanceof Adam) != (adamSteps != null)) {
+            throw new IllegalArgumentException("checkpoint of step " + checkpoint.step() + " was taken with "
+                    + (adamSteps != null ? "Adam" : "another optimizer than Adam") + "; this run uses "
+                    + optimizer.getClass().getSimpleName());
+        }
+        LoaderPosition position = parsePosition(checkpoint.dataPosition());
+        Map<Dropout, Long> dropoutCalls = parseRngState(checkpoint.rngState(), model);
+        optimizer.loadState(moments); // validates before it changes anything
+        if (optimizer instanceof Adam adam) {
+            adam.parameterSteps(adamSteps);
+        }
+        optimizer.steps(steps);
+        optimizer.lr(lr);
+        checkpoint.model().forEach((name, data) -> modelTensors.get(name).copyFrom(data.toFloatArray()));
+        dropoutCalls.forEach(Dropout::calls);
+        loader.seek(position);
+    }
+
+    private static TensorData floats(Tensor tensor) {
+        return TensorData.ofFloats(tensor.toFloatArray(), tensor.shape());
+    }
+
+    private static byte[] doubleBytes(double value) {
+        return ByteBuffer.allocate(Double.BYTES).order(ByteOrder.LITTLE_ENDIAN).putDouble(value).array();
+    }
+
+    private static long scalarLong(TensorData data, String name) {
+        long[] values = data.toLongArray();
+        if (values.length != 1) {
+            throw new IllegalArgumentException("optimizer tensor '" + name + "' must hold one value, holds "
+                    + values.length);
+        }
+        return values[0];
+    }
+
+    private static double scalarDouble(TensorData data) {
+        if (data.dtype() != SafetensorsDType.F64 || data.spec().elementCount() != 1) {
+            throw new IllegalArgumentException("optimizer tensor '" + LEARNING_RATE + "' must be one F64, is "
+                    + data.spec());
+        }
+        return ByteBuffer.wrap(data.toByteArray()).order(ByteOrder.LITTLE_ENDIAN).getDouble();
+    }
+
+    /** The dropout modules by path, in path order, so that the text is canonical. */
+    private static Map<String, Dropout> dropouts(Module model) {
+        Map<String, Dropout> dropouts = new TreeMap<>();
+        model.namedModules().forEach((path, module) -> {
+            if (module instanceof Dropout dropout) {
+                dropouts.put(path, dropout);
+            }
+        });
+        return dropouts;
+    }
+
+    private static String rngState(Module model) {
+        List<String> parts = new ArrayList<>();
+        dropouts(model).forEach((path, dropout) -> parts.add(path + "=" + dropout.calls()));
+        return DROPOUT_PREFIX + String.join(",", parts);
+    }
+
+    private static Map<Dropout, Long> parseRngState(String text, Module model) {
+        Map<String, Dropout> dropouts = dropouts(model);
+        if (!text.startsWith(DROPOUT_PREFIX)) {
+            throw new IllegalArgumentException("random state '" + text + "' does not start with '" + DROPOUT_PREFIX
+                    + "'; was the checkpoint written by TrainingState.capture?");
+        }
+        String body = text.substring(DROPOUT_PREFIX.length());
+        Map<Dropout, Long> calls = new LinkedHashMap<>();
+        List<String> unknown = new ArrayList<>();
+        for (String part : body.isEmpty() ? new String[0] : body.split(",", -1)) {
+            int equals = part.lastIndexOf('=');
+            Dropout dropout = equals > 0 ? dropouts.get(part.substring(0, equals)) : null;
+            long value = -1;
+            try {
+                value = equals > 0 ? Long.parseLong(part.substring(equals + 1)) : -1;
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            if (dropout == null || value < 0) {
+                unknown.add(part);
+            } else {
+                calls.put(dropout, value);
+            }
+        }
+        if (!unknown.isEmpty() || calls.size() != dropouts.size()) {
+            throw new IllegalArgumentException("random state '" + text + "' does not fit the model's dropout modules "
+                    + dropouts.keySet() + (unknown.isEmpty() ? "" : "; not understood: " + unknown));
+        }
+        return calls;
+    }
+
+    private static LoaderPosition parsePosition(String text) {
+        int colon = text.indexOf(':');
+        try {
+            return new LoaderPosition(Integer.parseInt(text.substring(0, colon)),
+                    Integer.parseInt(text.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("data position '" + text + "' is not <epoch>:<sample in epoch>", e);
+        }
+    }
+}
