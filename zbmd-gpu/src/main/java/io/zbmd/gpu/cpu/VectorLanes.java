@@ -184,6 +184,22 @@ final class VectorLanes implements Lanes {
         ScalarLanes.INSTANCE.fill(x, xi + i, n - i, value);
     }
 
+    /**
+     * The lanes' sum in lane order, in double. Not {@code reduceLanes(ADD)}: the Vector API
+     * leaves the order of a floating-point add reduction unspecified, and HotSpot's intrinsic
+     * and the Java fallback that runs before it is compiled do add in different orders. With
+     * it, a kernel's result depended on how warm the JIT was, so a training run resumed in a
+     * fresh JVM (or in the same JVM at another point of its warm-up) drifted from the run it
+     * resumed by a last bit. A fixed order costs a few adds per 4096-element block.
+     */
+    private static double orderedSum(FloatVector v) {
+        double sum = 0;
+        for (int lane = 0; lane < L; lane++) {
+            sum += v.lane(lane);
+        }
+        return sum;
+    }
+
     @Override
     public double sum(MemorySegment x, long xi, long n) {
         double total = 0;
@@ -195,7 +211,7 @@ final class VectorLanes implements Lanes {
                 acc0 = acc0.add(load(x, xi + i));
                 acc1 = acc1.add(load(x, xi + i + L));
             }
-            total += (double) acc0.reduceLanes(VectorOperators.ADD) + acc1.reduceLanes(VectorOperators.ADD);
+            total += orderedSum(acc0) + orderedSum(acc1);
         }
         return total + ScalarLanes.INSTANCE.sum(x, xi + i, n - i);
     }
@@ -225,7 +241,7 @@ final class VectorLanes implements Lanes {
                 FloatVector d = load(x, xi + i).sub(center);
                 acc = d.fma(d, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += orderedSum(acc);
         }
         return total + ScalarLanes.INSTANCE.sumOfSquaredDeviations(x, xi + i, center, n - i);
     }
@@ -239,7 +255,7 @@ final class VectorLanes implements Lanes {
             for (long blockEnd = Math.min(end, i + BLOCK); i < blockEnd; i += L) {
                 acc = load(a, ai + i).fma(load(b, bi + i).sub(center), acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += orderedSum(acc);
         }
         return total + ScalarLanes.INSTANCE.dotCentered(a, ai + i, b, bi + i, center, n - i);
     }

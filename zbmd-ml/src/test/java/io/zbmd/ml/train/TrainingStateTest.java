@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
 import io.zbmd.ml.checkpoint.Checkpoint;
+import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
+import io.zbmd.ml.checkpoint.Recovery;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.DataLoaderConfig;
@@ -28,21 +30,31 @@ import io.zbmd.ml.tensor.F;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
 import io.zbmd.ml.tensor.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Capturing and restoring a training state: PyTorch's names, readable training state, and
- * a model or optimizer that does not fit refused before anything changes. The model has
- * every kind of state: parameters, batch-norm buffers, dropout masks, Adam's or SGD's
- * moments, a cosine schedule, a shuffling loader.
+ * A run resumed from a captured state ends bit-identical to the run that never stopped:
+ * through a checkpoint file and a fresh model, optimizer and loader (what a new process
+ * does), and in place after the model went on and took steps that must be thrown away (a
+ * step retried after a crash). The model has every kind of state: parameters, batch-norm
+ * buffers, dropout masks, Adam's or SGD's moments, a cosine schedule, a shuffling loader
+ * that crosses epochs. Also: PyTorch's names, and a model or optimizer that does not fit is
+ * refused before anything changes.
  */
 class TrainingStateTest {
     private static final long SEED = 11;
     private static final int TOTAL_STEPS = 40;
+    private static final int STOP_AT = 17;
     private static final int CLASSES = 4;
 
     private static final ImageDataset DATA = dataset();
@@ -113,6 +125,54 @@ class TrainingStateTest {
             optimizer.close();
             scope.close();
             backend.close();
+        }
+    }
+
+    private static void assertBitIdentical(Run actual, Run expected) {
+        Map<String, float[]> want = expected.values();
+        Map<String, float[]> got = actual.values();
+        assertThat(got.keySet()).containsExactlyElementsOf(want.keySet());
+        want.forEach((name, values) -> assertThat(got.get(name)).as(name).containsExactly(values));
+        assertThat(actual.optimizer.steps()).isEqualTo(expected.optimizer.steps());
+        assertThat(actual.optimizer.lr()).isEqualTo(expected.optimizer.lr());
+        assertThat(actual.loader.position()).isEqualTo(expected.loader.position());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"adam", "sgd"})
+    void aRunResumedFromACheckpointFileInFreshObjectsEndsBitIdentical(String optimizer, @TempDir Path directory)
+            throws IOException {
+        try (Run straight = new Run(optimizer, CLASSES)) {
+            straight.steps(TOTAL_STEPS);
+            assertThat(straight.loader.position().epoch()).as("the run crosses epochs").isGreaterThan(2);
+            CheckpointStore store = CheckpointStore.open(directory, 2);
+            try (Run first = new Run(optimizer, CLASSES)) {
+                first.steps(STOP_AT);
+                store.write(first.capture());
+            }
+            try (Run resumed = new Run(optimizer, CLASSES); Recovery recovery = store.latestValid()) {
+                Checkpoint checkpoint = recovery.checkpoint().orElseThrow();
+                assertThat(checkpoint.step()).isEqualTo(STOP_AT);
+                TrainingState.restore(checkpoint, resumed.net, resumed.optimizer, resumed.loader);
+                assertThat(resumed.loader.position()).isEqualTo(new LoaderPosition(2, 80));
+                resumed.steps(TOTAL_STEPS - STOP_AT);
+                assertBitIdentical(resumed, straight);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, {1} steps thrown away")
+    @CsvSource({"adam, 1", "adam, 5", "sgd, 1", "sgd, 2", "sgd, 5"})
+    void restoringInPlaceThrowsAwayTheStepsTakenSinceTheCapture(String optimizer, int thrownAway) {
+        try (Run straight = new Run(optimizer, CLASSES); Run crashed = new Run(optimizer, CLASSES)) {
+            straight.steps(TOTAL_STEPS);
+            crashed.steps(STOP_AT);
+            Checkpoint committed = crashed.capture();
+            crashed.steps(thrownAway); // work after the commit that a crash makes void
+            TrainingState.restore(committed, crashed.net, crashed.optimizer, crashed.loader);
+            assertThat(crashed.capture().contentEquals(committed)).as("state after restore").isTrue();
+            crashed.steps(TOTAL_STEPS - STOP_AT);
+            assertBitIdentical(crashed, straight);
         }
     }
 
