@@ -186,11 +186,11 @@ final class VectorLanes implements Lanes {
 
     /**
      * The lanes' sum in lane order, in double. Not {@code reduceLanes(ADD)}: the Vector API
-     * leaves the order of a floating-point add reduction unspecified, and HotSpot's intrinsic
-     * and the Java fallback that runs before it is compiled do add in different orders. With
-     * it, a kernel's result depended on how warm the JIT was, so a training run resumed in a
-     * fresh JVM (or in the same JVM at another point of its warm-up) drifted from the run it
-     * resumed by a last bit. A fixed order costs a few adds per 4096-element block.
+     * leaves the order of a floating-point add reduction unspecified (HotSpot's intrinsic and
+     * the Java code that runs before it is compiled may add in different orders). With it, a
+     * restored training run drifted from the run it continued by a last bit, depending on the
+     * JVM's history; with this, it does not (TrainingStateTest). A fixed order costs a few
+     * adds per 4096-element block.
      */
     private static double orderedSum(FloatVector v) {
         double sum = 0;
