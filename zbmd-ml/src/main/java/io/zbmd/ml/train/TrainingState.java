@@ -109,9 +109,18 @@ public final class TrainingState {
                     + (adamSteps != null ? "Adam" : "another optimizer than Adam") + "; this run uses "
                     + optimizer.getClass().getSimpleName());
         }
+        if (optimizer instanceof Adam adam && adamSteps.length != adam.parameterSteps().length) {
+            throw new IllegalArgumentException("checkpoint of step " + checkpoint.step() + " has Adam steps for "
+                    + adamSteps.length + " parameters; this optimizer has " + adam.parameterSteps().length);
+        }
         LoaderPosition position = parsePosition(checkpoint.dataPosition());
+        if (position.sampleInEpoch() > loader.dataset().size()) {
+            throw new IllegalArgumentException("checkpoint of step " + checkpoint.step() + " is at sample "
+                    + position.sampleInEpoch() + " of an epoch; " + loader.dataset().name() + " has "
+                    + loader.dataset().size() + " (another dataset?)");
+        }
         Map<Dropout, Long> dropoutCalls = parseRngState(checkpoint.rngState(), model);
-        optimizer.loadState(moments); // validates before it changes anything
+        optimizer.loadState(moments); // the last check: it validates before it changes anything
         if (optimizer instanceof Adam adam) {
             adam.parameterSteps(adamSteps);
         }
