@@ -211,19 +211,20 @@ public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultI
     /**
      * One SGD step: with weight decay λ, momentum μ and dampening 0 as PyTorch:
      * {@code g = grad + λ·p; v = μ·v + g; p -= lr · (nesterov ? g + μ·v : v)} (without
-     * momentum, {@code p -= lr·g}; {@code velocity} may then be null).
+     * momentum, {@code p -= lr·g}; {@code velocity} may then be null). Each state is read
+     * and written as its {@link InOut} says: in place, or into a second buffer.
      */
-    void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, DeviceBuffer param,
-            long paramOffset, DeviceBuffer grad, long gradOffset, DeviceBuffer velocity, long velocityOffset);
+    void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, InOut param,
+            DeviceBuffer grad, long gradOffset, InOut velocity);
 
     /**
      * One Adam step (step {@code t} from 1), as PyTorch: moments {@code m, v} updated with
      * {@code beta1, beta2}, bias-corrected; weight decay added to the gradient (Adam) or
-     * applied to the parameter directly (AdamW, {@code decoupled}).
+     * applied to the parameter directly (AdamW, {@code decoupled}). Each state is read and
+     * written as its {@link InOut} says: in place, or into a second buffer.
      */
     void adamStep(long count, float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled,
-            long t, DeviceBuffer param, long paramOffset, DeviceBuffer grad, long gradOffset, DeviceBuffer m,
-            long mOffset, DeviceBuffer v, long vOffset);
+            long t, InOut param, DeviceBuffer grad, long gradOffset, InOut m, InOut v);
 
     /** Releases the backend's threads and memory. */
     @Override

@@ -401,26 +401,37 @@ public final class CpuBackend implements Backend {
     // ------------------------------------------------------------------ optimizers
 
     @Override
-    public void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, DeviceBuffer param,
-            long paramOffset, DeviceBuffer grad, long gradOffset, DeviceBuffer velocity, long velocityOffset) {
-        kernels.sgd(lr, momentum, weightDecay, nesterov, floats(param, "parameter", paramOffset, count), paramOffset,
+    public void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, InOut param,
+            DeviceBuffer grad, long gradOffset, InOut velocity) {
+        boolean moving = momentum != 0f;
+        if (moving) {
+            Objects.requireNonNull(velocity, "velocity must not be null when momentum is " + momentum);
+        }
+        kernels.sgd(lr, momentum, weightDecay, nesterov, floats(param.from(), "parameter", param.fromOffset(), count),
+                param.fromOffset(), floats(param.to(), "new parameter", param.toOffset(), count), param.toOffset(),
                 floats(grad, "gradient", gradOffset, count), gradOffset,
-                momentum == 0f ? null : floats(velocity, "velocity", velocityOffset, count), velocityOffset, count);
+                moving ? floats(velocity.from(), "velocity", velocity.fromOffset(), count) : null,
+                moving ? velocity.fromOffset() : 0,
+                moving ? floats(velocity.to(), "new velocity", velocity.toOffset(), count) : null,
+                moving ? velocity.toOffset() : 0, count);
     }
 
     @Override
     public void adamStep(long count, float lr, float beta1, float beta2, float eps, float weightDecay,
-            boolean decoupled, long t, DeviceBuffer param, long paramOffset, DeviceBuffer grad, long gradOffset,
-            DeviceBuffer m, long mOffset, DeviceBuffer v, long vOffset) {
+            boolean decoupled, long t, InOut param, DeviceBuffer grad, long gradOffset, InOut m, InOut v) {
         if (t < 1) {
             throw new IllegalArgumentException("Adam's step count starts at 1, got " + t);
         }
         float c1 = (float) (1 - Math.pow(beta1, t));
         float c2 = (float) (1 - Math.pow(beta2, t));
-        kernels.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, floats(param, "parameter", paramOffset,
-                count), paramOffset, floats(grad, "gradient", gradOffset, count), gradOffset,
-                floats(m, "first moment", mOffset, count), mOffset, floats(v, "second moment", vOffset, count), vOffset,
-                count);
+        kernels.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2,
+                floats(param.from(), "parameter", param.fromOffset(), count), param.fromOffset(),
+                floats(param.to(), "new parameter", param.toOffset(), count), param.toOffset(),
+                floats(grad, "gradient", gradOffset, count), gradOffset,
+                floats(m.from(), "first moment", m.fromOffset(), count), m.fromOffset(),
+                floats(m.to(), "new first moment", m.toOffset(), count), m.toOffset(),
+                floats(v.from(), "second moment", v.fromOffset(), count), v.fromOffset(),
+                floats(v.to(), "new second moment", v.toOffset(), count), v.toOffset(), count);
     }
 
     @Override

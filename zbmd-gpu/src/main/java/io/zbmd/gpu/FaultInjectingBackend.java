@@ -24,6 +24,7 @@ public final class FaultInjectingBackend implements Backend {
     private final SplittableRandom random;
     private final AtomicLong deviceErrors = new AtomicLong();
     private final AtomicLong outOfMemory = new AtomicLong();
+    private volatile boolean armed = true;
 
     /**
      * @param delegate the real backend
@@ -57,7 +58,22 @@ public final class FaultInjectingBackend implements Backend {
         return outOfMemory.get();
     }
 
+    /**
+     * Turns the faults on or off (on from the start), e.g. off while a model is built and
+     * evaluated, on while it trains. Off, no numbers are drawn.
+     *
+     * @param value whether to inject
+     * @return this backend
+     */
+    public FaultInjectingBackend armed(boolean value) {
+        armed = value;
+        return this;
+    }
+
     private void maybeFail(String operation) {
+        if (!armed) {
+            return;
+        }
         double draw;
         synchronized (random) {
             draw = random.nextDouble();
@@ -279,15 +295,17 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
-    public void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, DeviceBuffer param, long paramOffset, DeviceBuffer grad, long gradOffset, DeviceBuffer velocity, long velocityOffset) {
+    public void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, InOut param,
+            DeviceBuffer grad, long gradOffset, InOut velocity) {
         maybeFail("sgdStep");
-        delegate.sgdStep(count, lr, momentum, weightDecay, nesterov, param, paramOffset, grad, gradOffset, velocity, velocityOffset);
+        delegate.sgdStep(count, lr, momentum, weightDecay, nesterov, param, grad, gradOffset, velocity);
     }
 
     @Override
-    public void adamStep(long count, float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long t, DeviceBuffer param, long paramOffset, DeviceBuffer grad, long gradOffset, DeviceBuffer m, long mOffset, DeviceBuffer v, long vOffset) {
+    public void adamStep(long count, float lr, float beta1, float beta2, float eps, float weightDecay,
+            boolean decoupled, long t, InOut param, DeviceBuffer grad, long gradOffset, InOut m, InOut v) {
         maybeFail("adamStep");
-        delegate.adamStep(count, lr, beta1, beta2, eps, weightDecay, decoupled, t, param, paramOffset, grad, gradOffset, m, mOffset, v, vOffset);
+        delegate.adamStep(count, lr, beta1, beta2, eps, weightDecay, decoupled, t, param, grad, gradOffset, m, v);
     }
 
     /** Closes the real backend. */

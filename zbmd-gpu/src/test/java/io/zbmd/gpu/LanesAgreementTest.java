@@ -112,6 +112,44 @@ class LanesAgreementTest {
         return 1 + 2 * r.nextInt(700);
     }
 
+    /**
+     * An optimizer step into second buffers (double buffering) writes bit for bit what the
+     * step in place writes, and leaves the old state as it was, on both lane kinds.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void optimizerStepsIntoSecondBuffersEqualStepsInPlace(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = odd(r);
+        long t = 1 + r.nextInt(100);
+        float[][] state = {random(r, n, -1, 1), random(r, n, -1, 1), random(r, n, -0.1, 0.1), random(r, n, 0, 0.1)};
+        float[] zeros = new float[n];
+        for (CpuBackend backend : new CpuBackend[] {vector, scalar}) {
+            float[][] inPlace = run(backend, state, (b, buf) -> b.adamStep(n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, false,
+                    t, InOut.inPlace(buf[0], 0), buf[1], 0, InOut.inPlace(buf[2], 0), InOut.inPlace(buf[3], 0)));
+            float[][] twoBuffers = run(backend, new float[][] {state[0], state[1], state[2], state[3], zeros, zeros,
+                zeros}, (b, buf) -> b.adamStep(n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, false, t,
+                        new InOut(buf[0], 0, buf[4], 0), buf[1], 0, new InOut(buf[2], 0, buf[5], 0),
+                        new InOut(buf[3], 0, buf[6], 0)));
+            for (int b = 0; b < 4; b++) {
+                assertThat(twoBuffers[b]).as("adam leaves old state %d, %s", b, Seeds.replay(seed)).isEqualTo(state[b]);
+            }
+            assertThat(new float[][] {twoBuffers[4], twoBuffers[5], twoBuffers[6]}).as("adam, %s", Seeds.replay(seed))
+                    .isEqualTo(new float[][] {inPlace[0], inPlace[2], inPlace[3]});
+
+            float[][] sgdInPlace = run(backend, new float[][] {state[0], state[1], state[2]},
+                    (b, buf) -> b.sgdStep(n, 0.1f, 0.9f, 0.01f, true, InOut.inPlace(buf[0], 0), buf[1], 0,
+                            InOut.inPlace(buf[2], 0)));
+            float[][] sgdTwoBuffers = run(backend, new float[][] {state[0], state[1], state[2], zeros, zeros},
+                    (b, buf) -> b.sgdStep(n, 0.1f, 0.9f, 0.01f, true, new InOut(buf[0], 0, buf[3], 0), buf[1], 0,
+                            new InOut(buf[2], 0, buf[4], 0)));
+            assertThat(new float[][] {sgdTwoBuffers[0], sgdTwoBuffers[2]}).as("sgd leaves old state")
+                    .isEqualTo(new float[][] {state[0], state[2]});
+            assertThat(new float[][] {sgdTwoBuffers[3], sgdTwoBuffers[4]}).as("sgd, %s", Seeds.replay(seed))
+                    .isEqualTo(new float[][] {sgdInPlace[0], sgdInPlace[2]});
+        }
+    }
+
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void elementWise(long seed) {
@@ -278,10 +316,11 @@ class LanesAgreementTest {
         int n = odd(r);
         long t = 1 + r.nextInt(100);
         agree("sgd", seed, new float[][] {random(r, n, -1, 1), random(r, n, -1, 1), random(r, n, -1, 1)}, Set.of(),
-                (b, buf) -> b.sgdStep(n, 0.1f, 0.9f, 0.01f, true, buf[0], 0, buf[1], 0, buf[2], 0));
+                (b, buf) -> b.sgdStep(n, 0.1f, 0.9f, 0.01f, true, InOut.inPlace(buf[0], 0), buf[1], 0,
+                        InOut.inPlace(buf[2], 0)));
         agree("adam", seed, new float[][] {random(r, n, -1, 1), random(r, n, -1, 1), random(r, n, -0.1, 0.1),
             random(r, n, 0, 0.1)}, Set.of(), (b, buf) -> b.adamStep(n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, true,
-                    t, buf[0], 0, buf[1], 0, buf[2], 0, buf[3], 0));
+                    t, InOut.inPlace(buf[0], 0), buf[1], 0, InOut.inPlace(buf[2], 0), InOut.inPlace(buf[3], 0)));
         float[] values = random(r, 2 * n, -1e5, 1e5);
         for (DType type : new DType[] {DType.BF16, DType.F16}) {
             agree("convert " + type, seed, new float[][] {values, new float[n], new float[2 * n]}, Set.of(1, 2),

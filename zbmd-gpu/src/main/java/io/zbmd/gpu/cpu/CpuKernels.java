@@ -89,15 +89,17 @@ public final class CpuKernels {
 
     /** @see Lanes#sgd */
     public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
-            MemorySegment g, long gi, MemorySegment v, long vi, long n) {
-        lanes.sgd(lr, momentum, weightDecay, nesterov, p, pi, g, gi, v, vi, n);
+            MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment v, long vi, MemorySegment vo,
+            long voi, long n) {
+        lanes.sgd(lr, momentum, weightDecay, nesterov, p, pi, po, poi, g, gi, v, vi, vo, voi, n);
     }
 
     /** @see Lanes#adam */
     public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
-            float c2, MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v,
-            long vi, long n) {
-        lanes.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi, g, gi, m, mi, v, vi, n);
+            float c2, MemorySegment p, long pi, MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment m,
+            long mi, MemorySegment mo, long moi, MemorySegment v, long vi, MemorySegment vo, long voi, long n) {
+        lanes.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi, po, poi, g, gi, m, mi, mo, moi, v, vi,
+                vo, voi, n);
     }
 
     // ------------------------------------------------------------------ coalescing

@@ -58,15 +58,21 @@ interface Lanes {
     void accumulateCombination(float alpha, MemorySegment a, long ai, float beta, MemorySegment b, long bi,
             float center, float gamma, MemorySegment y, long yi, long n);
 
-    /** One SGD step; {@code v} may be null when {@code momentum == 0}. */
+    /**
+     * One SGD step, reading {@code p, v} and writing {@code po, vo} (the same segment and
+     * index for in place, or not overlapping); {@code v, vo} may be null when
+     * {@code momentum == 0}.
+     */
     void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
-            MemorySegment g, long gi, MemorySegment v, long vi, long n);
+            MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment v, long vi, MemorySegment vo,
+            long voi, long n);
 
     /**
      * One Adam step with precomputed bias corrections {@code c1 = 1 - beta1^t},
-     * {@code c2 = 1 - beta2^t}.
+     * {@code c2 = 1 - beta2^t}, reading {@code p, m, v} and writing {@code po, mo, vo} (each
+     * the same segment and index for in place, or not overlapping).
      */
     void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1, float c2,
-            MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v, long vi,
-            long n);
+            MemorySegment p, long pi, MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment m, long mi,
+            MemorySegment mo, long moi, MemorySegment v, long vi, MemorySegment vo, long voi, long n);
 }

@@ -181,24 +181,25 @@ final class ScalarLanes implements Lanes {
 
     @Override
     public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
-            MemorySegment g, long gi, MemorySegment v, long vi, long n) {
+            MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment v, long vi, MemorySegment vo,
+            long voi, long n) {
         for (long i = 0; i < n; i++) {
             float param = p.getAtIndex(JAVA_FLOAT, pi + i);
             float grad = g.getAtIndex(JAVA_FLOAT, gi + i) + weightDecay * param;
             float step = grad;
             if (momentum != 0f) {
                 float velocity = momentum * v.getAtIndex(JAVA_FLOAT, vi + i) + grad;
-                v.setAtIndex(JAVA_FLOAT, vi + i, velocity);
+                vo.setAtIndex(JAVA_FLOAT, voi + i, velocity);
                 step = nesterov ? grad + momentum * velocity : velocity;
             }
-            p.setAtIndex(JAVA_FLOAT, pi + i, param - lr * step);
+            po.setAtIndex(JAVA_FLOAT, poi + i, param - lr * step);
         }
     }
 
     @Override
     public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
-            float c2, MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v,
-            long vi, long n) {
+            float c2, MemorySegment p, long pi, MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment m,
+            long mi, MemorySegment mo, long moi, MemorySegment v, long vi, MemorySegment vo, long voi, long n) {
         float stepSize = lr / c1;
         float sqrtC2 = (float) Math.sqrt(c2);
         for (long i = 0; i < n; i++) {
@@ -211,10 +212,10 @@ final class ScalarLanes implements Lanes {
             }
             float mv = beta1 * m.getAtIndex(JAVA_FLOAT, mi + i) + (1f - beta1) * grad;
             float vv = beta2 * v.getAtIndex(JAVA_FLOAT, vi + i) + (1f - beta2) * grad * grad;
-            m.setAtIndex(JAVA_FLOAT, mi + i, mv);
-            v.setAtIndex(JAVA_FLOAT, vi + i, vv);
+            mo.setAtIndex(JAVA_FLOAT, moi + i, mv);
+            vo.setAtIndex(JAVA_FLOAT, voi + i, vv);
             float denom = (float) Math.sqrt(vv) / sqrtC2 + eps;
-            p.setAtIndex(JAVA_FLOAT, pi + i, param - stepSize * mv / denom);
+            po.setAtIndex(JAVA_FLOAT, poi + i, param - stepSize * mv / denom);
         }
     }
 }

@@ -284,7 +284,8 @@ final class VectorLanes implements Lanes {
 
     @Override
     public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
-            MemorySegment g, long gi, MemorySegment v, long vi, long n) {
+            MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment v, long vi, MemorySegment vo,
+            long voi, long n) {
         long i = 0;
         for (long end = bound(n); i < end; i += L) {
             FloatVector param = load(p, pi + i);
@@ -292,19 +293,19 @@ final class VectorLanes implements Lanes {
             FloatVector step = grad;
             if (momentum != 0f) {
                 FloatVector velocity = load(v, vi + i).mul(momentum).add(grad);
-                store(velocity, v, vi + i);
+                store(velocity, vo, voi + i);
                 step = nesterov ? velocity.mul(momentum).add(grad) : velocity;
             }
-            store(param.sub(step.mul(lr)), p, pi + i);
+            store(param.sub(step.mul(lr)), po, poi + i);
         }
-        ScalarLanes.INSTANCE.sgd(lr, momentum, weightDecay, nesterov, p, pi + i, g, gi + i, v, v == null ? 0 : vi + i,
-                n - i);
+        ScalarLanes.INSTANCE.sgd(lr, momentum, weightDecay, nesterov, p, pi + i, po, poi + i, g, gi + i, v,
+                v == null ? 0 : vi + i, vo, vo == null ? 0 : voi + i, n - i);
     }
 
     @Override
     public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
-            float c2, MemorySegment p, long pi, MemorySegment g, long gi, MemorySegment m, long mi, MemorySegment v,
-            long vi, long n) {
+            float c2, MemorySegment p, long pi, MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment m,
+            long mi, MemorySegment mo, long moi, MemorySegment v, long vi, MemorySegment vo, long voi, long n) {
         float stepSize = lr / c1;
         float invSqrtC2 = 1f / (float) Math.sqrt(c2);
         long i = 0;
@@ -318,12 +319,12 @@ final class VectorLanes implements Lanes {
             }
             FloatVector mv = load(m, mi + i).mul(beta1).add(grad.mul(1f - beta1));
             FloatVector vv = load(v, vi + i).mul(beta2).add(grad.mul(grad).mul(1f - beta2));
-            store(mv, m, mi + i);
-            store(vv, v, vi + i);
+            store(mv, mo, moi + i);
+            store(vv, vo, voi + i);
             FloatVector denom = vv.lanewise(VectorOperators.SQRT).mul(invSqrtC2).add(eps);
-            store(param.sub(mv.mul(stepSize).div(denom)), p, pi + i);
+            store(param.sub(mv.mul(stepSize).div(denom)), po, poi + i);
         }
-        ScalarLanes.INSTANCE.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi + i, g, gi + i, m,
-                mi + i, v, vi + i, n - i);
+        ScalarLanes.INSTANCE.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi + i, po, poi + i, g,
+                gi + i, m, mi + i, mo, moi + i, v, vi + i, vo, voi + i, n - i);
     }
 }

@@ -53,15 +53,14 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    void update(int index, Tensor p, Tensor g) {
-        if (moments.get(index) == null) {
-            moments.set(index, new Tensor[] {zerosLike(p), zerosLike(p)});
-        }
-        Tensor m = moments.get(index)[0];
-        Tensor v = moments.get(index)[1];
-        long t = ++parameterSteps[index];
-        backend.adamStep(p.numel(), (float) lr, beta1, beta2, eps, weightDecay, decoupled, t, p.buffer(),
-                p.offset(), g.buffer(), g.offset(), m.buffer(), m.offset(), v.buffer(), v.offset());
+    void update(int index, Tensor p, Tensor g, Tensor nextP, Tensor[] state, Tensor[] nextState) {
+        backend.adamStep(p.numel(), (float) lr, beta1, beta2, eps, weightDecay, decoupled, parameterSteps[index] + 1,
+                inOut(p, nextP), g.buffer(), g.offset(), inOut(state[0], nextState[0]), inOut(state[1], nextState[1]));
+    }
+
+    @Override
+    void committed(int index) {
+        parameterSteps[index]++;
     }
 
     @Override

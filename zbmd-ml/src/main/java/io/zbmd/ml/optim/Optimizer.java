@@ -1,6 +1,7 @@
 package io.zbmd.ml.optim;
 
 import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.InOut;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
 import java.util.ArrayList;
@@ -14,6 +15,13 @@ import java.util.Objects;
  * parameter in a scope of the optimizer's own, and exposed with {@link #state()} for
  * checkpoints. A parameter without a gradient (not reached by the last backward pass) is
  * skipped. Not thread-safe.
+ *
+ * <p>{@link #step()} is all or nothing: new parameters and state are computed into a second
+ * set of buffers, which are exchanged with the first ({@link Tensor#exchangeMemory}) only
+ * once every update has succeeded. An update interrupted by a device error or an
+ * out-of-memory leaves the optimizer and its parameters exactly as they were, so the step
+ * can be retried; the price is a second copy of parameters and state in memory, not a copy
+ * per step (the kernels read one buffer and write the other, as much traffic as in place).
  */
 public abstract class Optimizer implements AutoCloseable {
     final List<Tensor> parameters;
@@ -21,6 +29,12 @@ public abstract class Optimizer implements AutoCloseable {
     final Backend backend;
     double lr;
     long steps;
+    /** Per parameter, the buffer its next values are computed into (made at its first update). */
+    private final Tensor[] nextParameters;
+    /** Per parameter, the buffers its next state is computed into. */
+    private final Tensor[][] nextState;
+    /** Per parameter, zeroed state made for a first update that has not been committed yet. */
+    private final Tensor[][] firstState;
 
     Optimizer(List<Tensor> parameters, double lr) {
         Objects.requireNonNull(parameters, "parameters must not be null");
@@ -31,23 +45,92 @@ public abstract class Optimizer implements AutoCloseable {
             throw new IllegalArgumentException("learning rate must be positive, got " + lr);
         }
         this.parameters = List.copyOf(parameters);
+        for (int i = 0; i < this.parameters.size(); i++) {
+            if (!this.parameters.get(i).isWhole()) {
+                throw new IllegalArgumentException("parameter " + i + " (" + this.parameters.get(i) + ") is a view"
+                        + " into a larger tensor; an optimizer updates whole tensors (see Tensor.isWhole)");
+            }
+        }
+        this.nextParameters = new Tensor[this.parameters.size()];
+        this.nextState = new Tensor[this.parameters.size()][];
+        this.firstState = new Tensor[this.parameters.size()][];
         this.backend = parameters.getFirst().backend();
         this.stateScope = TensorScope.create(backend);
         this.lr = lr;
     }
 
-    /** Applies one update to every parameter that has a gradient. */
+    /**
+     * Applies one update to every parameter that has a gradient, all or nothing.
+     *
+     * @throws RuntimeException whatever a kernel threw (a device error, an out-of-memory);
+     *     the parameters, state and counts are then as before the call
+     */
     public final void step() {
-        steps++;
-        for (int i = 0; i < parameters.size(); i++) {
+        List<Tensor[]> slots = stateSlots();
+        int count = parameters.size();
+        boolean[] updated = new boolean[count];
+        for (int i = 0; i < count; i++) {
             Tensor p = parameters.get(i);
-            if (p.grad() != null) {
-                update(i, p, p.grad());
+            if (p.grad() == null) {
+                continue;
             }
+            Tensor[] state = slots.get(i);
+            if (state == null) {
+                if (firstState[i] == null) {
+                    firstState[i] = zeroState(p);
+                }
+                state = firstState[i];
+            }
+            if (nextParameters[i] == null) {
+                nextParameters[i] = zerosLike(p);
+            }
+            if (nextState[i] == null) {
+                nextState[i] = zeroState(p);
+            }
+            update(i, p, p.grad(), nextParameters[i], state, nextState[i]);
+            updated[i] = true;
+        }
+        // Every update succeeded: commit (nothing below can fail).
+        steps++;
+        for (int i = 0; i < count; i++) {
+            if (!updated[i]) {
+                continue;
+            }
+            parameters.get(i).exchangeMemory(nextParameters[i]);
+            if (slots.get(i) == null) {
+                slots.set(i, firstState[i]);
+                firstState[i] = null;
+            }
+            Tensor[] state = slots.get(i);
+            for (int j = 0; j < state.length; j++) {
+                state[j].exchangeMemory(nextState[i][j]);
+            }
+            committed(i);
         }
     }
 
-    abstract void update(int index, Tensor parameter, Tensor gradient);
+    /**
+     * Computes one parameter's update from {@code parameter}, {@code gradient} and
+     * {@code state} into {@code nextParameter} and {@code nextState}, changing nothing else.
+     */
+    abstract void update(int index, Tensor parameter, Tensor gradient, Tensor nextParameter, Tensor[] state,
+            Tensor[] nextState);
+
+    /** Called for each updated parameter once the whole step has been committed. */
+    void committed(int index) {}
+
+    private Tensor[] zeroState(Tensor parameter) {
+        Tensor[] state = new Tensor[stateNames().length];
+        for (int j = 0; j < state.length; j++) {
+            state[j] = zerosLike(parameter);
+        }
+        return state;
+    }
+
+    /** @return where an update reads {@code now} and writes {@code next} */
+    static InOut inOut(Tensor now, Tensor next) {
+        return new InOut(now.buffer(), now.offset(), next.buffer(), next.offset());
+    }
 
     /** Zeroes every parameter's gradient. */
     public final void zeroGrad() {

@@ -33,16 +33,9 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    void update(int index, Tensor p, Tensor g) {
-        Tensor v = null;
-        if (momentum != 0) {
-            if (velocity.get(index) == null) {
-                velocity.set(index, new Tensor[] {zerosLike(p)});
-            }
-            v = velocity.get(index)[0];
-        }
-        backend.sgdStep(p.numel(), (float) lr, momentum, weightDecay, nesterov, p.buffer(), p.offset(), g.buffer(),
-                g.offset(), v == null ? null : v.buffer(), v == null ? 0 : v.offset());
+    void update(int index, Tensor p, Tensor g, Tensor nextP, Tensor[] state, Tensor[] nextState) {
+        backend.sgdStep(p.numel(), (float) lr, momentum, weightDecay, nesterov, inOut(p, nextP), g.buffer(),
+                g.offset(), momentum == 0 ? null : inOut(state[0], nextState[0]));
     }
 
     @Override
@@ -52,6 +45,6 @@ public final class Sgd extends Optimizer {
 
     @Override
     String[] stateNames() {
-        return new String[] {"momentum_buffer"};
+        return momentum == 0 ? new String[0] : new String[] {"momentum_buffer"};
     }
 }

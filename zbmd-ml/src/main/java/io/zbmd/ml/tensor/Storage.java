@@ -9,7 +9,8 @@ import io.zbmd.gpu.memory.DeviceBuffer;
  * by the {@link TensorScope} that allocated it, which releases it when it closes.
  */
 final class Storage {
-    final DeviceBuffer buffer;
+    /** Exchanged with another storage's by {@link Tensor#exchangeMemory} (double buffering). */
+    DeviceBuffer buffer;
     final DType dtype;
     final Backend backend;
     TensorScope scope;

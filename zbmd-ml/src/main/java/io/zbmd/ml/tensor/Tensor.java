@@ -225,6 +225,60 @@ public final class Tensor {
         return this;
     }
 
+    /**
+     * Exchanges the memory of two tensors of the same size: afterwards each holds the values
+     * the other held, without a copy. Optimizers use it to double-buffer an update (compute
+     * the new state into a second tensor, then exchange), so that an update that fails
+     * halfway leaves the old state whole. Both tensors must own all of their memory
+     * (contiguous, offset 0, not views of a larger tensor); views of either see the exchange.
+     * A scope releases the memory its tensors hold when it closes, whichever that is by then,
+     * so each memory is still released once.
+     *
+     * @param other a tensor of the same dtype and element count
+     * @throws IllegalArgumentException if either tensor does not own exactly its elements or
+     *     the two differ in dtype or size
+     */
+    public void exchangeMemory(Tensor other) {
+        Objects.requireNonNull(other, "other must not be null");
+        if (!isWhole() || !other.isWhole() || storage.dtype != other.storage.dtype || numel() != other.numel()) {
+            throw new IllegalArgumentException("exchangeMemory needs two whole contiguous tensors of one dtype and"
+                    + " size; got " + this + " and " + other);
+        }
+        if (storage.backend != other.storage.backend) {
+            throw new IllegalArgumentException("exchangeMemory needs two tensors on one backend; got "
+                    + storage.backend.device().name() + " and " + other.storage.backend.device().name());
+        }
+        DeviceBuffer mine = storage.buffer;
+        storage.buffer = other.storage.buffer;
+        other.storage.buffer = mine;
+    }
+
+    /**
+     * A tensor over the memory this one has now, which keeps that memory when this one's is
+     * exchanged ({@link #exchangeMemory}): for reading a state later while training goes on.
+     * It owns nothing (its memory is released with this tensor's scope) and records no graph.
+     *
+     * @return the alias
+     * @throws IllegalArgumentException if this tensor is not {@link #isWhole() whole}
+     */
+    public Tensor aliasOfMemory() {
+        if (!isWhole()) {
+            throw new IllegalArgumentException("aliasOfMemory needs a whole contiguous tensor; got " + this);
+        }
+        Storage alias = new Storage(storage.buffer, storage.dtype, storage.backend, null);
+        return new Tensor(alias, shape, strides, 0);
+    }
+
+    /**
+     * @return whether this tensor is all of its memory: contiguous from offset 0, and not a
+     *     view into a larger tensor (what {@link #exchangeMemory} needs)
+     */
+    public boolean isWhole() {
+        long elements = Math.max(1, numel());
+        long floats = storage.dtype.bytes() == Float.BYTES ? elements : (elements + 1) / 2;
+        return offset == 0 && isContiguous() && storage.buffer.floats() == floats;
+    }
+
     /** @return the values of an int32 tensor, row-major */
     public int[] toIntArray() {
         if (storage.dtype != DType.I32) {

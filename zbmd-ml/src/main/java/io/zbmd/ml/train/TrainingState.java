@@ -14,10 +14,13 @@ import io.zbmd.ml.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -53,22 +56,107 @@ public final class TrainingState {
      * @return the checkpoint
      */
     public static Checkpoint capture(long step, Module model, Optimizer optimizer, DataLoader loader, String config) {
+        return snapshot(step, model, optimizer, loader, config).toCheckpoint();
+    }
+
+    /**
+     * The first half of {@link #capture}, for taking a checkpoint while training goes on:
+     * copies the small state (buffers, counts, positions) now, and refers to the parameters'
+     * and optimizer moments' memory as it is now. {@link Optimizer#step()} computes into a
+     * second set of buffers and exchanges them, so that memory keeps this step's values until
+     * the second {@code step()} after this call: call {@link Snapshot#toCheckpoint()} before
+     * then.
+     *
+     * @param step the number of completed steps
+     * @param model the model
+     * @param optimizer its optimizer
+     * @param loader the training data's loader, positioned at the next batch
+     * @param config the run's config in words
+     * @return the snapshot
+     */
+    public static Snapshot snapshot(long step, Module model, Optimizer optimizer, DataLoader loader, String config) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(loader, "loader");
-        Checkpoint.Builder builder = Checkpoint.builder(step).config(config);
-        model.stateDict().forEach((name, tensor) -> builder.modelTensor(name, floats(tensor)));
-        optimizer.state().forEach((name, tensor) -> builder.optimizerTensor(name, floats(tensor)));
-        builder.optimizerTensor(STEPS, TensorData.ofLongs(new long[] {optimizer.steps()}));
-        builder.optimizerTensor(LEARNING_RATE, TensorData.ofBytes(SafetensorsDType.F64, doubleBytes(optimizer.lr())));
+        Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
+        parameters.addAll(model.parameters());
+        List<Entry> entries = new ArrayList<>();
+        model.stateDict().forEach((name, tensor) -> entries.add(parameters.contains(tensor)
+                ? Entry.later(true, name, tensor)
+                : new Entry(true, name, floats(tensor), null)));
+        optimizer.state().forEach((name, tensor) -> entries.add(Entry.later(false, name, tensor)));
+        entries.add(new Entry(false, STEPS, TensorData.ofLongs(new long[] {optimizer.steps()}), null));
+        entries.add(new Entry(false, LEARNING_RATE, TensorData.ofBytes(SafetensorsDType.F64,
+                doubleBytes(optimizer.lr())), null));
         if (optimizer instanceof Adam adam) {
             long[] steps = adam.parameterSteps();
-            builder.optimizerTensor(ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length));
+            entries.add(new Entry(false, ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length), null));
         }
         LoaderPosition position = loader.position();
-        builder.dataPosition(position.epoch() + ":" + position.sampleInEpoch());
-        builder.rngState(rngState(model));
-        return builder.build();
+        return new Snapshot(step, config, rngState(model), position.epoch() + ":" + position.sampleInEpoch(),
+                List.copyOf(entries));
+    }
+
+    /**
+     * One tensor of a snapshot: its values now, or where to read them later (the memory it
+     * had when the snapshot was taken).
+     */
+    private record Entry(boolean model, String name, TensorData now, Tensor later) {
+        static Entry later(boolean model, String name, Tensor tensor) {
+            if (!tensor.isWhole()) {
+                throw new IllegalArgumentException("'" + name + "' is a view; parameters and optimizer state must be"
+                        + " whole tensors");
+            }
+            return new Entry(model, name, null, tensor.aliasOfMemory());
+        }
+
+        TensorData values() {
+            return now != null ? now : floats(later);
+        }
+    }
+
+    /**
+     * A training state taken at a step boundary whose large tensors are still to be copied
+     * (see {@link TrainingState#snapshot}).
+     */
+    public static final class Snapshot {
+        private final long step;
+        private final String config;
+        private final String rngState;
+        private final String dataPosition;
+        private final List<Entry> entries;
+
+        private Snapshot(long step, String config, String rngState, String dataPosition, List<Entry> entries) {
+            this.step = step;
+            this.config = config;
+            this.rngState = rngState;
+            this.dataPosition = dataPosition;
+            this.entries = entries;
+        }
+
+        /** @return the number of completed steps it was taken after */
+        public long step() {
+            return step;
+        }
+
+        /**
+         * Copies the parameters and moments to the host and makes the checkpoint. May be
+         * called again (after a device error, say) while the memory is still valid.
+         *
+         * @return the checkpoint
+         */
+        public Checkpoint toCheckpoint() {
+            Checkpoint.Builder builder = Checkpoint.builder(step).config(config).rngState(rngState)
+                    .dataPosition(dataPosition);
+            for (Entry entry : entries) {
+                if (entry.model()) {
+                    builder.modelTensor(entry.name(), entry.values());
+                } else {
+                    builder.optimizerTensor(entry.name(), entry.values());
+                }
+            }
+            return builder.build();
+        }
     }
 
     /**
