@@ -13,8 +13,12 @@ import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,9 +79,25 @@ public final class TrainingState {
      * @return the snapshot
      */
     public static Snapshot snapshot(long step, Module model, Optimizer optimizer, DataLoader loader, String config) {
+        return snapshot(step, model, optimizer, Objects.requireNonNull(loader, "loader").position(), config);
+    }
+
+    /**
+     * {@link #snapshot(long, Module, Optimizer, DataLoader, String)} with the loader's position
+     * given (when the loader belongs to another thread).
+     *
+     * @param step the number of completed steps
+     * @param model the model
+     * @param optimizer its optimizer
+     * @param position where the training data's next batch starts
+     * @param config the run's config in words
+     * @return the snapshot
+     */
+    public static Snapshot snapshot(long step, Module model, Optimizer optimizer, LoaderPosition position,
+            String config) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(optimizer, "optimizer");
-        Objects.requireNonNull(loader, "loader");
+        Objects.requireNonNull(position, "position");
         Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
         parameters.addAll(model.parameters());
         List<Entry> entries = new ArrayList<>();
@@ -92,7 +112,6 @@ public final class TrainingState {
             long[] steps = adam.parameterSteps();
             entries.add(new Entry(false, ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length), null));
         }
-        LoaderPosition position = loader.position();
         return new Snapshot(step, config, rngState(model), position.epoch() + ":" + position.sampleInEpoch(),
                 List.copyOf(entries));
     }
@@ -217,6 +236,30 @@ public final class TrainingState {
         checkpoint.model().forEach((name, data) -> modelTensors.get(name).copyFrom(data.toFloatArray()));
         dropoutCalls.forEach(Dropout::calls);
         loader.seek(position);
+    }
+
+    /**
+     * A fingerprint of a model's state for comparing runs: SHA-256 over every state-dict entry's
+     * name and float32 bits, in state-dict order.
+     *
+     * @param model the model
+     * @return 64 hex digits
+     */
+    public static String fingerprint(Module model) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        for (Map.Entry<String, Tensor> entry : model.stateDict().entrySet()) {
+            digest.update(entry.getKey().getBytes(StandardCharsets.UTF_8));
+            float[] values = entry.getValue().toFloatArray();
+            ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(values);
+            digest.update(bytes);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static TensorData floats(Tensor tensor) {

@@ -1,0 +1,392 @@
+package io.zbmd.ml.train;
+
+import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.InjectedFault;
+import io.zbmd.actor.Snapshotting;
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
+import io.zbmd.ml.checkpoint.Checkpoint;
+import io.zbmd.ml.checkpoint.CheckpointStore;
+import io.zbmd.ml.data.Batch;
+import io.zbmd.ml.data.DataLoader;
+import io.zbmd.ml.data.LoaderPosition;
+import io.zbmd.ml.nn.Layers.Dropout;
+import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.optim.Optimizer;
+import io.zbmd.ml.tensor.F;
+import io.zbmd.ml.tensor.Tensor;
+import io.zbmd.ml.tensor.TensorScope;
+import io.zbmd.ml.tensor.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The actors of a training run, children of its supervisor (rest_for_one, in this order):
+ * data, model, optimizer, checkpoint, metrics. The trainer drives each step through the
+ * first three with asks, and every handler is idempotent with respect to the last commit: a
+ * request handled twice (after a lost reply, or by an incarnation restarted after a crash)
+ * gives the same answer and leaves the same state.
+ *
+ * <ul>
+ *   <li>The data actor owns the loader and answers "the batch at position p": it seeks when
+ *       it is not there already.
+ *   <li>The model actor runs forward and backward passes. Before each it puts back the model's
+ *       small mutable state (batch-norm statistics, dropout counts) as it was at the start of
+ *       the step; that state is its {@link Snapshotting} snapshot, so a restarted incarnation
+ *       has it too. Parameters are not touched by a forward or backward pass.
+ *   <li>The optimizer actor applies the update for step n only while the optimizer has done
+ *       n updates, so a repeated request is answered without a second update; the update
+ *       itself is all or nothing ({@link Optimizer#step()}).
+ *   <li>The checkpoint actor copies a snapshot off the device and writes it, while training
+ *       goes on.
+ *   <li>The metrics actor tells the listener, off the training thread.
+ * </ul>
+ *
+ * <p>The model and optimizer actors share the parameters and their gradients; the trainer's
+ * sequence of asks (a reply happens before the next request) hands them from one to the
+ * other.
+ */
+final class TrainingActors {
+    private TrainingActors() {}
+
+    /** What every actor of a run reads; made by the trainer before the actors start. */
+    static final class Shared {
+        final Module model;
+        final Optimizer optimizer;
+        final DataLoader loader;
+        final Backend backend;
+        final int rows;
+        final int columns;
+        final float labelSmoothing;
+        final FaultDice dice;
+        final AtomicInteger microBatches = new AtomicInteger(1);
+        final ActorRefHolder<MetricsEvent> metrics = new ActorRefHolder<>();
+        final List<Tensor> buffers;
+        final List<Dropout> dropouts;
+        final ModelCommit initialCommit;
+
+        Shared(Module model, Optimizer optimizer, DataLoader loader, float labelSmoothing, FaultDice dice,
+                long startStep) {
+            this.model = model;
+            this.optimizer = optimizer;
+            this.loader = loader;
+            this.backend = model.parameters().getFirst().backend();
+            this.rows = loader.dataset().rows();
+            this.columns = loader.dataset().columns();
+            this.labelSmoothing = labelSmoothing;
+            this.dice = dice;
+            Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
+            parameters.addAll(model.parameters());
+            this.buffers = model.stateDict().values().stream().filter(t -> !parameters.contains(t)).toList();
+            this.dropouts = model.namedModules().values().stream().filter(m -> m instanceof Dropout)
+                    .map(m -> (Dropout) m).toList();
+            this.initialCommit = ModelCommit.capture(startStep, this);
+        }
+
+        void recovered(String cause, long step, String detail) {
+            metrics.tell(new MetricsEvent.Recovered(cause, step, detail));
+        }
+    }
+
+    /** A ref set once the metrics actor has started (the others start before it). */
+    static final class ActorRefHolder<M> {
+        private volatile ActorRef<M> ref;
+
+        void set(ActorRef<M> value) {
+            ref = value;
+        }
+
+        void tell(M message) {
+            ActorRef<M> target = ref;
+            if (target != null) {
+                target.tell(message);
+            }
+        }
+    }
+
+    /** Seeded decisions for injected crashes and lost replies. Thread-safe. */
+    static final class FaultDice {
+        private final TrainingFaults faults;
+        private final SplittableRandom random;
+
+        FaultDice(TrainingFaults faults) {
+            this.faults = faults;
+            this.random = new SplittableRandom(faults.seed());
+        }
+
+        /** @return -1, or which of {@code points} places to crash at */
+        synchronized int crashPoint(int points) {
+            return faults.crashRate() > 0 && random.nextDouble() < faults.crashRate() ? random.nextInt(points) : -1;
+        }
+
+        synchronized boolean dropReply() {
+            return faults.dropRate() > 0 && random.nextDouble() < faults.dropRate();
+        }
+
+        static void crashIf(boolean crash, String actor, long step, String where) {
+            if (crash) {
+                throw new InjectedFault("injected crash of the " + actor + " actor at step " + step + ", " + where);
+            }
+        }
+    }
+
+    /** Replies unless the dice lose it. */
+    private static <R> void reply(Shared shared, ActorRef<R> replyTo, R message) {
+        if (!shared.dice.dropReply()) {
+            replyTo.tell(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ data
+
+    record Fetch(long step, LoaderPosition at, ActorRef<Fetched> replyTo) {}
+
+    record Fetched(long step, Batch batch, LoaderPosition next) {}
+
+    static final class DataActor implements Actor<Fetch> {
+        private final Shared shared;
+
+        DataActor(Shared shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public void onMessage(Fetch fetch) {
+            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "data", fetch.step(), "before loading the batch");
+            DataLoader loader = shared.loader;
+            if (!loader.position().equals(fetch.at())) {
+                loader.seek(fetch.at());
+            }
+            Batch batch = loader.next();
+            reply(shared, fetch.replyTo(), new Fetched(fetch.step(), batch, loader.position()));
+        }
+    }
+
+    // ------------------------------------------------------------------ model
+
+    record Forward(long step, Batch batch, ActorRef<Forwarded> replyTo) {}
+
+    record Forwarded(long step, double loss) {}
+
+    /** The model's small mutable state at the start of a step. Never changed after it is made. */
+    record ModelCommit(long step, float[][] buffers, long[] dropoutCalls) {
+        static ModelCommit capture(long step, Shared shared) {
+            float[][] buffers = new float[shared.buffers.size()][];
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = shared.buffers.get(i).toFloatArray();
+            }
+            long[] calls = shared.dropouts.stream().mapToLong(Dropout::calls).toArray();
+            return new ModelCommit(step, buffers, calls);
+        }
+
+        void restore(Shared shared) {
+            for (int i = 0; i < buffers.length; i++) {
+                shared.buffers.get(i).copyFrom(buffers[i]);
+            }
+            for (int i = 0; i < dropoutCalls.length; i++) {
+                shared.dropouts.get(i).calls(dropoutCalls[i]);
+            }
+        }
+    }
+
+    /** The commits of the last step handled and of the next. */
+    record ModelCommits(ModelCommit previous, ModelCommit next) {}
+
+    static final class ModelActor implements Actor<Forward>, Snapshotting<ModelCommits> {
+        private static final String[] CRASH_POINTS = {"before the forward pass", "after the forward pass",
+            "after the backward pass"};
+        private final Shared shared;
+        private ModelCommits commits;
+
+        ModelActor(Shared shared) {
+            this.shared = shared;
+            this.commits = new ModelCommits(null, shared.initialCommit);
+        }
+
+        @Override
+        public ModelCommits snapshot() {
+            return commits;
+        }
+
+        @Override
+        public void restore(ModelCommits snapshot) {
+            commits = snapshot;
+        }
+
+        @Override
+        public void onMessage(Forward forward) {
+            long step = forward.step();
+            ModelCommit at = commits.next().step() == step ? commits.next()
+                    : commits.previous() != null && commits.previous().step() == step ? commits.previous() : null;
+            if (at == null) {
+                throw new IllegalStateException("the model actor was asked for step " + step + " but holds the state"
+                        + " of step " + commits.next().step());
+            }
+            int crashAt = shared.dice.crashPoint(CRASH_POINTS.length);
+            double loss;
+            while (true) {
+                at.restore(shared);
+                try {
+                    loss = forwardBackward(forward.batch(), step, crashAt);
+                    break;
+                } catch (DeviceOutOfMemoryException e) {
+                    int parts = shared.microBatches.get();
+                    if (parts >= forward.batch().size()) {
+                        throw e;
+                    }
+                    shared.microBatches.set(Math.min(parts * 2, forward.batch().size()));
+                    shared.recovered("oom", step, "out of memory (" + e.getMessage() + "); batch of "
+                            + forward.batch().size() + " now split into " + shared.microBatches.get()
+                            + " micro-batches with gradient accumulation");
+                }
+            }
+            commits = new ModelCommits(at, ModelCommit.capture(step + 1, shared));
+            reply(shared, forward.replyTo(), new Forwarded(step, loss));
+        }
+
+        /** Zeroes the gradients, then accumulates them over the micro-batches; returns the batch's mean loss. */
+        private double forwardBackward(Batch batch, long step, int crashAt) {
+            FaultDice.crashIf(crashAt == 0, "model", step, CRASH_POINTS[0]);
+            shared.model.zeroGrad();
+            int size = batch.size();
+            int parts = Math.min(shared.microBatches.get(), size);
+            double total = 0;
+            for (int part = 0; part < parts; part++) {
+                int from = (int) ((long) size * part / parts);
+                int to = (int) ((long) size * (part + 1) / parts);
+                try (TensorScope scope = TensorScope.open(shared.backend)) {
+                    Tensor loss = F.crossEntropy(shared.model.forward(images(batch, from, to)), labels(batch, from, to),
+                            shared.labelSmoothing);
+                    if (parts > 1) {
+                        loss = loss.mul((float) (to - from) / size);
+                    }
+                    FaultDice.crashIf(crashAt == 1 && part == 0, "model", step, CRASH_POINTS[1]);
+                    loss.backward();
+                    total += loss.item();
+                }
+            }
+            FaultDice.crashIf(crashAt == 2, "model", step, CRASH_POINTS[2]);
+            return total;
+        }
+
+        private Tensor images(Batch batch, int from, int to) {
+            int width = batch.featuresPerSample();
+            float[] features = from == 0 && to == batch.size() ? batch.features()
+                    : Arrays.copyOfRange(batch.features(), from * width, to * width);
+            return Tensors.of(features, to - from, 1, shared.rows, shared.columns);
+        }
+
+        private static Tensor labels(Batch batch, int from, int to) {
+            int[] labels = from == 0 && to == batch.size() ? batch.labels() : Arrays.copyOfRange(batch.labels(), from, to);
+            return Tensors.ofInts(labels, to - from);
+        }
+    }
+
+    // ------------------------------------------------------------------ optimizer
+
+    record Apply(long step, double lr, ActorRef<Applied> replyTo) {}
+
+    record Applied(long step) {}
+
+    static final class OptimizerActor implements Actor<Apply> {
+        private final Shared shared;
+
+        OptimizerActor(Shared shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public void onMessage(Apply apply) {
+            Optimizer optimizer = shared.optimizer;
+            if (optimizer.steps() == apply.step()) {
+                FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "optimizer", apply.step(), "before the update");
+                optimizer.lr(apply.lr());
+                optimizer.step();
+            } else if (optimizer.steps() != apply.step() + 1) {
+                throw new IllegalStateException("the optimizer actor was asked for update " + apply.step()
+                        + " but has done " + optimizer.steps());
+            }
+            reply(shared, apply.replyTo(), new Applied(apply.step()));
+        }
+    }
+
+    // ------------------------------------------------------------------ checkpoint
+
+    record Save(TrainingState.Snapshot snapshot, CompletableFuture<Void> copied, CompletableFuture<Path> written) {}
+
+    static final class CheckpointActor implements Actor<Save> {
+        private final Shared shared;
+        private final CheckpointStore store;
+
+        CheckpointActor(Shared shared, CheckpointStore store) {
+            this.shared = shared;
+            this.store = store;
+        }
+
+        @Override
+        public void onMessage(Save save) {
+            long start = System.nanoTime();
+            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "checkpoint", save.snapshot().step(), "before the copy");
+            Checkpoint checkpoint = save.snapshot().toCheckpoint();
+            save.copied().complete(null);
+            try {
+                Path file = store.write(checkpoint);
+                save.written().complete(file);
+                shared.metrics.tell(new MetricsEvent.Checkpointed(checkpoint.step(), file,
+                        Duration.ofNanos(System.nanoTime() - start)));
+            } catch (IOException e) {
+                save.written().completeExceptionally(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ metrics
+
+    sealed interface MetricsEvent {
+        record Started(long startStep, long totalSteps, String description) implements MetricsEvent {}
+
+        record Stepped(TrainingListener.Progress progress) implements MetricsEvent {}
+
+        record EpochEnded(int epoch, double meanLoss, Duration took) implements MetricsEvent {}
+
+        record Recovered(String cause, long step, String detail) implements MetricsEvent {}
+
+        record Checkpointed(long step, Path file, Duration took) implements MetricsEvent {}
+
+        /** Completes once every event sent before it has been handled. */
+        record Flush(CompletableFuture<Void> done) implements MetricsEvent {}
+    }
+
+    static final class MetricsActor implements Actor<MetricsEvent> {
+        private final TrainingListener listener;
+        private final TrainingMetrics metrics;
+
+        MetricsActor(TrainingListener listener, TrainingMetrics metrics) {
+            this.listener = listener;
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void onMessage(MetricsEvent event) {
+            metrics.record(event);
+            switch (event) {
+                case MetricsEvent.Started s -> listener.started(s.startStep(), s.totalSteps(), s.description());
+                case MetricsEvent.Stepped s -> listener.stepped(s.progress());
+                case MetricsEvent.EpochEnded e -> listener.epochEnded(e.epoch(), e.meanLoss(), e.took());
+                case MetricsEvent.Recovered r -> listener.recovered(r.cause(), r.step(), r.detail());
+                case MetricsEvent.Checkpointed c -> listener.checkpointed(c.step(), c.file(), c.took());
+                case MetricsEvent.Flush f -> f.done().complete(null);
+            }
+        }
+    }
+}

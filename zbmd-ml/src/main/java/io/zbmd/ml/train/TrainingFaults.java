@@ -1,0 +1,113 @@
+package io.zbmd.ml.train;
+
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.FaultInjectingBackend;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Faults a training run injects on purpose, to show that it survives them, all drawn from
+ * one seed:
+ *
+ * <ul>
+ *   <li>{@code crash}: per message to a training actor, the probability that it crashes
+ *       while handling it (before its work, or halfway: after the forward or the backward
+ *       pass). Its supervisor restarts it and the step is retried from the last commit.
+ *   <li>{@code drop}: per reply, the probability that it is lost. The trainer notices by a
+ *       timeout and asks again.
+ *   <li>{@code device}: per kernel, copy or allocation, the probability of a device error
+ *       (from a {@link FaultInjectingBackend}). Retried like a crash; escalated when a step
+ *       keeps failing.
+ *   <li>{@code oom}: per kernel, copy or allocation, the probability of an out-of-memory. The
+ *       model actor halves its micro-batch and accumulates gradients, so the effective batch
+ *       stays the same (bit-exactness with an unsplit run is then not expected).
+ * </ul>
+ *
+ * @param seed drives every decision
+ * @param crashRate 0 to 1
+ * @param dropRate 0 to 1
+ * @param deviceErrorRate 0 to 1
+ * @param outOfMemoryRate 0 to 1
+ */
+public record TrainingFaults(long seed, double crashRate, double dropRate, double deviceErrorRate,
+        double outOfMemoryRate) {
+
+    /** No faults. */
+    public static final TrainingFaults NONE = new TrainingFaults(0, 0, 0, 0, 0);
+
+    /** Checks the rates. */
+    public TrainingFaults {
+        check("crash", crashRate);
+        check("drop", dropRate);
+        check("device", deviceErrorRate);
+        check("oom", outOfMemoryRate);
+    }
+
+    /**
+     * Parses the command line's form, {@code crash=0.01,drop=0.001,device=0.001,oom=0.0005}
+     * (any subset, any order; empty or {@code none} for no faults).
+     *
+     * @param spec the text
+     * @param seed the seed
+     * @return the faults
+     * @throws IllegalArgumentException naming the part that is not understood
+     */
+    public static TrainingFaults parse(String spec, long seed) {
+        String text = spec == null ? "" : spec.strip();
+        if (text.isEmpty() || text.equalsIgnoreCase("none")) {
+            return NONE;
+        }
+        Map<String, Double> rates = new LinkedHashMap<>(Map.of("crash", 0.0, "drop", 0.0, "device", 0.0, "oom", 0.0));
+        for (String part : text.split(",", -1)) {
+            int equals = part.indexOf('=');
+            String key = equals > 0 ? part.substring(0, equals).strip().toLowerCase(Locale.ROOT) : "";
+            if (!rates.containsKey(key)) {
+                throw new IllegalArgumentException("fault '" + part.strip() + "' in '" + text + "' is not one of"
+                        + " crash=P, drop=P, device=P, oom=P (P a probability such as 0.01)");
+            }
+            try {
+                rates.put(key, Double.parseDouble(part.substring(equals + 1).strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("fault '" + part.strip() + "' in '" + text + "': '"
+                        + part.substring(equals + 1).strip() + "' is not a number; give a probability such as 0.01");
+            }
+        }
+        return new TrainingFaults(seed, rates.get("crash"), rates.get("drop"), rates.get("device"), rates.get("oom"));
+    }
+
+    /** @return whether any fault is injected */
+    public boolean enabled() {
+        return crashRate > 0 || dropRate > 0 || deviceErrorRate > 0 || outOfMemoryRate > 0;
+    }
+
+    /** @return whether faults come from the device, so that the model must live on {@link #wrap}'s backend */
+    public boolean onDevice() {
+        return deviceErrorRate > 0 || outOfMemoryRate > 0;
+    }
+
+    /**
+     * @param backend the real backend
+     * @return a {@link FaultInjectingBackend} with these device rates, disarmed (the trainer
+     *     arms it while it trains), or {@code backend} itself when no device faults are asked for
+     */
+    public Backend wrap(Backend backend) {
+        return onDevice()
+                ? new FaultInjectingBackend(backend, seed ^ 0x5DEECE66DL, deviceErrorRate, outOfMemoryRate).armed(false)
+                : backend;
+    }
+
+    @Override
+    public String toString() {
+        return enabled()
+                ? String.format(Locale.ROOT, "crash=%s,drop=%s,device=%s,oom=%s", crashRate, dropRate, deviceErrorRate,
+                        outOfMemoryRate)
+                : "none";
+    }
+
+    private static void check(String name, double rate) {
+        if (!(rate >= 0 && rate <= 1)) {
+            throw new IllegalArgumentException("fault rate " + name + "=" + rate + " must be between 0 and 1");
+        }
+    }
+}
