@@ -32,6 +32,7 @@ public final class Main {
             case "faults" -> FaultInjectionExample.run(out, args.length > 1 ? Long.parseLong(args[1]) : 8);
             case "train" -> {
                 int status = TrainCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err);
+                out.flush();
                 if (status != 0) {
                     System.exit(status);
                 }

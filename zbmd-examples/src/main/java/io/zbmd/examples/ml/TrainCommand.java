@@ -1,139 +1,324 @@
 package io.zbmd.examples.ml;
 
-import io.zbmd.examples.ml.FashionMnistTraining.Model;
-import io.zbmd.examples.ml.FashionMnistTraining.Options;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.CpuBackend;
+import io.zbmd.gpu.CpuConfig;
+import io.zbmd.ml.checkpoint.CheckpointStore;
+import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
+import io.zbmd.ml.checkpoint.Recovery;
+import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.DatasetNotFoundException;
+import io.zbmd.ml.data.FashionMnist;
+import io.zbmd.ml.data.ImageDataset;
+import io.zbmd.ml.nn.Sequential;
+import io.zbmd.ml.tensor.TensorScope;
+import io.zbmd.ml.train.IncompatibleRunException;
+import io.zbmd.ml.train.Trainer;
+import io.zbmd.ml.train.TrainerConfig;
+import io.zbmd.ml.train.TrainingFailedException;
+import io.zbmd.ml.train.TrainingFaults;
+import io.zbmd.ml.train.TrainingResult;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code zbmd train mlp|cnn [options]}: parses the command line into
- * {@link FashionMnistTraining.Options} and runs the training.
+ * {@code zbmd train}: supervised training of one of the {@link FashionMnistModels} on
+ * Fashion-MNIST with {@link Trainer#fit}: Adam with a cosine decay, cross-entropy with label
+ * smoothing 0.1, seeded shuffling. With {@code --checkpoint-dir} it writes checkpoints and,
+ * run again, resumes from the newest valid one; with {@code --inject-faults} it crashes its
+ * own actors, loses replies and fails kernels on purpose, and still ends with the weights of a
+ * run without faults.
+ *
+ * <p>Exit status: 0 done; 1 training failed (a step kept failing, a checkpoint could not be
+ * written); 2 a bad command line, a missing dataset, an unusable checkpoint directory, or a
+ * checkpoint of another run or model. User errors get a message, never a stack trace.
  */
-public final class TrainCommand {
-    private TrainCommand() {}
+@Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = "Trains a Fashion-MNIST classifier under supervision, with checkpoints and resume.")
+public final class TrainCommand implements Callable<Integer> {
+    /** Softens the one-hot targets; worth about 0.5 % of test accuracy for the MLP here. */
+    static final float LABEL_SMOOTHING = 0.1f;
+    private static final Pattern GEMM = Pattern.compile("(?:^|,)gemm=([a-z]+)");
 
-    static final String USAGE = """
-            usage: train mlp|cnn [--data DIR] [--epochs N] [--batch N] [--lr X] [--threads N] [--seed N]
-                                 [--train-limit N] [--test-limit N]
+    /** Which model. */
+    enum Model {
+        mlp,
+        cnn
+    }
 
-              mlp | cnn          the 784-256-128-10 perceptron or the small CNN
-              --data DIR         directory with Fashion-MNIST's four IDX files
-                                 (default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist)
-              --epochs N         passes over the training set (default 15)
-              --batch N          samples per step (default 128 for mlp, 64 for cnn)
-              --lr X             Adam's initial learning rate, decayed along a cosine (default 0.001 for mlp,
-                                 0.002 for cnn)
-              --threads N        compute threads (default 2)
-              --seed N           initialisation, shuffling and dropout seed (default 1)
-              --train-limit N    train on the first N images only (default: all 60,000)
-              --test-limit N     evaluate on the first N test images only (default: all 10,000)
-            """;
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "mlp or cnn, as --model")
+    Model positionalModel;
+
+    @Option(names = "--model", paramLabel = "mlp|cnn", description = "the 784-256-128-10 perceptron (default) or"
+            + " the small CNN")
+    Model model;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "directory with Fashion-MNIST's four IDX files"
+            + " (default: ${DEFAULT-VALUE})")
+    Path data = FashionMnist.DEFAULT_DIRECTORY;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "passes over the training set (default 15)")
+    int epochs = 15;
+
+    @Option(names = {"--batch-size", "--batch"}, paramLabel = "B", description = "samples per step (default 128"
+            + " for mlp, 64 for cnn)")
+    Integer batchSize;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Adam's initial learning rate, decayed along a cosine"
+            + " (default 0.001 for mlp, 0.002 for cnn)")
+    Double learningRate;
+
+    @Option(names = "--seed", paramLabel = "S", description = "initialisation, shuffling and dropout seed"
+            + " (default 1)")
+    long seed = 1;
+
+    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default 2)")
+    int threads = 2;
+
+    @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
+            + " (default: the fastest here, measured at start; a resumed run uses the one its checkpoints record)")
+    CpuConfig.Gemm gemm;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "D", description = "write checkpoints here; resume from the"
+            + " newest valid one of the same run")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "steps between checkpoints (default"
+            + " ${DEFAULT-VALUE}; a final one is always written)")
+    int checkpointEvery = 500;
+
+    @Option(names = "--keep", paramLabel = "K", description = "checkpoints to keep (default ${DEFAULT-VALUE})")
+    int keep = CheckpointStore.KEEP_COUNT_DEFAULT;
+
+    @Option(names = "--inject-faults", paramLabel = "SPEC", description = "faults to inject, e.g."
+            + " crash=0.01,drop=0.001,device=0.001,oom=0.0005 (per message, reply, kernel)")
+    String faults = "";
+
+    @Option(names = "--json", description = "print one JSON object at the end instead of a summary line (progress"
+            + " goes to stderr)")
+    boolean json;
+
+    @Option(names = "--progress", paramLabel = "bar|lines|none", description = "default: a bar on a terminal,"
+            + " log lines otherwise")
+    String progress;
+
+    @Option(names = "--log-every", paramLabel = "N", description = "steps between progress lines (default: five"
+            + " per epoch)")
+    int logEvery;
+
+    @Option(names = "--train-limit", paramLabel = "N", description = "train on the first N images only (default:"
+            + " all)")
+    int trainLimit;
+
+    @Option(names = "--test-limit", paramLabel = "N", description = "evaluate on the first N test images only"
+            + " (default: all)")
+    int testLimit;
+
+    private PrintStream out;
+    private PrintStream err;
 
     /**
-     * @param args the model, then options
-     * @param out progress
-     * @param err errors and usage
-     * @return the exit status: 0, or 2 for a bad command line or a missing dataset
-     * @throws IOException if the dataset is present but cannot be read
+     * @param args the command line after {@code train}
+     * @param out the summary (and progress, unless {@code --json})
+     * @param err errors, usage, and progress with {@code --json}
+     * @return the exit status
      */
-    public static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            out.print(USAGE);
-            return 0;
-        }
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        TrainCommand command = new TrainCommand();
+        command.out = out;
+        command.err = err;
+        CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOut(new java.io.PrintWriter(out, true)).setErr(new java.io.PrintWriter(err, true));
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
             err.println("train: " + e.getMessage());
-            err.print(USAGE);
-            return 2;
+            return 1;
+        });
+        return line.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if (model != null && positionalModel != null && model != positionalModel) {
+            return usage("the model is given twice, as " + positionalModel + " and --model " + model);
         }
+        Model chosen = model != null ? model : positionalModel != null ? positionalModel : Model.mlp;
+        int batch = batchSize != null ? batchSize : chosen == Model.cnn ? 64 : 128;
+        double lr = learningRate != null ? learningRate : chosen == Model.cnn ? 2e-3 : 1e-3;
+        if (epochs < 1 || batch < 1 || threads < 1 || threads > 256 || !(lr > 0) || checkpointEvery < 0 || keep < 1
+                || trainLimit < 0 || testLimit < 0 || logEvery < 0) {
+            return usage(String.format(Locale.ROOT, "out of range: --epochs %d, --batch-size %d, --threads %d, --lr %s,"
+                    + " --checkpoint-every %d, --keep %d, --train-limit %d, --test-limit %d, --log-every %d (epochs,"
+                    + " batch size, threads (up to 256) and keep must be 1 or more, lr positive, the rest 0 or more)",
+                    epochs, batch, threads, lr, checkpointEvery, keep, trainLimit, testLimit, logEvery));
+        }
+        TrainingFaults injected;
         try {
-            FashionMnistTraining.run(options, out);
-            return 0;
+            injected = TrainingFaults.parse(faults, seed);
+        } catch (IllegalArgumentException e) {
+            return usage("--inject-faults: " + e.getMessage());
+        }
+        String mode = progress != null ? progress : System.console() != null && !json ? "bar" : "lines";
+        if (!mode.equals("bar") && !mode.equals("lines") && !mode.equals("none")) {
+            return usage("--progress must be bar, lines or none, not '" + progress + "'");
+        }
+        FashionMnist dataset;
+        try {
+            dataset = FashionMnist.load(data);
         } catch (DatasetNotFoundException e) {
             err.println("train: " + e.getMessage());
             err.println("Install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist),"
                     + " or point --data at a directory with the four files.");
             return 2;
+        } catch (IOException e) {
+            err.println("train: cannot read Fashion-MNIST from " + data + ": " + e.getMessage());
+            return 2;
+        }
+        ImageDataset train = limit(dataset.train(), trainLimit);
+        ImageDataset test = limit(dataset.test(), testLimit);
+        CpuConfig.Gemm kernel = gemm != null ? gemm : CpuConfig.Gemm.FASTEST;
+        if (gemm == null && checkpointDir != null) {
+            try {
+                kernel = gemmOfCheckpoints(checkpointDir);
+            } catch (IOException | UncheckedIOException e) {
+                return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
+            }
+        }
+        PrintStream progressOut = json ? err : out;
+        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(threads).withMemoryBudgetBytes(1L << 30)
+                .withGemm(kernel);
+        try (CpuBackend cpu = CpuBackend.create(cpuConfig)) {
+            Backend backend = injected.wrap(cpu);
+            TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
+                            .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD), epochs,
+                    lr)
+                    .withLabelSmoothing(LABEL_SMOOTHING)
+                    .withFaults(injected)
+                    .withRunConfig("model=" + chosen + ",threads=" + threads + ",gemm=" + gemmKind(cpu))
+                    .withListener(new TrainingProgress(progressOut, mode, logEvery));
+            if (checkpointDir != null) {
+                config = config.withCheckpoints(checkpointDir, checkpointEvery).withKeepCheckpoints(keep);
+            }
+            TrainingResult result;
+            try (TensorScope scope = TensorScope.create(backend)) {
+                Sequential net;
+                try (var ignored = scope.enter()) {
+                    net = chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
+                }
+                result = Trainer.fit(net, train, test, config);
+            }
+            out.println(json ? json(chosen, result) : summary(result));
+            return 0;
+        } catch (IncompatibleRunException | IncompatibleCheckpointException e) {
+            return userError(e.getMessage());
+        } catch (TrainingFailedException e) {
+            err.println("train: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            return userError("cannot use checkpoint directory " + checkpointDir + ": " + e);
         }
     }
 
     /**
-     * @param args the model, then options
-     * @return the options
-     * @throws IllegalArgumentException naming the bad argument
+     * The GEMM kernel a checkpoint directory's run used (results differ in the last bits between
+     * kernels, so a resumed run must use the same one); the fastest for a new run.
      */
-    static Options parse(String[] args) {
-        if (args.length == 0) {
-            throw new IllegalArgumentException("which model? mlp or cnn");
+    private static CpuConfig.Gemm gemmOfCheckpoints(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return CpuConfig.Gemm.FASTEST;
         }
-        Model model = switch (args[0].toLowerCase(Locale.ROOT)) {
-            case "mlp" -> Model.MLP;
-            case "cnn" -> Model.CNN;
-            default -> throw new IllegalArgumentException("unknown model '" + args[0] + "': use mlp or cnn");
-        };
-        Options d = Options.defaults(model);
-        Path data = d.data();
-        int epochs = d.epochs();
-        int batch = d.batchSize();
-        double lr = d.learningRate();
-        int threads = d.threads();
-        long seed = d.seed();
-        int trainLimit = d.trainLimit();
-        int testLimit = d.testLimit();
-        for (int i = 1; i < args.length; i += 2) {
-            String name = args[i];
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(name + " needs a value");
+        try (Recovery recovery = CheckpointStore.open(directory, Integer.MAX_VALUE).latestValid()) {
+            Optional<Matcher> recorded = recovery.checkpoint().map(checkpoint -> GEMM.matcher(checkpoint.config()))
+                    .filter(Matcher::find);
+            if (recorded.isEmpty()) {
+                return CpuConfig.Gemm.FASTEST;
             }
-            String value = args[i + 1];
-            switch (name) {
-                case "--data" -> data = Path.of(value);
-                case "--epochs" -> epochs = positive(name, value);
-                case "--batch" -> batch = positive(name, value);
-                case "--lr" -> lr = positiveDouble(name, value);
-                case "--threads" -> threads = positive(name, value);
-                case "--seed" -> seed = parseLong(name, value);
-                case "--train-limit" -> trainLimit = positive(name, value);
-                case "--test-limit" -> testLimit = positive(name, value);
-                default -> throw new IllegalArgumentException("unknown option '" + name + "'");
+            return recorded.get().group(1).equals("openblas") ? CpuConfig.Gemm.OPENBLAS : CpuConfig.Gemm.JAVA;
+        }
+    }
+
+    private static String gemmKind(CpuBackend cpu) {
+        return cpu.gemm().name().toLowerCase(Locale.ROOT).contains("openblas") ? "openblas" : "java";
+    }
+
+    private static ImageDataset limit(ImageDataset dataset, int limit) {
+        return limit == 0 || limit >= dataset.size() ? dataset : dataset.first(limit);
+    }
+
+    private int usage(String message) {
+        err.println("train: " + message);
+        err.println("See ./zbmd train --help.");
+        return 2;
+    }
+
+    private int userError(String message) {
+        err.println("train: " + message);
+        return 2;
+    }
+
+    static String summary(TrainingResult result) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                "accuracy %.4f  loss %.4f  %,d steps%s in %.1f s  recoveries: %s", result.testAccuracy(),
+                result.finalLoss(), result.steps(),
+                result.resumedFromStep() > 0 ? " (resumed at " + result.resumedFromStep() + ")" : "",
+                result.elapsed().toNanos() / 1e9, result.recoveries().isEmpty() ? "none" : recoveries(result)));
+        if (result.microBatches() > 1) {
+            line.append(String.format(Locale.ROOT, "  (batches split in %d after out-of-memory)",
+                    result.microBatches()));
+        }
+        result.lastCheckpoint().ifPresent(file -> line.append(String.format(Locale.ROOT,
+                "  %d checkpoint(s), last %s", result.checkpointsWritten(), file)));
+        return line.toString();
+    }
+
+    private static String recoveries(TrainingResult result) {
+        StringBuilder text = new StringBuilder();
+        result.recoveries().forEach((cause, count) -> text.append(text.isEmpty() ? "" : ", ").append(cause).append(' ')
+                .append(count));
+        return text.toString();
+    }
+
+    static String json(Model model, TrainingResult result) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
+            g.writeStartObject();
+            g.writeStringField("model", model.name());
+            g.writeNumberField("accuracy", result.testAccuracy());
+            g.writeNumberField("loss", result.finalLoss());
+            g.writeNumberField("steps", result.steps());
+            g.writeNumberField("resumed_from_step", result.resumedFromStep());
+            g.writeNumberField("elapsed_s", result.elapsed().toNanos() / 1e9);
+            g.writeObjectFieldStart("recoveries");
+            for (Map.Entry<String, Long> entry : result.recoveries().entrySet()) {
+                g.writeNumberField(entry.getKey(), entry.getValue());
             }
+            g.writeEndObject();
+            g.writeNumberField("checkpoints", result.checkpointsWritten());
+            Optional<Path> last = result.lastCheckpoint();
+            if (last.isPresent()) {
+                g.writeStringField("last_checkpoint", last.get().toString());
+            }
+            g.writeNumberField("micro_batches", result.microBatches());
+            g.writeStringField("fingerprint", result.fingerprint());
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to a string", e);
         }
-        return new Options(model, data, epochs, batch, lr, threads, seed, trainLimit, testLimit);
-    }
-
-    private static int positive(String name, String value) {
-        long parsed = parseLong(name, value);
-        if (parsed < 1 || parsed > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(name + " must be a whole number from 1 to " + Integer.MAX_VALUE
-                    + ", got " + value);
-        }
-        return (int) parsed;
-    }
-
-    private static long parseLong(String name, String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'");
-        }
-    }
-
-    private static double positiveDouble(String name, String value) {
-        double parsed;
-        try {
-            parsed = Double.parseDouble(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got '" + value + "'");
-        }
-        if (!(parsed > 0) || Double.isInfinite(parsed)) {
-            throw new IllegalArgumentException(name + " must be positive and finite, got " + value);
-        }
-        return parsed;
+        return text.toString();
     }
 }

@@ -82,7 +82,12 @@ import java.util.function.Function;
  */
 public final class Trainer {
     private static final int RETRIES_PER_CRASH = 3;
-    private static final Duration MIN_STAGE_TIMEOUT = Duration.ofMillis(250);
+    /**
+     * The shortest wait for a stage before it is asked again. Shorter finds lost messages
+     * sooner; but a JIT compilation or a GC pause early in a run can hold a stage for a few
+     * hundred milliseconds, and a timeout then is a needless (if harmless) retry.
+     */
+    private static final Duration MIN_STAGE_TIMEOUT = Duration.ofSeconds(1);
 
     private Trainer() {}
 
@@ -269,7 +274,8 @@ public final class Trainer {
 
         void train() {
             Module model = shared.model;
-            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, String.format(Locale.ROOT,
+            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, shared.loader.batchesPerEpoch(),
+                    String.format(Locale.ROOT,
                     "%,d parameters, %,d training images, %d steps per epoch, %s; %s%s",
                     model.parameterCount(), shared.loader.dataset().size(), shared.loader.batchesPerEpoch(),
                     shared.backend.device().name(), runConfig,

@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param keepCheckpoints how many checkpoints to keep
  * @param faults faults to inject
  * @param stepTimeout the longest a stage of a step may take before it is asked again (the
- *     trainer shortens it to 20 times the slowest stage seen, but not under 250 ms)
+ *     trainer shortens it to 20 times the slowest stage seen, but not under 1 s)
  * @param maxAttempts how often one step may fail before the run stops
  * @param runConfig what else defines the run (model, thread count), recorded in checkpoints:
  *     a checkpoint directory resumes only a run with the same config

@@ -341,9 +341,10 @@ final class TrainingActors {
             save.copied().complete(null);
             try {
                 Path file = store.write(checkpoint);
-                save.written().complete(file);
+                // Told before completing: the trainer's final flush of the metrics must count it.
                 shared.metrics.tell(new MetricsEvent.Checkpointed(checkpoint.step(), file,
                         Duration.ofNanos(System.nanoTime() - start)));
+                save.written().complete(file);
             } catch (IOException e) {
                 save.written().completeExceptionally(e);
             }
@@ -353,7 +354,8 @@ final class TrainingActors {
     // ------------------------------------------------------------------ metrics
 
     sealed interface MetricsEvent {
-        record Started(long startStep, long totalSteps, String description) implements MetricsEvent {}
+        record Started(long startStep, long totalSteps, long stepsPerEpoch, String description)
+                implements MetricsEvent {}
 
         record Stepped(TrainingListener.Progress progress) implements MetricsEvent {}
 
@@ -380,7 +382,8 @@ final class TrainingActors {
         public void onMessage(MetricsEvent event) {
             metrics.record(event);
             switch (event) {
-                case MetricsEvent.Started s -> listener.started(s.startStep(), s.totalSteps(), s.description());
+                case MetricsEvent.Started s -> listener.started(s.startStep(), s.totalSteps(), s.stepsPerEpoch(),
+                        s.description());
                 case MetricsEvent.Stepped s -> listener.stepped(s.progress());
                 case MetricsEvent.EpochEnded e -> listener.epochEnded(e.epoch(), e.meanLoss(), e.took());
                 case MetricsEvent.Recovered r -> listener.recovered(r.cause(), r.step(), r.detail());

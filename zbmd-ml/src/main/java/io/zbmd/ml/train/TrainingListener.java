@@ -18,9 +18,10 @@ public interface TrainingListener {
      *
      * @param startStep steps already done (from a checkpoint), else 0
      * @param totalSteps steps the run will have done at the end
+     * @param stepsPerEpoch steps in one epoch
      * @param description model, data, device and config in words
      */
-    default void started(long startStep, long totalSteps, String description) {}
+    default void started(long startStep, long totalSteps, long stepsPerEpoch, String description) {}
 
     /**
      * A step completed.

@@ -1,0 +1,243 @@
+package io.zbmd.examples.ml;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.zbmd.ml.data.FashionMnist;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code zbmd train} on real data in CI (a subset of Fashion-MNIST): it learns, repeats itself
+ * bit for bit with and without injected faults, survives {@code kill -9} of its JVM at random
+ * points and ends with the weights of a run that was never killed, and answers bad input with
+ * a message and status 2, changing nothing on disk.
+ */
+class TrainCommandTest {
+    private static final String[] SMALL = {"--model", "mlp", "--batch-size", "64", "--train-limit",
+        "2000", "--test-limit", "500", "--json", "--progress", "lines", "--log-every", "1", "--gemm", "java"};
+    private static final Pattern STEP = Pattern.compile("^step (\\d+)/");
+
+    @TempDir
+    Path dir;
+
+    private static void requireDataset() {
+        boolean present = Files.exists(FashionMnist.DEFAULT_DIRECTORY.resolve("train-images-idx3-ubyte.gz"));
+        if (!present && System.getenv("CI") != null) {
+            fail("Fashion-MNIST is not in " + FashionMnist.DEFAULT_DIRECTORY
+                    + ": ./zbmd test installs Debian's dataset-fashion-mnist when it runs as root");
+        }
+        assumeTrue(present, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+    }
+
+    /** Status, stdout, stderr of one in-process run. */
+    private record Outcome(int status, String out, String err) {
+        Map<String, String> json() {
+            return parse(out.strip());
+        }
+    }
+
+    private static Outcome train(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = TrainCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String[] with(String[] base, String... more) {
+        return Stream.concat(Stream.of(base), Stream.of(more)).toArray(String[]::new);
+    }
+
+    /** The scalar fields of a JSON object, as text; those of a nested object as {@code outer.inner}. */
+    static Map<String, String> parse(String json) {
+        Map<String, String> fields = new HashMap<>();
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            assertThat(p.nextToken()).isEqualTo(JsonToken.START_OBJECT);
+            int depth = 1;
+            String prefix = "";
+            while (depth > 0) {
+                JsonToken token = p.nextToken();
+                if (token == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (value == JsonToken.START_OBJECT) {
+                        prefix = name + ".";
+                        depth++;
+                    } else {
+                        fields.put(prefix + name, p.getText());
+                    }
+                } else if (token == JsonToken.END_OBJECT) {
+                    depth--;
+                    prefix = "";
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("not one JSON object: " + json, e);
+        }
+        return fields;
+    }
+
+    @Test
+    void mlpLearnsASubsetAndRepeatsItselfBitForBitWithAndWithoutFaults() {
+        requireDataset();
+        String[] args = {"--model", "mlp", "--epochs", "3", "--batch-size", "64", "--train-limit", "6000",
+            "--test-limit", "2000", "--json", "--progress", "none", "--threads", "2"};
+        Outcome first = train(args);
+        assertThat(first.status()).as(first.err()).isZero();
+        Map<String, String> a = first.json();
+        // Ten classes: chance is 0.10; this subset and schedule reach about 0.84.
+        assertThat(Double.parseDouble(a.get("accuracy"))).isGreaterThan(0.80);
+        assertThat(a.get("steps")).isEqualTo("282");
+        Map<String, String> b = train(args).json();
+        assertThat(b.get("fingerprint")).isEqualTo(a.get("fingerprint"));
+        Outcome faulty = train(with(args, "--inject-faults", "crash=0.02,drop=0.002,device=0.0005"));
+        assertThat(faulty.status()).as(faulty.err()).isZero();
+        Map<String, String> c = faulty.json();
+        assertThat(c.keySet()).anyMatch(key -> key.startsWith("recoveries."));
+        assertThat(c.get("fingerprint")).isEqualTo(a.get("fingerprint"));
+        assertThat(c.get("accuracy")).isEqualTo(a.get("accuracy"));
+    }
+
+    @Test
+    void cnnTrainsOnAFewBatches() {
+        requireDataset();
+        Outcome outcome = train("cnn", "--epochs", "1", "--batch-size", "64", "--lr", "0.001", "--train-limit", "1024",
+                "--test-limit", "500", "--json", "--progress", "none");
+        assertThat(outcome.status()).as(outcome.err()).isZero();
+        // 16 steps reach about 0.70: far from trained, but well past chance.
+        assertThat(Double.parseDouble(outcome.json().get("accuracy"))).isGreaterThan(0.55);
+    }
+
+    /** A child JVM running {@code train}; its progress lines (stderr with --json) are read as they come. */
+    private static Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
+            System.getProperty("java.class.path"), "io.zbmd.examples.Main", "train"));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).start();
+    }
+
+    /** Runs to the end; returns the JSON result. */
+    private static Map<String, String> runToEnd(String... args) throws IOException, InterruptedException {
+        Process child = start(args);
+        String err;
+        try (var stderr = child.getErrorStream()) {
+            err = new String(stderr.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor()).as(err).isZero();
+        return parse(out.strip());
+    }
+
+    /** Kills the child with SIGKILL as soon as it reports a step at or past {@code step}; returns the step seen. */
+    private static long killAfter(long step, String... args) throws IOException, InterruptedException {
+        Process child = start(args);
+        long seen = -1;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getErrorStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                Matcher m = STEP.matcher(line);
+                if (m.find()) {
+                    seen = Long.parseLong(m.group(1));
+                    if (seen >= step) {
+                        child.destroyForcibly(); // SIGKILL: no shutdown hooks, no flushing
+                        break;
+                    }
+                }
+            }
+        }
+        child.waitFor();
+        assertThat(seen).as("the child reached step %d before it was killed", step).isGreaterThanOrEqualTo(step);
+        return seen;
+    }
+
+    @Test
+    void killedWithSigkillAtRandomPointsThenRunAgainEndsWithTheWeightsOfARunNeverKilled()
+            throws IOException, InterruptedException {
+        requireDataset();
+        Map<String, String> clean = runToEnd(with(SMALL, "--epochs", "2", "--checkpoint-dir",
+                dir.resolve("clean").toString(),
+                "--checkpoint-every", "4"));
+        assertThat(clean.get("steps")).isEqualTo("64");
+        assertThat(clean.get("checkpoints")).isEqualTo("16");
+
+        String[] killed = with(SMALL, "--epochs", "2", "--checkpoint-dir", dir.resolve("killed").toString(),
+                "--checkpoint-every", "4");
+        SplittableRandom random = new SplittableRandom(Long.getLong("zbmd.test.seed", 42L));
+        long at = 0;
+        for (int kill = 0; kill < 3; kill++) {
+            at = killAfter(at + 1 + random.nextInt(15), killed);
+        }
+        Map<String, String> resumed = runToEnd(killed);
+        assertThat(Long.parseLong(resumed.get("resumed_from_step"))).isPositive();
+        assertThat(resumed.get("fingerprint")).isEqualTo(clean.get("fingerprint"));
+        assertThat(resumed.get("accuracy")).isEqualTo(clean.get("accuracy"));
+    }
+
+    @Test
+    void badInputGetsAMessageAndStatusTwoAndChangesNothing() throws IOException {
+        Outcome unknown = train("--model", "mlp", "--colour");
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--colour").doesNotContain("\tat ");
+        assertThat(train("--model", "rnn").err()).contains("rnn");
+        assertThat(train("--epochs", "0").err()).contains("--epochs 0");
+        assertThat(train("--lr", "fast").err()).contains("fast");
+        assertThat(train("--inject-faults", "crash=lots").err()).contains("'lots' is not a number");
+
+        Outcome missing = train("--data", dir.resolve("nothing").toString());
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err()).contains(dir.resolve("nothing").toString())
+                .contains("apt-get install dataset-fashion-mnist");
+
+        requireDataset();
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        Outcome notADirectory = train(with(SMALL, "--checkpoint-dir", file.resolve("ck").toString()));
+        assertThat(notADirectory.status()).as(notADirectory.err()).isEqualTo(2);
+        assertThat(notADirectory.err()).contains("checkpoint directory").doesNotContain("\tat ");
+
+        Path run = dir.resolve("run");
+        assertThat(train(with(SMALL, "--epochs", "1", "--checkpoint-dir", run.toString())).status()).isZero();
+        Map<Path, byte[]> before = contents(run);
+        Outcome otherModel = train("cnn", "--epochs", "1", "--train-limit", "2000", "--test-limit", "500",
+                "--checkpoint-dir", run.toString(), "--progress", "none");
+        assertThat(otherModel.status()).isEqualTo(2);
+        assertThat(otherModel.err()).contains("does not fit the model").contains("0.weight").doesNotContain("\tat ");
+        Outcome otherRun = train(with(SMALL, "--epochs", "1", "--seed", "7", "--checkpoint-dir", run.toString()));
+        assertThat(otherRun.status()).isEqualTo(2);
+        assertThat(otherRun.err()).contains("another run").contains("seed=1").contains("seed=7");
+        Map<Path, byte[]> after = contents(run);
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+        before.forEach((f, bytes) -> assertThat(after.get(f)).as(f.toString()).isEqualTo(bytes));
+    }
+
+    private static Map<Path, byte[]> contents(Path directory) throws IOException {
+        Map<Path, byte[]> contents = new HashMap<>();
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path f : files.toList()) {
+                contents.put(f, Files.readAllBytes(f));
+            }
+        }
+        return contents;
+    }
+}
