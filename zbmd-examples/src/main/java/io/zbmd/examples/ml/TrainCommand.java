@@ -140,6 +140,12 @@ public final class TrainCommand implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        // The trainer reports every recovery in one line of its own; the runtime's crash reports
+        // (stack traces) and dead-letter notes would repeat each one at length.
+        System.setProperty("org.slf4j.simpleLogger.log.io.zbmd.actor.CrashReport",
+                System.getProperty("org.slf4j.simpleLogger.log.io.zbmd.actor.CrashReport", "off"));
+        System.setProperty("org.slf4j.simpleLogger.log.io.zbmd.actor.DeadLetter",
+                System.getProperty("org.slf4j.simpleLogger.log.io.zbmd.actor.DeadLetter", "warn"));
         TrainCommand command = new TrainCommand();
         command.out = out;
         command.err = err;

@@ -4,6 +4,8 @@ import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.actor.AskTimeoutException;
+import io.zbmd.actor.DeadLetter;
+import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.InjectedFault;
 import io.zbmd.gpu.Backend;
@@ -56,6 +58,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -81,7 +84,8 @@ import java.util.function.Function;
  * checkpoint, if that was written by a run of the same config; a final one is always written.
  */
 public final class Trainer {
-    private static final int RETRIES_PER_CRASH = 3;
+    /** How often a message whose handling crashed is handed to the restarted actor. */
+    private static final int RETRIES_PER_CRASH = 10;
     /**
      * The shortest wait for a stage before it is asked again. Shorter finds lost messages
      * sooner; but a JIT compilation or a GC pause early in a run can hold a stage for a few
@@ -151,7 +155,7 @@ public final class Trainer {
             return new TrainingResult(accuracy, state.lastEpochLoss, totalSteps, startStep,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
-                    state.shared.microBatches.get(), TrainingState.fingerprint(model));
+                    state.shared.microBatching.most(), TrainingState.fingerprint(model));
         }
     }
 
@@ -229,9 +233,12 @@ public final class Trainer {
         final ActorRef<MetricsEvent> metricsActor;
         final List<AutoCloseable> subscriptions = new ArrayList<>();
         volatile long currentStep;
+        /** The ask the trainer waits on, failed at once when its request is given up after repeated crashes. */
+        volatile CompletableFuture<?> currentAsk;
         volatile String lastFailure = "none";
         volatile boolean gaveUp;
-        long slowestStageNanos;
+        /** The slowest recent stage: the maximum, decaying by 1 % per stage so that warm-up is forgotten. */
+        double slowestStageNanos;
         double lastEpochLoss = Double.NaN;
 
         Run(Module model, Adam adam, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
@@ -251,6 +258,7 @@ public final class Trainer {
                         + " actor crashed (" + crashed.reason() + ") and was restarted in place");
             }));
             subscriptions.add(system.events().subscribe(SupervisionEvent.GaveUp.class, event -> gaveUp = true));
+            subscriptions.add(system.events().subscribe(DeadLetter.class, this::deadLetter));
             this.supervisor = Supervisors.start(system, "training", SupervisorSpec.restForOne()
                     .withIntensity(1000, Duration.ofSeconds(10))
                     .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
@@ -349,8 +357,10 @@ public final class Trainer {
                 Duration timeout = stageTimeout();
                 long start = System.nanoTime();
                 try {
-                    R reply = actor.ask(request, timeout).get();
-                    slowestStageNanos = Math.max(slowestStageNanos, System.nanoTime() - start);
+                    CompletableFuture<R> answer = actor.ask(request, timeout);
+                    currentAsk = answer;
+                    R reply = answer.get();
+                    slowestStageNanos = Math.max(0.99 * slowestStageNanos, System.nanoTime() - start);
                     return reply;
                 } catch (ExecutionException e) {
                     if (attempt >= config.maxAttempts()) {
@@ -360,8 +370,8 @@ public final class Trainer {
                                         + " checkpoint in " + store.directory()), e.getCause());
                     }
                     if (e.getCause() instanceof AskTimeoutException) {
-                        shared.recovered("timeout", step, "no answer from the " + name + " actor within " + timeout
-                                + "; asked again");
+                        shared.recovered("timeout", step, "no answer from the " + name + " actor within "
+                                + timeout.toMillis() + " ms; asked again");
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -370,11 +380,42 @@ public final class Trainer {
             }
         }
 
+        /**
+         * A request whose handling crashed more often than the actor's retries: fails the
+         * ask waiting for it (no need to wait for the timeout), or sends a checkpoint again.
+         */
+        private void deadLetter(DeadLetter letter) {
+            if (letter.reason() != DeadLetterReason.CRASHED) {
+                return;
+            }
+            switch (letter.message()) {
+                case Fetch f -> failAsk(letter);
+                case Forward f -> failAsk(letter);
+                case Apply a -> failAsk(letter);
+                case Save save -> {
+                    if (save.attempts().incrementAndGet() < config.maxAttempts()) {
+                        checkpointActor.tell(save);
+                    } else {
+                        save.written().completeExceptionally(letter.cause());
+                    }
+                }
+                default -> {}
+            }
+        }
+
+        private void failAsk(DeadLetter letter) {
+            CompletableFuture<?> ask = currentAsk;
+            if (ask != null) {
+                ask.completeExceptionally(new IllegalStateException("gave up on a " + letter.message().getClass()
+                        .getSimpleName() + " after " + RETRIES_PER_CRASH + " retries", letter.cause()));
+            }
+        }
+
         private Duration stageTimeout() {
             if (slowestStageNanos == 0) {
                 return config.stepTimeout();
             }
-            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), 20 * slowestStageNanos);
+            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowestStageNanos));
             return Duration.ofNanos(Math.min(adaptive, config.stepTimeout().toNanos()));
         }
 
@@ -393,7 +434,7 @@ public final class Trainer {
                                 + what + " in " + attempt + " tries; last failure: " + lastFailure, e);
                     }
                     shared.recovered("timeout", pending.step, "checkpoint " + what + " took over "
-                            + config.stepTimeout() + "; sent again");
+                            + config.stepTimeout().toMillis() + " ms; sent again");
                     checkpointActor.tell(pending.save());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -431,7 +472,7 @@ public final class Trainer {
         }
 
         Save save() {
-            return new Save(snapshot, copied, written);
+            return new Save(snapshot, copied, written, new AtomicInteger());
         }
     }
 }

@@ -69,7 +69,7 @@ final class TrainingActors {
         final int columns;
         final float labelSmoothing;
         final FaultDice dice;
-        final AtomicInteger microBatches = new AtomicInteger(1);
+        final MicroBatching microBatching = new MicroBatching();
         final ActorRefHolder<MetricsEvent> metrics = new ActorRefHolder<>();
         final List<Tensor> buffers;
         final List<Dropout> dropouts;
@@ -95,6 +95,55 @@ final class TrainingActors {
 
         void recovered(String cause, long step, String detail) {
             metrics.tell(new MetricsEvent.Recovered(cause, step, detail));
+        }
+    }
+
+    /**
+     * How many parts the model actor splits a batch into: doubled after an out-of-memory
+     * error (gradients are accumulated over the parts, so the effective batch stays the same),
+     * up to {@link #MAX_PARTS}, and halved again after {@link #REGROW_AFTER} steps without one,
+     * as a TCP window regrows after a loss: a lasting shortage keeps the batch split, a passing
+     * one does not. The cap matters when out-of-memory errors are not caused by the batch's
+     * size (injected ones, or another process's): each part runs every kernel again, so
+     * splitting without end would make a step ever likelier to fail. An out-of-memory at the
+     * cap is a crash like any other, retried from the commit. Used by the model actor only
+     * (its incarnations hand it on through their messages' order).
+     */
+    static final class MicroBatching {
+        static final int MAX_PARTS = 4;
+        static final int REGROW_AFTER = 200;
+        private volatile int parts = 1;
+        private volatile int most = 1;
+        private int cleanSteps;
+
+        int parts() {
+            return parts;
+        }
+
+        int most() {
+            return most;
+        }
+
+        /** @return whether the batch could be split further */
+        boolean split(int batchSize) {
+            int limit = Math.min(MAX_PARTS, batchSize);
+            if (parts >= limit) {
+                return false;
+            }
+            parts = Math.min(parts * 2, limit);
+            most = Math.max(most, parts);
+            cleanSteps = 0;
+            return true;
+        }
+
+        /** @return whether the parts were halved because the last steps had no out-of-memory */
+        boolean succeeded() {
+            if (parts > 1 && ++cleanSteps >= REGROW_AFTER) {
+                parts /= 2;
+                cleanSteps = 0;
+                return true;
+            }
+            return false;
         }
     }
 
@@ -240,16 +289,15 @@ final class TrainingActors {
                     loss = forwardBackward(forward.batch(), step, crashAt);
                     break;
                 } catch (DeviceOutOfMemoryException e) {
-                    int parts = shared.microBatches.get();
-                    if (parts >= forward.batch().size()) {
+                    if (!shared.microBatching.split(forward.batch().size())) {
                         throw e;
                     }
-                    shared.microBatches.set(Math.min(parts * 2, forward.batch().size()));
                     shared.recovered("oom", step, "out of memory (" + e.getMessage() + "); batch of "
-                            + forward.batch().size() + " now split into " + shared.microBatches.get()
+                            + forward.batch().size() + " now split into " + shared.microBatching.parts()
                             + " micro-batches with gradient accumulation");
                 }
             }
+            shared.microBatching.succeeded();
             commits = new ModelCommits(at, ModelCommit.capture(step + 1, shared));
             reply(shared, forward.replyTo(), new Forwarded(step, loss));
         }
@@ -259,7 +307,7 @@ final class TrainingActors {
             FaultDice.crashIf(crashAt == 0, "model", step, CRASH_POINTS[0]);
             shared.model.zeroGrad();
             int size = batch.size();
-            int parts = Math.min(shared.microBatches.get(), size);
+            int parts = Math.min(shared.microBatching.parts(), size);
             double total = 0;
             for (int part = 0; part < parts; part++) {
                 int from = (int) ((long) size * part / parts);
@@ -322,7 +370,9 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ checkpoint
 
-    record Save(TrainingState.Snapshot snapshot, CompletableFuture<Void> copied, CompletableFuture<Path> written) {}
+    /** Write a checkpoint; {@code attempts} counts how often it was sent again after its handling kept crashing. */
+    record Save(TrainingState.Snapshot snapshot, CompletableFuture<Void> copied, CompletableFuture<Path> written,
+            AtomicInteger attempts) {}
 
     static final class CheckpointActor implements Actor<Save> {
         private final Shared shared;

@@ -3,7 +3,9 @@ package io.zbmd.ml.train;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 
 /**
@@ -19,7 +21,8 @@ import java.util.Optional;
  * @param checkpointsWritten checkpoints made durable by this process
  * @param lastCheckpoint the final checkpoint, if checkpoints were on
  * @param rejectedCheckpoints damaged checkpoint files passed over when resuming, with why
- * @param microBatches parts each batch was split into after out-of-memory errors (1: none)
+ * @param microBatches the most parts a batch was split into after out-of-memory errors (1:
+ *     never split); a split is undone after some steps without one
  * @param fingerprint {@link TrainingState#fingerprint} of the trained model
  */
 public record TrainingResult(double testAccuracy, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
@@ -28,7 +31,7 @@ public record TrainingResult(double testAccuracy, double finalLoss, long steps, 
 
     /** Copies the collections. */
     public TrainingResult {
-        recoveries = Map.copyOf(recoveries);
+        recoveries = Collections.unmodifiableSortedMap(new TreeMap<>(recoveries));
         rejectedCheckpoints = List.copyOf(rejectedCheckpoints);
     }
 
