@@ -2,6 +2,8 @@ package io.zbmd.examples.ml;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
@@ -24,8 +26,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -114,6 +118,10 @@ public final class TrainCommand implements Callable<Integer> {
             + " goes to stderr)")
     boolean json;
 
+    @Option(names = "--metrics-port", paramLabel = "P", description = "serve the training metrics for Prometheus"
+            + " at http://localhost:P/metrics while training")
+    Integer metricsPort;
+
     @Option(names = "--progress", paramLabel = "bar|lines|none", description = "default: a bar on a terminal,"
             + " log lines otherwise")
     String progress;
@@ -130,6 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
             + " (default: all)")
     int testLimit;
 
+    private Duration jvmStartToFirstStep = Duration.ZERO;
     private PrintStream out;
     private PrintStream err;
 
@@ -206,6 +215,27 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         PrintStream progressOut = json ? err : out;
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        MetricsEndpoint endpoint;
+        try {
+            endpoint = metricsPort == null ? null : MetricsEndpoint.start(metricsPort, registry);
+        } catch (IOException e) {
+            return usage("--metrics-port " + metricsPort + ": cannot listen there (" + e.getMessage() + ")");
+        }
+        if (endpoint != null) {
+            progressOut.println("train: metrics for Prometheus at " + endpoint.url());
+        }
+        try {
+            return train(chosen, batch, lr, injected, mode, train, test, kernel, progressOut, registry);
+        } finally {
+            if (endpoint != null) {
+                endpoint.close();
+            }
+        }
+    }
+
+    private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, ImageDataset train,
+            ImageDataset test, CpuConfig.Gemm kernel, PrintStream progressOut, PrometheusMeterRegistry registry) {
         CpuConfig cpuConfig = CpuConfig.defaults().withThreads(threads).withMemoryBudgetBytes(1L << 30)
                 .withGemm(kernel);
         try (CpuBackend cpu = CpuBackend.create(cpuConfig)) {
@@ -216,7 +246,8 @@ public final class TrainCommand implements Callable<Integer> {
                     .withLabelSmoothing(LABEL_SMOOTHING)
                     .withFaults(injected)
                     .withRunConfig("model=" + chosen + ",threads=" + threads + ",gemm=" + gemmKind(cpu))
-                    .withListener(new TrainingProgress(progressOut, mode, logEvery));
+                    .withListener(new TrainingProgress(progressOut, mode, logEvery))
+                    .withMeterRegistry(registry);
             if (checkpointDir != null) {
                 config = config.withCheckpoints(checkpointDir, checkpointEvery).withKeepCheckpoints(keep);
             }
@@ -226,9 +257,11 @@ public final class TrainCommand implements Callable<Integer> {
                 try (var ignored = scope.enter()) {
                     net = chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
                 }
+                long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
                 result = Trainer.fit(net, train, test, config);
+                jvmStartToFirstStep = Duration.ofMillis(uptimeAtFit).plus(result.timings().firstStep());
             }
-            out.println(json ? json(chosen, result) : summary(result));
+            out.println(json ? json(chosen, result, jvmStartToFirstStep) : summary(result));
             return 0;
         } catch (IncompatibleRunException | IncompatibleCheckpointException e) {
             return userError(e.getMessage());
@@ -299,7 +332,7 @@ public final class TrainCommand implements Callable<Integer> {
         return text.toString();
     }
 
-    static String json(Model model, TrainingResult result) {
+    static String json(Model model, TrainingResult result, Duration jvmStartToFirstStep) {
         StringWriter text = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
             g.writeStartObject();
@@ -321,6 +354,16 @@ public final class TrainCommand implements Callable<Integer> {
             }
             g.writeNumberField("micro_batches", result.microBatches());
             g.writeStringField("fingerprint", result.fingerprint());
+            TrainingResult.Timings t = result.timings();
+            g.writeObjectFieldStart("timings");
+            g.writeNumberField("median_step_ms", t.medianStep().toNanos() / 1e6);
+            g.writeNumberField("recoveries_timed", t.recoveries());
+            g.writeNumberField("median_recovery_ms", t.medianRecovery().toNanos() / 1e6);
+            g.writeNumberField("max_recovery_ms", t.maxRecovery().toNanos() / 1e6);
+            g.writeNumberField("median_checkpoint_stall_ms", t.medianCheckpointStall().toNanos() / 1e6);
+            g.writeNumberField("max_checkpoint_stall_ms", t.maxCheckpointStall().toNanos() / 1e6);
+            g.writeNumberField("jvm_start_to_first_step_s", jvmStartToFirstStep.toNanos() / 1e9);
+            g.writeEndObject();
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to a string", e);

@@ -1,5 +1,6 @@
 package io.zbmd.ml.train;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.ActorSystemConfig;
@@ -54,6 +55,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +94,8 @@ public final class Trainer {
      * hundred milliseconds, and a timeout then is a needless (if harmless) retry.
      */
     private static final Duration MIN_STAGE_TIMEOUT = Duration.ofSeconds(1);
+    /** The actors a step's stages run on. */
+    private static final Set<String> STAGES = Set.of("data", "model", "optimizer");
 
     private Trainer() {}
 
@@ -155,7 +159,9 @@ public final class Trainer {
             return new TrainingResult(accuracy, state.lastEpochLoss, totalSteps, startStep,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
-                    state.shared.microBatching.most(), TrainingState.fingerprint(model));
+                    state.shared.microBatching.most(), TrainingState.fingerprint(model),
+                    state.metrics.timings(Duration.ofNanos(state.firstStepNanos == 0 ? 0
+                            : state.firstStepNanos - started)));
         }
     }
 
@@ -217,7 +223,7 @@ public final class Trainer {
     /** One run in this process: the actors, the commit, the loop. */
     private static final class Run {
         final Shared shared;
-        final TrainingMetrics metrics = new TrainingMetrics();
+        final TrainingMetrics metrics;
         final TrainerConfig config;
         final CheckpointStore store;
         final long startStep;
@@ -233,6 +239,9 @@ public final class Trainer {
         final ActorRef<MetricsEvent> metricsActor;
         final List<AutoCloseable> subscriptions = new ArrayList<>();
         volatile long currentStep;
+        /** When a stage's actor first crashed during the stage in flight; 0 if it has not. */
+        volatile long crashedAtNanos;
+        long firstStepNanos;
         /** The ask the trainer waits on, failed at once when its request is given up after repeated crashes. */
         volatile CompletableFuture<?> currentAsk;
         volatile String lastFailure = "none";
@@ -244,6 +253,8 @@ public final class Trainer {
         Run(Module model, Adam adam, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
                 long totalSteps, String runConfig) {
             this.config = config;
+            this.metrics = new TrainingMetrics(config.meterRegistry() != null ? config.meterRegistry()
+                    : new SimpleMeterRegistry());
             this.store = store;
             this.startStep = startStep;
             this.totalSteps = totalSteps;
@@ -254,6 +265,9 @@ public final class Trainer {
             this.system = ActorSystem.create(ActorSystemConfig.defaults().withName("zbmd-training").withWorkers(2));
             subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class, crashed -> {
                 lastFailure = crashed.childId() + ": " + crashed.reason();
+                if (STAGES.contains(crashed.childId()) && crashedAtNanos == 0) {
+                    crashedAtNanos = System.nanoTime();
+                }
                 shared.recovered(causeOf(crashed.reason()), currentStep, "the " + crashed.childId()
                         + " actor crashed (" + crashed.reason() + ") and was restarted in place");
             }));
@@ -297,14 +311,17 @@ public final class Trainer {
             long epochStart = runStart;
             long samples = 0;
             for (long step = startStep; step < totalSteps; step++) {
+                long stepStart = System.nanoTime();
                 currentStep = step;
                 final long s = step;
                 final LoaderPosition at = position;
                 Fetched fetched = stage(s, "data", data, (ActorRef<Fetched> r) -> new Fetch(s, at, r));
                 Forwarded forwarded = stage(s, "model", modelActor,
                         (ActorRef<Forwarded> r) -> new Forward(s, fetched.batch(), r));
-                if (pending != null && step >= pending.step + 1) {
+                if (pending != null && step >= pending.step + 1 && !pending.copied.isDone()) {
+                    long waitStart = System.nanoTime();
                     await(pending, pending.copied, "copy");
+                    pending.stallNanos += System.nanoTime() - waitStart;
                 }
                 stage(s, "optimizer", optimizerActor, (ActorRef<Applied> r) -> new Apply(s, schedule.lr(s), r));
                 // Commit: the update is in, the model actor holds the next state, the position moves on.
@@ -313,10 +330,14 @@ public final class Trainer {
                 samples += fetched.batch().size();
                 epochLoss += forwarded.loss();
                 epochSteps++;
-                double elapsed = System.nanoTime() - runStart;
+                long now = System.nanoTime();
+                double elapsed = now - runStart;
+                if (firstStepNanos == 0) {
+                    firstStepNanos = now;
+                }
                 metricsActor.tell(new MetricsEvent.Stepped(new TrainingListener.Progress(completed, totalSteps,
                         fetched.batch().epoch() + 1, forwarded.loss(), samples / (elapsed / 1e9),
-                        Duration.ofNanos((long) elapsed))));
+                        Duration.ofNanos((long) elapsed)), now - stepStart));
                 if (position.epoch() > fetched.batch().epoch() || completed == totalSteps) {
                     lastEpochLoss = epochLoss / epochSteps;
                     metricsActor.tell(new MetricsEvent.EpochEnded(fetched.batch().epoch() + 1, lastEpochLoss,
@@ -327,13 +348,18 @@ public final class Trainer {
                 }
                 if (store != null && (completed == totalSteps
                         || config.checkpointEvery() > 0 && completed % config.checkpointEvery() == 0)) {
+                    long stallStart = System.nanoTime();
                     if (pending != null) {
                         await(pending, pending.copied, "copy");
+                        metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos
+                                + System.nanoTime() - stallStart));
+                        stallStart = System.nanoTime();
                     }
                     pending = new Pending(completed, TrainingState.snapshot(completed, shared.model, shared.optimizer,
                             position, runConfig));
                     writes.add(pending);
                     checkpointActor.tell(pending.save());
+                    pending.stallNanos = System.nanoTime() - stallStart;
                 }
                 for (Pending write : writes) {
                     if (write.written.isCompletedExceptionally()) {
@@ -344,6 +370,9 @@ public final class Trainer {
             }
             for (Pending write : writes) {
                 await(write, write.written, "write");
+            }
+            if (pending != null) {
+                metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos));
             }
         }
 
@@ -360,6 +389,11 @@ public final class Trainer {
                     CompletableFuture<R> answer = actor.ask(request, timeout);
                     currentAsk = answer;
                     R reply = answer.get();
+                    long crashedAt = crashedAtNanos;
+                    if (crashedAt != 0) {
+                        crashedAtNanos = 0;
+                        metricsActor.tell(new MetricsEvent.RecoveryTimed(System.nanoTime() - crashedAt));
+                    }
                     slowestStageNanos = Math.max(0.99 * slowestStageNanos, System.nanoTime() - start);
                     return reply;
                 } catch (ExecutionException e) {
@@ -464,11 +498,18 @@ public final class Trainer {
         }
     }
 
-    /** A checkpoint on its way to disk. */
-    private record Pending(long step, TrainingState.Snapshot snapshot, CompletableFuture<Void> copied,
-            CompletableFuture<Path> written) {
+    /** A checkpoint on its way to disk. Used by the training thread only. */
+    private static final class Pending {
+        final long step;
+        final TrainingState.Snapshot snapshot;
+        final CompletableFuture<Void> copied = new CompletableFuture<>();
+        final CompletableFuture<Path> written = new CompletableFuture<>();
+        /** The training thread's time on this checkpoint so far. */
+        long stallNanos;
+
         Pending(long step, TrainingState.Snapshot snapshot) {
-            this(step, snapshot, new CompletableFuture<>(), new CompletableFuture<>());
+            this.step = step;
+            this.snapshot = snapshot;
         }
 
         Save save() {

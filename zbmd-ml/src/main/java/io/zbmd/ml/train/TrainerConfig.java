@@ -1,5 +1,6 @@
 package io.zbmd.ml.train;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.zbmd.ml.data.DataLoaderConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +25,13 @@ import java.util.Objects;
  * @param runConfig what else defines the run (model, thread count), recorded in checkpoints:
  *     a checkpoint directory resumes only a run with the same config
  * @param listener progress, recoveries, checkpoints
+ * @param meterRegistry where the run's Micrometer meters go (see {@code TrainingMetrics}); null
+ *     for a private registry
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, double learningRate, float labelSmoothing,
         Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
-        Duration stepTimeout, int maxAttempts, String runConfig, TrainingListener listener) {
+        Duration stepTimeout, int maxAttempts, String runConfig, TrainingListener listener,
+        MeterRegistry meterRegistry) {
 
     /** Checks the values. */
     public TrainerConfig {
@@ -53,13 +57,13 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, double learningRate) {
         return new TrainerConfig(loader, epochs, learningRate, 0f, null, 0, 3, TrainingFaults.NONE,
-                Duration.ofSeconds(60), 8, "", TrainingListener.NONE);
+                Duration.ofSeconds(60), 8, "", TrainingListener.NONE, null);
     }
 
     /** @param value label smoothing @return a copy with it */
     public TrainerConfig withLabelSmoothing(float value) {
         return new TrainerConfig(loader, epochs, learningRate, value, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, listener);
+                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
     }
 
     /**
@@ -69,19 +73,19 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, directory, every, keepCheckpoints,
-                faults, stepTimeout, maxAttempts, runConfig, listener);
+                faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                value, faults, stepTimeout, maxAttempts, runConfig, listener);
+                value, faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, stepTimeout, maxAttempts, runConfig, listener);
+                keepCheckpoints, value, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
     }
 
     /**
@@ -91,19 +95,25 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      */
     public TrainerConfig withRetryPolicy(Duration timeout, int attempts) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, timeout, attempts, runConfig, listener);
+                keepCheckpoints, faults, timeout, attempts, runConfig, listener, meterRegistry);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, value, listener);
+                keepCheckpoints, faults, stepTimeout, maxAttempts, value, listener, meterRegistry);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, value);
+                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, value, meterRegistry);
+    }
+
+    /** @param value where the run's meters go @return a copy with it */
+    public TrainerConfig withMeterRegistry(MeterRegistry value) {
+        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, listener, value);
     }
 
     /**

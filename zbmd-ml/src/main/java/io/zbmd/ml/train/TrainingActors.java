@@ -407,7 +407,13 @@ final class TrainingActors {
         record Started(long startStep, long totalSteps, long stepsPerEpoch, String description)
                 implements MetricsEvent {}
 
-        record Stepped(TrainingListener.Progress progress) implements MetricsEvent {}
+        record Stepped(TrainingListener.Progress progress, long stepNanos) implements MetricsEvent {}
+
+        /** A stage completed after its actor had crashed: the time from the (first) crash. */
+        record RecoveryTimed(long nanos) implements MetricsEvent {}
+
+        /** The training thread's time on one checkpoint: taking the snapshot and any wait for its copy. */
+        record CheckpointStalled(long nanos) implements MetricsEvent {}
 
         record EpochEnded(int epoch, double meanLoss, Duration took) implements MetricsEvent {}
 
@@ -439,6 +445,8 @@ final class TrainingActors {
                 case MetricsEvent.Recovered r -> listener.recovered(r.cause(), r.step(), r.detail());
                 case MetricsEvent.Checkpointed c -> listener.checkpointed(c.step(), c.file(), c.took());
                 case MetricsEvent.Flush f -> f.done().complete(null);
+                case MetricsEvent.RecoveryTimed t -> {}
+                case MetricsEvent.CheckpointStalled s -> {}
             }
         }
     }

@@ -24,13 +24,34 @@ import java.util.Optional;
  * @param microBatches the most parts a batch was split into after out-of-memory errors (1:
  *     never split); a split is undone after some steps without one
  * @param fingerprint {@link TrainingState#fingerprint} of the trained model
+ * @param timings what the supervision cost
  */
 public record TrainingResult(double testAccuracy, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
         Map<String, Long> recoveries, int checkpointsWritten, Optional<Path> lastCheckpoint,
-        List<String> rejectedCheckpoints, int microBatches, String fingerprint) {
+        List<String> rejectedCheckpoints, int microBatches, String fingerprint, Timings timings) {
+
+    /**
+     * What supervision and checkpoints cost in this process.
+     *
+     * @param medianStep the median wall time of a step (all three stages and the commit)
+     * @param recoveries how many stages completed after a crash of their actor
+     * @param medianRecovery from an actor's crash to the completion of the stage it was
+     *     handling (restart, then the stage's work again), median
+     * @param maxRecovery the same, the longest
+     * @param checkpoints checkpoints taken
+     * @param medianCheckpointStall the training thread's time per checkpoint (the snapshot of
+     *     the small state, and any wait for the previous copy), median
+     * @param maxCheckpointStall the same, the longest
+     * @param firstStep from the start of {@link Trainer#fit} to the first completed step
+     *     (after a resume, the first step after it)
+     */
+    public record Timings(Duration medianStep, int recoveries, Duration medianRecovery, Duration maxRecovery,
+            int checkpoints, Duration medianCheckpointStall, Duration maxCheckpointStall, Duration firstStep) {}
+
 
     /** Copies the collections. */
     public TrainingResult {
+        java.util.Objects.requireNonNull(timings, "timings");
         recoveries = Collections.unmodifiableSortedMap(new TreeMap<>(recoveries));
         rejectedCheckpoints = List.copyOf(rejectedCheckpoints);
     }
