@@ -29,6 +29,8 @@ public abstract class Optimizer implements AutoCloseable {
     final Backend backend;
     double lr;
     long steps;
+    /** Changes whenever a parameter's state tensors are made or replaced. */
+    private long stateVersion;
     /** Per parameter, the buffer its next values are computed into (made at its first update). */
     private final Tensor[] nextParameters;
     /** Per parameter, the buffers its next state is computed into. */
@@ -100,6 +102,7 @@ public abstract class Optimizer implements AutoCloseable {
             if (slots.get(i) == null) {
                 slots.set(i, firstState[i]);
                 firstState[i] = null;
+                stateVersion++;
             }
             Tensor[] state = slots.get(i);
             for (int j = 0; j < state.length; j++) {
@@ -150,6 +153,15 @@ public abstract class Optimizer implements AutoCloseable {
             throw new IllegalArgumentException("learning rate must not be negative, got " + value);
         }
         lr = value;
+    }
+
+    /**
+     * @return a number that changes whenever the set of {@link #state()} tensors changes (a
+     *     parameter's first update, {@link #loadState}); their values change at every step
+     *     without changing it
+     */
+    public final long stateVersion() {
+        return stateVersion;
     }
 
     /** @return updates applied */
@@ -211,6 +223,7 @@ public abstract class Optimizer implements AutoCloseable {
             }
         }
         List<Tensor[]> slots = stateSlots();
+        stateVersion++;
         for (int i = 0; i < loaded.length; i++) {
             if (loaded[i] == null) {
                 slots.set(i, null); // its tensors, if any, stay in the state scope until close()

@@ -190,7 +190,7 @@ final class TrainingActors {
     }
 
     /** Replies unless the dice lose it. */
-    private static <R> void reply(Shared shared, ActorRef<R> replyTo, R message) {
+    private static <R> void reply(Shared shared, ActorRef<? super R> replyTo, R message) {
         if (!shared.dice.dropReply()) {
             replyTo.tell(message);
         }
@@ -198,7 +198,7 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ data
 
-    record Fetch(long step, LoaderPosition at, ActorRef<Fetched> replyTo) {}
+    record Fetch(long step, LoaderPosition at, ActorRef<? super Fetched> replyTo) {}
 
     record Fetched(long step, Batch batch, LoaderPosition next) {}
 
@@ -223,7 +223,7 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ model
 
-    record Forward(long step, Batch batch, ActorRef<Forwarded> replyTo) {}
+    record Forward(long step, Batch batch, ActorRef<? super Forwarded> replyTo) {}
 
     record Forwarded(long step, double loss) {}
 
@@ -342,7 +342,7 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ optimizer
 
-    record Apply(long step, double lr, ActorRef<Applied> replyTo) {}
+    record Apply(long step, double lr, ActorRef<? super Applied> replyTo) {}
 
     record Applied(long step) {}
 
@@ -409,6 +409,12 @@ final class TrainingActors {
 
         record Stepped(TrainingListener.Progress progress, long stepNanos) implements MetricsEvent {}
 
+        /**
+         * Steps sent together: one message per watchdog tick rather than one per step, so that
+         * the metrics actor does not wake a second worker thread at every step.
+         */
+        record SteppedBatch(List<Stepped> steps) implements MetricsEvent {}
+
         /** A stage completed after its actor had crashed: the time from the (first) crash. */
         record RecoveryTimed(long nanos) implements MetricsEvent {}
 
@@ -436,6 +442,10 @@ final class TrainingActors {
 
         @Override
         public void onMessage(MetricsEvent event) {
+            if (event instanceof MetricsEvent.SteppedBatch batch) {
+                batch.steps().forEach(this::onMessage);
+                return;
+            }
             metrics.record(event);
             switch (event) {
                 case MetricsEvent.Started s -> listener.started(s.startStep(), s.totalSteps(), s.stepsPerEpoch(),
@@ -446,6 +456,7 @@ final class TrainingActors {
                 case MetricsEvent.Checkpointed c -> listener.checkpointed(c.step(), c.file(), c.took());
                 case MetricsEvent.Flush f -> f.done().complete(null);
                 case MetricsEvent.RecoveryTimed t -> {}
+                case MetricsEvent.SteppedBatch b -> {}
                 case MetricsEvent.CheckpointStalled s -> {}
             }
         }

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -95,25 +96,101 @@ public final class TrainingState {
      */
     public static Snapshot snapshot(long step, Module model, Optimizer optimizer, LoaderPosition position,
             String config) {
-        Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(optimizer, "optimizer");
-        Objects.requireNonNull(position, "position");
-        Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
-        parameters.addAll(model.parameters());
-        List<Entry> entries = new ArrayList<>();
-        model.stateDict().forEach((name, tensor) -> entries.add(parameters.contains(tensor)
-                ? Entry.later(true, name, tensor)
-                : new Entry(true, name, floats(tensor), null)));
-        optimizer.state().forEach((name, tensor) -> entries.add(Entry.later(false, name, tensor)));
-        entries.add(new Entry(false, STEPS, TensorData.ofLongs(new long[] {optimizer.steps()}), null));
-        entries.add(new Entry(false, LEARNING_RATE, TensorData.ofBytes(SafetensorsDType.F64,
-                doubleBytes(optimizer.lr())), null));
-        if (optimizer instanceof Adam adam) {
-            long[] steps = adam.parameterSteps();
-            entries.add(new Entry(false, ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length), null));
+        return new SnapshotPlan(model, optimizer).snapshot(step, position, config);
+    }
+
+    /**
+     * Snapshots of one model and optimizer, many times: the names, the tensors and the
+     * dropout modules are looked up once (again only when the optimizer's set of state
+     * tensors changes, see {@link Optimizer#stateVersion()}), so that a snapshot is a few
+     * allocations. A trainer takes its checkpoints through one: they are rare, so their code
+     * runs interpreted, and an interpreted walk of the module tree with its string building
+     * costs a few hundred microseconds on the training thread.
+     */
+    public static final class SnapshotPlan {
+        private final Module model;
+        private final Optimizer optimizer;
+        private final String[] modelNames;
+        private final Tensor[] modelTensors;
+        private final boolean[] parameter;
+        private final String[] dropoutPaths;
+        private final Dropout[] dropouts;
+        private String[] optimizerNames;
+        private Tensor[] optimizerTensors;
+        private long optimizerVersion = -1;
+
+        /**
+         * @param model the model
+         * @param optimizer its optimizer
+         * @throws IllegalArgumentException if a parameter is a view (not {@link Tensor#isWhole() whole})
+         */
+        public SnapshotPlan(Module model, Optimizer optimizer) {
+            this.model = Objects.requireNonNull(model, "model");
+            this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+            Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
+            parameters.addAll(model.parameters());
+            Map<String, Tensor> state = model.stateDict();
+            modelNames = state.keySet().toArray(String[]::new);
+            modelTensors = state.values().toArray(Tensor[]::new);
+            parameter = new boolean[modelTensors.length];
+            for (int i = 0; i < modelTensors.length; i++) {
+                parameter[i] = parameters.contains(modelTensors[i]);
+                if (parameter[i]) {
+                    requireWhole(modelNames[i], modelTensors[i]);
+                }
+            }
+            Map<String, Dropout> byPath = dropouts(model);
+            dropoutPaths = byPath.keySet().toArray(String[]::new);
+            dropouts = byPath.values().toArray(Dropout[]::new);
         }
-        return new Snapshot(step, config, rngState(model), position.epoch() + ":" + position.sampleInEpoch(),
-                List.copyOf(entries));
+
+        /**
+         * @param step the number of completed steps
+         * @param position where the training data's next batch starts
+         * @param config the run's config in words
+         * @return the snapshot (see {@link TrainingState#snapshot})
+         */
+        public Snapshot snapshot(long step, LoaderPosition position, String config) {
+            if (optimizerVersion != optimizer.stateVersion()) {
+                Map<String, Tensor> state = optimizer.state();
+                optimizerNames = state.keySet().toArray(String[]::new);
+                optimizerTensors = state.values().toArray(Tensor[]::new);
+                for (int i = 0; i < optimizerTensors.length; i++) {
+                    requireWhole(optimizerNames[i], optimizerTensors[i]);
+                }
+                optimizerVersion = optimizer.stateVersion();
+            }
+            Entry[] entries = new Entry[modelTensors.length + optimizerTensors.length + 3];
+            int e = 0;
+            for (int i = 0; i < modelTensors.length; i++) {
+                entries[e++] = parameter[i] ? new Entry(true, modelNames[i], null, modelTensors[i].aliasOfMemory())
+                        : new Entry(true, modelNames[i], floats(modelTensors[i]), null);
+            }
+            for (int i = 0; i < optimizerTensors.length; i++) {
+                entries[e++] = new Entry(false, optimizerNames[i], null, optimizerTensors[i].aliasOfMemory());
+            }
+            entries[e++] = new Entry(false, STEPS, TensorData.ofLongs(new long[] {optimizer.steps()}), null);
+            entries[e++] = new Entry(false, LEARNING_RATE, TensorData.ofBytes(SafetensorsDType.F64,
+                    doubleBytes(optimizer.lr())), null);
+            if (optimizer instanceof Adam adam) {
+                long[] steps = adam.parameterSteps();
+                entries[e++] = new Entry(false, ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length), null);
+            }
+            StringBuilder rng = new StringBuilder(DROPOUT_PREFIX);
+            for (int i = 0; i < dropouts.length; i++) {
+                rng.append(i == 0 ? "" : ",").append(dropoutPaths[i]).append('=').append(dropouts[i].calls());
+            }
+            String at = new StringBuilder().append(position.epoch()).append(':').append(position.sampleInEpoch())
+                    .toString();
+            return new Snapshot(step, config, rng.toString(), at, List.of(Arrays.copyOf(entries, e)));
+        }
+
+        private static void requireWhole(String name, Tensor tensor) {
+            if (!tensor.isWhole()) {
+                throw new IllegalArgumentException("'" + name + "' is a view; parameters and optimizer state must be"
+                        + " whole tensors");
+            }
+        }
     }
 
     /**
@@ -121,14 +198,6 @@ public final class TrainingState {
      * had when the snapshot was taken).
      */
     private record Entry(boolean model, String name, TensorData now, Tensor later) {
-        static Entry later(boolean model, String name, Tensor tensor) {
-            if (!tensor.isWhole()) {
-                throw new IllegalArgumentException("'" + name + "' is a view; parameters and optimizer state must be"
-                        + " whole tensors");
-            }
-            return new Entry(model, name, null, tensor.aliasOfMemory());
-        }
-
         TensorData values() {
             return now != null ? now : floats(later);
         }
@@ -296,12 +365,6 @@ public final class TrainingState {
             }
         });
         return dropouts;
-    }
-
-    private static String rngState(Module model) {
-        List<String> parts = new ArrayList<>();
-        dropouts(model).forEach((path, dropout) -> parts.add(path + "=" + dropout.calls()));
-        return DROPOUT_PREFIX + String.join(",", parts);
     }
 
     private static Map<Dropout, Long> parseRngState(String text, Module model) {

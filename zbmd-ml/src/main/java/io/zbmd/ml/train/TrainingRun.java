@@ -1,0 +1,578 @@
+package io.zbmd.ml.train;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.DeadLetter;
+import io.zbmd.actor.DeadLetterReason;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.ml.checkpoint.CheckpointStore;
+import io.zbmd.ml.data.DataLoader;
+import io.zbmd.ml.data.LoaderPosition;
+import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.optim.Adam;
+import io.zbmd.ml.optim.LrSchedule;
+import io.zbmd.ml.train.TrainingActors.Apply;
+import io.zbmd.ml.train.TrainingActors.Applied;
+import io.zbmd.ml.train.TrainingActors.CheckpointActor;
+import io.zbmd.ml.train.TrainingActors.DataActor;
+import io.zbmd.ml.train.TrainingActors.FaultDice;
+import io.zbmd.ml.train.TrainingActors.Fetch;
+import io.zbmd.ml.train.TrainingActors.Fetched;
+import io.zbmd.ml.train.TrainingActors.Forward;
+import io.zbmd.ml.train.TrainingActors.Forwarded;
+import io.zbmd.ml.train.TrainingActors.MetricsActor;
+import io.zbmd.ml.train.TrainingActors.MetricsEvent;
+import io.zbmd.ml.train.TrainingActors.ModelActor;
+import io.zbmd.ml.train.TrainingActors.OptimizerActor;
+import io.zbmd.ml.train.TrainingActors.Save;
+import io.zbmd.ml.train.TrainingActors.Shared;
+import io.zbmd.supervision.ChildSpec;
+import io.zbmd.supervision.SupervisionEvent;
+import io.zbmd.supervision.Supervisor;
+import io.zbmd.supervision.SupervisorSpec;
+import io.zbmd.supervision.Supervisors;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One run of {@link Trainer#fit} in this process: the actor system, the supervisor and its
+ * five children, and the step coordinator that drives them.
+ *
+ * <p>The coordinator is an actor too, on the same dispatcher: it tells each stage's actor what
+ * to do with itself as the reply address, and a reply is a message like any other. A stage's
+ * request and its reply then pass from actor to actor on one worker thread (the dispatcher
+ * runs the actor just sent to next, on the same worker), without waking a thread or blocking
+ * one on a future: three round trips per step cost microseconds, not the tens of
+ * microseconds a thread handoff costs. A lost reply is noticed by a watchdog tick that
+ * compares the stage's age with its timeout.
+ */
+final class TrainingRun {
+    /** How often a message whose handling crashed is handed to the restarted actor. */
+    static final int RETRIES_PER_CRASH = 10;
+    /**
+     * The shortest wait for a stage before it is asked again. Shorter finds lost messages
+     * sooner; but a JIT compilation or a GC pause early in a run can hold a stage for a few
+     * hundred milliseconds, and a timeout then is a needless (if harmless) retry.
+     */
+    static final Duration MIN_STAGE_TIMEOUT = Duration.ofSeconds(1);
+    /** How often the coordinator looks for a stage that has waited too long. */
+    static final Duration WATCHDOG_PERIOD = Duration.ofMillis(50);
+    /** The actors a step's stages run on. */
+    private static final Set<String> STAGES = Set.of("data", "model", "optimizer");
+
+    final Shared shared;
+    final TrainingMetrics metrics;
+    final TrainerConfig config;
+    final CheckpointStore store;
+    final long startStep;
+    final long totalSteps;
+    final String runConfig;
+    final ActorSystem system;
+    final Supervisor supervisor;
+    final ActorRef<Fetch> data;
+    final ActorRef<Forward> model;
+    final ActorRef<Apply> optimizer;
+    final ActorRef<Save> checkpoint;
+    final ActorRef<MetricsEvent> metricsActor;
+    private final List<AutoCloseable> subscriptions = new ArrayList<>();
+    /** When a stage's actor first crashed during the stage in flight; 0 if it has not. */
+    volatile long crashedAtNanos;
+    volatile String lastFailure = "none";
+    /** Set by the coordinator; read after the run. */
+    volatile double lastEpochLoss = Double.NaN;
+    volatile long firstStepNanos;
+
+    /** Starts the actors (not the steps). */
+    TrainingRun(Module net, Adam adam, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
+            long totalSteps, String runConfig) {
+        this.config = config;
+        this.metrics = new TrainingMetrics(config.meterRegistry() != null ? config.meterRegistry()
+                : new SimpleMeterRegistry());
+        this.store = store;
+        this.startStep = startStep;
+        this.totalSteps = totalSteps;
+        this.runConfig = runConfig;
+        this.shared = new Shared(net, adam, loader, config.labelSmoothing(), new FaultDice(config.faults()), startStep);
+        this.system = ActorSystem.create(ActorSystemConfig.defaults().withName("zbmd-training").withWorkers(2));
+        subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class, crashed -> {
+            lastFailure = crashed.childId() + ": " + crashed.reason();
+            if (STAGES.contains(crashed.childId()) && crashedAtNanos == 0) {
+                crashedAtNanos = System.nanoTime();
+            }
+            shared.recovered(Trainer.causeOf(crashed.reason()), -1, "the " + crashed.childId() + " actor crashed ("
+                    + crashed.reason() + ") and was restarted in place");
+        }));
+        this.supervisor = Supervisors.start(system, "training", SupervisorSpec.restForOne()
+                .withIntensity(1000, Duration.ofSeconds(10))
+                .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.worker("model", () -> new ModelActor(shared)).withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.worker("optimizer", () -> new OptimizerActor(shared))
+                        .withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.worker("checkpoint", () -> new CheckpointActor(shared, store))
+                        .withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics))));
+        this.data = child("data");
+        this.model = child("model");
+        this.optimizer = child("optimizer");
+        this.checkpoint = child("checkpoint");
+        this.metricsActor = child("metrics");
+        shared.metrics.set(metricsActor);
+    }
+
+    private <M> ActorRef<M> child(String id) {
+        return supervisor.<M>child(id).join().orElseThrow(() -> new IllegalStateException("no " + id + " actor"));
+    }
+
+    /**
+     * Runs the steps and waits for the last checkpoint to be durable.
+     *
+     * @throws TrainingFailedException if a step kept failing, the supervisor gave up, or a
+     *     checkpoint could not be written
+     */
+    void train() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ActorRef<Object> coordinator = system.<Object>spawn("coordinator", context -> new Coordinator(context, done));
+        subscriptions.add(system.events().subscribe(SupervisionEvent.GaveUp.class,
+                event -> coordinator.tell(new Coordination.Fail("the training supervisor gave up after too many"
+                        + " restarts; last failure: " + lastFailure, null))));
+        subscriptions.add(system.events().subscribe(DeadLetter.class, letter -> {
+            if (letter.reason() == DeadLetterReason.CRASHED) {
+                coordinator.tell(new Coordination.GivenUp(letter));
+            }
+        }));
+        coordinator.tell(new Coordination.Begin());
+        try {
+            done.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TrainingFailedException failed) {
+                throw failed;
+            }
+            throw new TrainingFailedException("the step coordinator failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TrainingFailedException("interrupted", e);
+        }
+    }
+
+    /** Waits for the metrics actor to handle what it was sent, then stops the actors. */
+    void stop() {
+        CompletableFuture<Void> flushed = new CompletableFuture<>();
+        metricsActor.tell(new MetricsEvent.Flush(flushed));
+        try {
+            flushed.get(config.stepTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the counts may then miss the last events; the weights are not affected
+        }
+        for (AutoCloseable subscription : subscriptions) {
+            try {
+                subscription.close();
+            } catch (Exception e) {
+                // nothing to do
+            }
+        }
+        system.close();
+    }
+
+    /** What the coordinator handles: the stages' replies, and its own events. */
+    sealed interface Coordination {
+        record Begin() implements Coordination {}
+
+        record Tick() implements Coordination {}
+
+        /** A checkpoint's copy is done: the update it waited for may go. */
+        record CopyDone(long step) implements Coordination {}
+
+        /** All checkpoints written (or one failed). */
+        record WritesDone(Throwable failure) implements Coordination {}
+
+        /** A request dead-lettered after its actor kept crashing on it. */
+        record GivenUp(DeadLetter letter) implements Coordination {}
+
+        record Fail(String message, Throwable cause) implements Coordination {}
+    }
+
+    private enum Stage { FETCH, FORWARD, WAIT_COPY, APPLY, FINISHING, DONE }
+
+    /** Drives the steps: one stage at a time, each idempotent, each asked again when lost. */
+    private final class Coordinator implements Actor<Object> {
+        private final ActorContext<Object> context;
+        private final CompletableFuture<Void> done;
+        private final ActorRef<Object> self;
+        private final LrSchedule schedule = LrSchedule.cosine(config.learningRate(), totalSteps, 0);
+        private final List<Pending> writes = new ArrayList<>();
+        private final TrainingState.SnapshotPlan snapshots = new TrainingState.SnapshotPlan(shared.model,
+                shared.optimizer);
+        private List<MetricsEvent.Stepped> unsent = new ArrayList<>();
+        private Stage stage = Stage.FETCH;
+        private long step;
+        private LoaderPosition position;
+        private Fetched fetched;
+        private Forwarded forwarded;
+        private int attempts;
+        private long stageStart;
+        private long stepStart;
+        private long runStart;
+        private long epochStart;
+        private double epochLoss;
+        private int epochSteps;
+        private long samples;
+        /** The slowest recent stage: the maximum, decaying by 1 % per stage so that warm-up is forgotten. */
+        private double slowestStageNanos;
+        private Pending pending;
+        private long writesWaitStart;
+
+        @SuppressWarnings("unchecked")
+        Coordinator(ActorContext<?> context, CompletableFuture<Void> done) {
+            this.context = (ActorContext<Object>) context;
+            this.self = this.context.self();
+            this.done = done;
+        }
+
+        @Override
+        public void onMessage(Object message) {
+            if (stage == Stage.DONE) {
+                return;
+            }
+            switch (message) {
+                case Coordination.Begin b -> begin();
+                case Fetched f when stage == Stage.FETCH && f.step() == step -> {
+                    stageDone();
+                    fetched = f;
+                    forward();
+                }
+                case Forwarded f when stage == Stage.FORWARD && f.step() == step -> {
+                    stageDone();
+                    forwarded = f;
+                    apply();
+                }
+                case Coordination.CopyDone c when stage == Stage.WAIT_COPY -> apply();
+                case Applied a when stage == Stage.APPLY && a.step() == step -> {
+                    stageDone();
+                    commit();
+                }
+                case Coordination.Tick t -> watchdog();
+                case Coordination.GivenUp g -> givenUp(g.letter());
+                case Coordination.WritesDone w -> writesDone(w.failure());
+                case Coordination.Fail f -> fail(new TrainingFailedException(f.message(), f.cause()));
+                default -> {} // a reply to an earlier attempt: the stage has moved on
+            }
+        }
+
+        @Override
+        public void onStop(ExitReason reason) {
+            if (!done.isDone()) {
+                Throwable cause = reason instanceof ExitReason.Crash crash ? crash.cause() : null;
+                done.completeExceptionally(new TrainingFailedException("the step coordinator stopped at step " + step
+                        + ": " + reason, cause));
+            }
+        }
+
+        private void begin() {
+            Module net = shared.model;
+            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, shared.loader.batchesPerEpoch(),
+                    String.format(Locale.ROOT, "%,d parameters, %,d training images, %d steps per epoch, %s; %s%s",
+                            net.parameterCount(), shared.loader.dataset().size(), shared.loader.batchesPerEpoch(),
+                            shared.backend.device().name(), runConfig,
+                            config.faults().enabled() ? "; injecting faults " + config.faults() : "")));
+            runStart = System.nanoTime();
+            epochStart = runStart;
+            step = startStep;
+            position = shared.loader.position();
+            context.timers().startPeriodic("watchdog", new Coordination.Tick(), WATCHDOG_PERIOD);
+            nextStep();
+        }
+
+        private void nextStep() {
+            if (step >= totalSteps) {
+                finish();
+                return;
+            }
+            stepStart = System.nanoTime();
+            attempts = 0;
+            fetch();
+        }
+
+        private void fetch() {
+            stage = Stage.FETCH;
+            stageStart = System.nanoTime();
+            data.tell(new Fetch(step, position, self));
+        }
+
+        private void forward() {
+            stage = Stage.FORWARD;
+            stageStart = System.nanoTime();
+            model.tell(new Forward(step, fetched.batch(), self));
+        }
+
+        /** The update overwrites the buffers a checkpoint two steps old still reads: wait for its copy. */
+        private void apply() {
+            if (pending != null && step >= pending.step + 1 && !pending.copied.isDone()) {
+                if (stage != Stage.WAIT_COPY) {
+                    stage = Stage.WAIT_COPY;
+                    pending.waitStart = System.nanoTime();
+                    long copyOf = pending.step;
+                    pending.copied.whenComplete((v, e) -> self.tell(new Coordination.CopyDone(copyOf)));
+                }
+                return;
+            }
+            if (stage == Stage.WAIT_COPY) {
+                pending.stallNanos += System.nanoTime() - pending.waitStart;
+            }
+            stage = Stage.APPLY;
+            stageStart = System.nanoTime();
+            optimizer.tell(new Apply(step, schedule.lr(step), self));
+        }
+
+        private void sendSteps() {
+            if (!unsent.isEmpty()) {
+                metricsActor.tell(new MetricsEvent.SteppedBatch(List.copyOf(unsent)));
+                unsent = new ArrayList<>();
+            }
+        }
+
+        private void stageDone() {
+            long now = System.nanoTime();
+            slowestStageNanos = Math.max(0.99 * slowestStageNanos, now - stageStart);
+            long crashedAt = crashedAtNanos;
+            if (crashedAt != 0) {
+                crashedAtNanos = 0;
+                metricsActor.tell(new MetricsEvent.RecoveryTimed(now - crashedAt));
+            }
+        }
+
+        /** The update is in, the model actor holds the next state: the position moves on. */
+        private void commit() {
+            position = fetched.next();
+            long completed = step + 1;
+            samples += fetched.batch().size();
+            epochLoss += forwarded.loss();
+            epochSteps++;
+            long now = System.nanoTime();
+            double elapsed = now - runStart;
+            if (firstStepNanos == 0) {
+                firstStepNanos = now;
+            }
+            int epoch = fetched.batch().epoch() + 1;
+            unsent.add(new MetricsEvent.Stepped(new TrainingListener.Progress(completed, totalSteps, epoch,
+                    forwarded.loss(), samples / (elapsed / 1e9), Duration.ofNanos((long) elapsed)), now - stepStart));
+            if (position.epoch() > fetched.batch().epoch() || completed == totalSteps) {
+                sendSteps();
+                lastEpochLoss = epochLoss / epochSteps;
+                metricsActor.tell(new MetricsEvent.EpochEnded(epoch, lastEpochLoss,
+                        Duration.ofNanos(now - epochStart)));
+                epochLoss = 0;
+                epochSteps = 0;
+                epochStart = now;
+            }
+            if (store != null && (completed == totalSteps
+                    || config.checkpointEvery() > 0 && completed % config.checkpointEvery() == 0)) {
+                checkpoint(completed);
+            }
+            for (Pending write : writes) {
+                if (write.written.isCompletedExceptionally()) {
+                    fail(writeFailure(write));
+                    return;
+                }
+            }
+            writes.removeIf(write -> write.written.isDone());
+            step = completed;
+            nextStep();
+        }
+
+        /**
+         * Takes a snapshot at the commit (the small state now, parameters and moments by
+         * reference) and hands it to the checkpoint actor. The previous checkpoint's copy is
+         * long done by now (a copy takes a step or two): the snapshot's buffers are its.
+         */
+        private void checkpoint(long completed) {
+            long start = System.nanoTime();
+            if (pending != null) {
+                if (!pending.copied.isDone()) {
+                    // Rare: checkpoints closer together than a copy. Waiting here is the stall.
+                    pending.copied.join();
+                }
+                metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos + System.nanoTime() - start));
+                start = System.nanoTime();
+            }
+            pending = new Pending(completed, snapshots.snapshot(completed, position, runConfig));
+            writes.add(pending);
+            checkpoint.tell(pending.save());
+            pending.stallNanos = System.nanoTime() - start;
+        }
+
+        private void finish() {
+            stage = Stage.FINISHING;
+            sendSteps();
+            if (pending != null) {
+                metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos));
+            }
+            writesWaitStart = System.nanoTime();
+            CompletableFuture.allOf(writes.stream().map(w -> w.written).toArray(CompletableFuture[]::new))
+                    .whenComplete((v, e) -> self.tell(new Coordination.WritesDone(e)));
+        }
+
+        private void writesDone(Throwable failure) {
+            if (stage != Stage.FINISHING) {
+                return;
+            }
+            for (Pending write : writes) {
+                if (write.written.isCompletedExceptionally()) {
+                    fail(writeFailure(write));
+                    return;
+                }
+            }
+            if (failure == null) {
+                stage = Stage.DONE;
+                context.timers().cancelAll();
+                done.complete(null);
+            }
+        }
+
+        private TrainingFailedException writeFailure(Pending write) {
+            Throwable cause;
+            try {
+                write.written.getNow(null);
+                cause = null;
+            } catch (java.util.concurrent.CompletionException e) {
+                cause = e.getCause();
+            }
+            return new TrainingFailedException("cannot write the checkpoint of step " + write.step + " to "
+                    + store.directory() + ": " + (cause == null ? "unknown" : cause.getMessage()), cause);
+        }
+
+        /** Looks for a stage (or the final writes) that has waited longer than its timeout. */
+        private void watchdog() {
+            sendSteps();
+            long now = System.nanoTime();
+            if (stage == Stage.FINISHING) {
+                if (now - writesWaitStart > config.stepTimeout().toNanos()) {
+                    writesWaitStart = now;
+                    for (Pending write : writes) {
+                        if (!write.written.isDone()) {
+                            if (++write.resends >= config.maxAttempts()) {
+                                fail(new TrainingFailedException("the checkpoint of step " + write.step + " was not"
+                                        + " written in " + write.resends + " tries; last failure: " + lastFailure,
+                                        null));
+                                return;
+                            }
+                            shared.recovered("timeout", write.step, "checkpoint not written within "
+                                    + config.stepTimeout().toMillis() + " ms; sent again");
+                            checkpoint.tell(write.save());
+                        }
+                    }
+                }
+                return;
+            }
+            if (stage == Stage.WAIT_COPY) {
+                return; // the copy is the checkpoint actor's; its crashes are retried, its give-ups sent again
+            }
+            Duration timeout = stageTimeout();
+            if (now - stageStart > timeout.toNanos()) {
+                shared.recovered("timeout", step, "no answer from the " + stageName() + " actor within "
+                        + timeout.toMillis() + " ms; asked again");
+                retryStage("no answer within " + timeout.toMillis() + " ms");
+            }
+        }
+
+        /** A request given up after repeated crashes: asked again at once, or a checkpoint sent again. */
+        private void givenUp(DeadLetter letter) {
+            switch (letter.message()) {
+                case Fetch f when stage == Stage.FETCH && f.step() == step -> retryStage(lastFailure);
+                case Forward f when stage == Stage.FORWARD && f.step() == step -> retryStage(lastFailure);
+                case Apply a when stage == Stage.APPLY && a.step() == step -> retryStage(lastFailure);
+                case Save save -> {
+                    if (save.attempts().incrementAndGet() < config.maxAttempts()) {
+                        checkpoint.tell(save);
+                    } else {
+                        save.written().completeExceptionally(letter.cause() != null ? letter.cause()
+                                : new IllegalStateException("the checkpoint actor kept crashing"));
+                        if (stage != Stage.FINISHING) {
+                            fail(new TrainingFailedException("cannot write the checkpoint of step "
+                                    + save.snapshot().step() + ": " + lastFailure, letter.cause()));
+                        }
+                    }
+                }
+                default -> {}
+            }
+        }
+
+        private void retryStage(String why) {
+            if (++attempts >= config.maxAttempts()) {
+                fail(new TrainingFailedException("step " + step + " failed " + attempts + " times at its "
+                        + stageName() + " stage; last failure: " + lastFailure + " (" + why + ")"
+                        + (store == null ? "" : "; run the same command again to resume from the newest checkpoint"
+                                + " in " + store.directory()), null));
+                return;
+            }
+            switch (stage) {
+                case FETCH -> fetch();
+                case FORWARD -> forward();
+                case APPLY -> {
+                    stageStart = System.nanoTime();
+                    optimizer.tell(new Apply(step, schedule.lr(step), self));
+                }
+                default -> {}
+            }
+        }
+
+        private String stageName() {
+            return switch (stage) {
+                case FETCH -> "data";
+                case FORWARD -> "model";
+                case APPLY, WAIT_COPY -> "optimizer";
+                default -> "checkpoint";
+            };
+        }
+
+        private Duration stageTimeout() {
+            if (slowestStageNanos == 0) {
+                return config.stepTimeout();
+            }
+            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowestStageNanos));
+            return Duration.ofNanos(Math.min(adaptive, config.stepTimeout().toNanos()));
+        }
+
+        private void fail(TrainingFailedException failure) {
+            sendSteps();
+            stage = Stage.DONE;
+            context.timers().cancelAll();
+            done.completeExceptionally(failure);
+        }
+    }
+
+    /** A checkpoint on its way to disk. Used by the coordinator only. */
+    private static final class Pending {
+        final long step;
+        final TrainingState.Snapshot snapshot;
+        final CompletableFuture<Void> copied = new CompletableFuture<>();
+        final CompletableFuture<Path> written = new CompletableFuture<>();
+        final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        /** The coordinator's time on this checkpoint so far. */
+        long stallNanos;
+        long waitStart;
+        int resends;
+
+        Pending(long step, TrainingState.Snapshot snapshot) {
+            this.step = step;
+            this.snapshot = snapshot;
+        }
+
+        Save save() {
+            return new Save(snapshot, copied, written, attempts);
+        }
+    }
+}
