@@ -1,6 +1,12 @@
 package io.zbmd.examples;
 
+import io.zbmd.examples.book.CustomTrainingLoop;
+import io.zbmd.examples.book.SimpleTraining;
+import io.zbmd.examples.book.TrainingUnderFaults;
+import io.zbmd.examples.ml.EvalCommand;
+import io.zbmd.examples.ml.InspectCommand;
 import io.zbmd.examples.ml.TrainCommand;
+import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.examples.runtime.HelloActor;
 import io.zbmd.examples.runtime.LinksAndMonitors;
 import io.zbmd.examples.runtime.PingPong;
@@ -8,11 +14,15 @@ import io.zbmd.examples.supervision.FaultInjectionExample;
 import io.zbmd.examples.supervision.SupervisedCounter;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
  * Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, {@code counter},
- * {@code faults}, or {@code all}; and {@code train mlp|cnn}, Fashion-MNIST training.
+ * {@code faults}, or {@code all}; the book's training examples {@code simple-training [DIR]},
+ * {@code custom-loop [DIR]} and {@code training-faults}; and the commands {@code train},
+ * {@code eval} and {@code inspect}.
  */
 public final class Main {
     private Main() {}
@@ -30,13 +40,16 @@ public final class Main {
             case "links" -> LinksAndMonitors.run(out);
             case "counter" -> SupervisedCounter.run(out);
             case "faults" -> FaultInjectionExample.run(out, args.length > 1 ? Long.parseLong(args[1]) : 8);
-            case "train" -> {
-                int status = TrainCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err);
-                out.flush();
-                if (status != 0) {
-                    System.exit(status);
-                }
-            }
+            case "train" -> exit(TrainCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
+            case "eval" -> exit(EvalCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
+            case "inspect" -> exit(InspectCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err),
+                    out);
+            case "simple-training" -> SimpleTraining.run(out, FashionMnist.DEFAULT_DIRECTORY, checkpoints(args, 1), 10,
+                    0);
+            case "custom-loop" -> CustomTrainingLoop.run(out, FashionMnist.DEFAULT_DIRECTORY, checkpoints(args, 1), 5,
+                    0);
+            case "training-faults" -> exit(TrainingUnderFaults.run(out, FashionMnist.DEFAULT_DIRECTORY, 3, 0) ? 0 : 1,
+                    out);
             case "all" -> {
                 HelloActor.run(out);
                 PingPong.run(out, 1_000_000);
@@ -46,9 +59,22 @@ public final class Main {
             }
             default -> {
                 System.err.println("unknown example '" + name
-                        + "'; the examples are: hello, pingpong, links, counter, faults, all, and train mlp|cnn");
+                        + "'; the examples are: hello, pingpong, links, counter, faults, all, simple-training,"
+                        + " custom-loop, training-faults; and the commands train, eval, inspect");
                 System.exit(2);
             }
+        }
+    }
+
+    /** The checkpoint directory given after the example's name, or one in the temp directory. */
+    private static Path checkpoints(String[] args, int index) throws IOException {
+        return args.length > index ? Path.of(args[index]) : Files.createTempDirectory("zbmd-example-checkpoints");
+    }
+
+    private static void exit(int status, PrintStream out) {
+        out.flush();
+        if (status != 0) {
+            System.exit(status);
         }
     }
 }

@@ -231,6 +231,47 @@ class TrainCommandTest {
         before.forEach((f, bytes) -> assertThat(after.get(f)).as(f.toString()).isEqualTo(bytes));
     }
 
+    @Test
+    void evalMeasuresTheNewestCheckpointAndInspectListsAFile() throws IOException {
+        requireDataset();
+        Path run = dir.resolve("run");
+        Outcome trained = train(with(SMALL, "--epochs", "1", "--checkpoint-dir", run.toString()));
+        assertThat(trained.status()).as(trained.err()).isZero();
+        Map<String, String> result = trained.json();
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = EvalCommand.run(new String[] {"--checkpoint", run.toString(), "--test-limit", "500", "--json"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        Map<String, String> eval = parse(out.toString(StandardCharsets.UTF_8).strip());
+        assertThat(eval.get("accuracy")).isEqualTo(result.get("accuracy"));
+        assertThat(eval.get("model")).isEqualTo("mlp");
+        assertThat(eval.get("step")).isEqualTo(result.get("steps"));
+
+        out.reset();
+        status = InspectCommand.run(new String[] {result.get("last_checkpoint")},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(status).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("checksums verified").contains("step           32")
+                .contains("model=mlp").contains("1.weight").contains("[256, 784]").contains("optimizer tensors")
+                .contains("0.exp_avg_sq").contains("crc32c ");
+
+        // A damaged file: inspect and eval name it and exit 2; eval of the directory passes over it.
+        Path file = Path.of(result.get("last_checkpoint"));
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 3] ^= 0x10;
+        Path damaged = Files.write(dir.resolve("damaged.safetensors"), bytes);
+        err.reset();
+        assertThat(InspectCommand.run(new String[] {damaged.toString()}, new PrintStream(out, true,
+                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(damaged.toString()).doesNotContain("\tat ");
+        err.reset();
+        assertThat(EvalCommand.run(new String[] {"--checkpoint", damaged.toString()}, new PrintStream(out, true,
+                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(damaged.toString());
+    }
+
     private static Map<Path, byte[]> contents(Path directory) throws IOException {
         Map<Path, byte[]> contents = new HashMap<>();
         try (Stream<Path> files = Files.list(directory)) {

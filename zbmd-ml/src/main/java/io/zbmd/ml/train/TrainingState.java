@@ -308,6 +308,21 @@ public final class TrainingState {
     }
 
     /**
+     * Puts a checkpoint's model tensors (parameters and buffers) into a model, for evaluation
+     * or inference; the optimizer state is not read. Everything is checked first.
+     *
+     * @param checkpoint a training checkpoint, or any with the model's tensor names
+     * @param model a model of the same architecture
+     * @throws io.zbmd.ml.checkpoint.IncompatibleCheckpointException listing every mismatching
+     *     tensor, if the model differs
+     */
+    public static void loadModel(Checkpoint checkpoint, Module model) {
+        Map<String, Tensor> tensors = model.stateDict();
+        checkpoint.verifyCompatible(TensorSpec.ofAll(tensors));
+        checkpoint.model().forEach((name, data) -> tensors.get(name).copyFrom(data.toFloatArray()));
+    }
+
+    /**
      * A fingerprint of a model's state for comparing runs: SHA-256 over every state-dict entry's
      * name and float32 bits, in state-dict order.
      *

@@ -3,6 +3,7 @@ package io.zbmd.ml.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
@@ -140,6 +141,26 @@ class TrainerTest {
         Outcome again = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
         assertThat(again.result().resumedFromStep()).isEqualTo(24);
         assertSameWeights(again, clean);
+    }
+
+    @Test
+    void metersCountWhatTheResultReports() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Outcome run = train(config().withFaults(new TrainingFaults(4, 0.1, 0, 0, 0)).withCheckpoints(dir, 10)
+                .withMeterRegistry(registry));
+        TrainingResult result = run.result();
+        assertThat(registry.get("zbmd.training.steps").counter().count()).isEqualTo(24);
+        assertThat(registry.get("zbmd.training.step.time").timer().count()).isEqualTo(24);
+        assertThat(registry.get("zbmd.training.loss").gauge().value()).isFinite();
+        assertThat(result.recoveries()).containsKey("crash");
+        assertThat(registry.get("zbmd.training.recoveries").tag("cause", "crash").counter().count())
+                .isEqualTo((double) result.recoveries().get("crash"));
+        assertThat(registry.get("zbmd.training.checkpoint.duration").timer().count())
+                .isEqualTo(result.checkpointsWritten()).isEqualTo(3);
+        assertThat(registry.get("zbmd.training.checkpoint.stall").timer().count()).isEqualTo(3);
+        assertThat(result.timings().recoveries()).isPositive();
+        assertThat(registry.get("zbmd.training.recovery.time").timer().count())
+                .isEqualTo(result.timings().recoveries());
     }
 
     @Test
