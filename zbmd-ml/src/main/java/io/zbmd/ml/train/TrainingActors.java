@@ -11,7 +11,6 @@ import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.nn.Layers.Dropout;
 import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.tensor.F;
@@ -22,13 +21,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The actors of a training run, children of its supervisor (rest_for_one, in this order):
@@ -71,8 +68,7 @@ final class TrainingActors {
         final FaultDice dice;
         final MicroBatching microBatching = new MicroBatching();
         final ActorRefHolder<MetricsEvent> metrics = new ActorRefHolder<>();
-        final List<Tensor> buffers;
-        final List<Dropout> dropouts;
+        final TrainingState.SnapshotPlan snapshots;
         final ModelCommit initialCommit;
 
         Shared(Module model, Optimizer optimizer, DataLoader loader, float labelSmoothing, FaultDice dice,
@@ -85,11 +81,7 @@ final class TrainingActors {
             this.columns = loader.dataset().columns();
             this.labelSmoothing = labelSmoothing;
             this.dice = dice;
-            Set<Tensor> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
-            parameters.addAll(model.parameters());
-            this.buffers = model.stateDict().values().stream().filter(t -> !parameters.contains(t)).toList();
-            this.dropouts = model.namedModules().values().stream().filter(m -> m instanceof Dropout)
-                    .map(m -> (Dropout) m).toList();
+            this.snapshots = new TrainingState.SnapshotPlan(model, optimizer);
             this.initialCommit = ModelCommit.capture(startStep, this);
         }
 
@@ -225,26 +217,17 @@ final class TrainingActors {
 
     record Forward(long step, Batch batch, ActorRef<? super Forwarded> replyTo) {}
 
-    record Forwarded(long step, double loss) {}
+    /** @param next the model's state after this step's forward pass: the next step's start */
+    record Forwarded(long step, double loss, ModelCommit next) {}
 
-    /** The model's small mutable state at the start of a step. Never changed after it is made. */
-    record ModelCommit(long step, float[][] buffers, long[] dropoutCalls) {
+    /** The model's small mutable state at the start of a step (step = steps completed before it). */
+    record ModelCommit(long step, TrainingState.ModelState state) {
         static ModelCommit capture(long step, Shared shared) {
-            float[][] buffers = new float[shared.buffers.size()][];
-            for (int i = 0; i < buffers.length; i++) {
-                buffers[i] = shared.buffers.get(i).toFloatArray();
-            }
-            long[] calls = shared.dropouts.stream().mapToLong(Dropout::calls).toArray();
-            return new ModelCommit(step, buffers, calls);
+            return new ModelCommit(step, shared.snapshots.captureModelState());
         }
 
         void restore(Shared shared) {
-            for (int i = 0; i < buffers.length; i++) {
-                shared.buffers.get(i).copyFrom(buffers[i]);
-            }
-            for (int i = 0; i < dropoutCalls.length; i++) {
-                shared.dropouts.get(i).calls(dropoutCalls[i]);
-            }
+            shared.snapshots.restoreModelState(state);
         }
     }
 
@@ -299,7 +282,7 @@ final class TrainingActors {
             }
             shared.microBatching.succeeded();
             commits = new ModelCommits(at, ModelCommit.capture(step + 1, shared));
-            reply(shared, forward.replyTo(), new Forwarded(step, loss));
+            reply(shared, forward.replyTo(), new Forwarded(step, loss, commits.next()));
         }
 
         /** Zeroes the gradients, then accumulates them over the micro-batches; returns the batch's mean loss. */
@@ -370,9 +353,16 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ checkpoint
 
-    /** Write a checkpoint; {@code attempts} counts how often it was sent again after its handling kept crashing. */
-    record Save(TrainingState.Snapshot snapshot, CompletableFuture<Void> copied, CompletableFuture<Path> written,
-            AtomicInteger attempts) {}
+    /**
+     * Checkpoint the state after {@code step} completed steps: take the snapshot (then
+     * {@code taken}: the next update may go), copy it off the device (then {@code copied}: the
+     * update after that may go), write it (then {@code written}). {@code snapshot} keeps the
+     * snapshot once taken, so that a retry after a crash copies the same one; {@code attempts}
+     * counts how often the request was sent again after its handling kept crashing.
+     */
+    record Save(long step, LoaderPosition position, String config, TrainingState.ModelState modelState,
+            AtomicReference<TrainingState.Snapshot> snapshot, CompletableFuture<Void> taken,
+            CompletableFuture<Void> copied, CompletableFuture<Path> written, AtomicInteger attempts) {}
 
     static final class CheckpointActor implements Actor<Save> {
         private final Shared shared;
@@ -386,8 +376,14 @@ final class TrainingActors {
         @Override
         public void onMessage(Save save) {
             long start = System.nanoTime();
-            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "checkpoint", save.snapshot().step(), "before the copy");
-            Checkpoint checkpoint = save.snapshot().toCheckpoint();
+            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "checkpoint", save.step(), "before the snapshot");
+            TrainingState.Snapshot snapshot = save.snapshot().get();
+            if (snapshot == null) {
+                snapshot = shared.snapshots.snapshot(save.step(), save.position(), save.config(), save.modelState());
+                save.snapshot().set(snapshot);
+            }
+            save.taken().complete(null);
+            Checkpoint checkpoint = snapshot.toCheckpoint();
             save.copied().complete(null);
             try {
                 Path file = store.write(checkpoint);

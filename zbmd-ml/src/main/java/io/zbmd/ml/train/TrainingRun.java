@@ -35,7 +35,6 @@ import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.Supervisor;
 import io.zbmd.supervision.SupervisorSpec;
 import io.zbmd.supervision.Supervisors;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +44,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One run of {@link Trainer#fit} in this process: the actor system, the supervisor and its
@@ -214,8 +215,6 @@ final class TrainingRun {
         private final ActorRef<Object> self;
         private final LrSchedule schedule = LrSchedule.cosine(config.learningRate(), totalSteps, 0);
         private final List<Pending> writes = new ArrayList<>();
-        private final TrainingState.SnapshotPlan snapshots = new TrainingState.SnapshotPlan(shared.model,
-                shared.optimizer);
         private List<MetricsEvent.Stepped> unsent = new ArrayList<>();
         private Stage stage = Stage.FETCH;
         private long step;
@@ -232,7 +231,11 @@ final class TrainingRun {
         private long samples;
         /** The slowest recent stage: the maximum, decaying by 1 % per stage so that warm-up is forgotten. */
         private double slowestStageNanos;
-        private Pending pending;
+        /** Checkpoints whose parameters and moments an update could still overwrite before they are copied. */
+        private final List<Pending> uncopied = new ArrayList<>();
+        /** The checkpoint stage the coordinator waits for, in {@code WAIT_COPY}. */
+        private CompletableFuture<Void> waitingOn;
+        private Pending waitingFor;
         private long writesWaitStart;
 
         @SuppressWarnings("unchecked")
@@ -318,20 +321,40 @@ final class TrainingRun {
             model.tell(new Forward(step, fetched.batch(), self));
         }
 
-        /** The update overwrites the buffers a checkpoint two steps old still reads: wait for its copy. */
+        /**
+         * Sends the update, unless a checkpoint still needs what it changes: the update right
+         * after a checkpoint changes the optimizer's counts and exchanges the buffers, so it
+         * waits for the snapshot to be taken; the one after that overwrites the buffers the
+         * snapshot refers to, so it waits for the copy. Both are normally done by then (the
+         * checkpoint actor works during the forward pass).
+         */
         private void apply() {
-            if (pending != null && step >= pending.step + 1 && !pending.copied.isDone()) {
-                if (stage != Stage.WAIT_COPY) {
+            long now = System.nanoTime();
+            if (waitingFor != null) {
+                waitingFor.stallNanos += now - waitingFor.waitStart;
+                waitingFor = null;
+            }
+            for (Pending p : uncopied) {
+                CompletableFuture<Void> gate = step == p.step && !p.save.taken().isDone() ? p.save.taken()
+                        : step >= p.step + 1 && !p.save.copied().isDone() ? p.save.copied() : null;
+                if (gate != null) {
                     stage = Stage.WAIT_COPY;
-                    pending.waitStart = System.nanoTime();
-                    long copyOf = pending.step;
-                    pending.copied.whenComplete((v, e) -> self.tell(new Coordination.CopyDone(copyOf)));
+                    waitingFor = p;
+                    p.waitStart = now;
+                    if (gate != waitingOn) {
+                        waitingOn = gate;
+                        gate.whenComplete((v, e) -> self.tell(new Coordination.CopyDone(p.step)));
+                    }
+                    return;
                 }
-                return;
             }
-            if (stage == Stage.WAIT_COPY) {
-                pending.stallNanos += System.nanoTime() - pending.waitStart;
-            }
+            uncopied.removeIf(p -> {
+                boolean passed = step >= p.step + 1 && p.save.copied().isDone();
+                if (passed) {
+                    metricsActor.tell(new MetricsEvent.CheckpointStalled(p.stallNanos));
+                }
+                return passed;
+            });
             stage = Stage.APPLY;
             stageStart = System.nanoTime();
             optimizer.tell(new Apply(step, schedule.lr(step), self));
@@ -383,45 +406,42 @@ final class TrainingRun {
                 checkpoint(completed);
             }
             for (Pending write : writes) {
-                if (write.written.isCompletedExceptionally()) {
+                if (write.save.written().isCompletedExceptionally()) {
                     fail(writeFailure(write));
                     return;
                 }
             }
-            writes.removeIf(write -> write.written.isDone());
+            writes.removeIf(write -> write.save.written().isDone());
             step = completed;
             nextStep();
         }
 
         /**
-         * Takes a snapshot at the commit (the small state now, parameters and moments by
-         * reference) and hands it to the checkpoint actor. The previous checkpoint's copy is
-         * long done by now (a copy takes a step or two): the snapshot's buffers are its.
+         * Hands the checkpoint actor what it needs to take a snapshot at this commit: the step,
+         * the data position, and the model's state at the step boundary (the model actor's
+         * commit, which the next forward pass does not touch). The actor takes the snapshot
+         * and copies it while the next step runs; see {@link #apply()} for what waits for it.
          */
         private void checkpoint(long completed) {
             long start = System.nanoTime();
-            if (pending != null) {
-                if (!pending.copied.isDone()) {
-                    // Rare: checkpoints closer together than a copy. Waiting here is the stall.
-                    pending.copied.join();
-                }
-                metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos + System.nanoTime() - start));
-                start = System.nanoTime();
-            }
-            pending = new Pending(completed, snapshots.snapshot(completed, position, runConfig));
-            writes.add(pending);
-            checkpoint.tell(pending.save());
-            pending.stallNanos = System.nanoTime() - start;
+            Pending p = new Pending(completed, new Save(completed, position, runConfig, forwarded.next().state(),
+                    new AtomicReference<>(), new CompletableFuture<>(), new CompletableFuture<>(),
+                    new CompletableFuture<>(), new AtomicInteger()));
+            uncopied.add(p);
+            writes.add(p);
+            checkpoint.tell(p.save);
+            p.stallNanos = System.nanoTime() - start;
         }
 
         private void finish() {
             stage = Stage.FINISHING;
             sendSteps();
-            if (pending != null) {
-                metricsActor.tell(new MetricsEvent.CheckpointStalled(pending.stallNanos));
+            for (Pending p : uncopied) {
+                metricsActor.tell(new MetricsEvent.CheckpointStalled(p.stallNanos));
             }
+            uncopied.clear();
             writesWaitStart = System.nanoTime();
-            CompletableFuture.allOf(writes.stream().map(w -> w.written).toArray(CompletableFuture[]::new))
+            CompletableFuture.allOf(writes.stream().map(w -> w.save.written()).toArray(CompletableFuture[]::new))
                     .whenComplete((v, e) -> self.tell(new Coordination.WritesDone(e)));
         }
 
@@ -430,7 +450,7 @@ final class TrainingRun {
                 return;
             }
             for (Pending write : writes) {
-                if (write.written.isCompletedExceptionally()) {
+                if (write.save.written().isCompletedExceptionally()) {
                     fail(writeFailure(write));
                     return;
                 }
@@ -445,7 +465,7 @@ final class TrainingRun {
         private TrainingFailedException writeFailure(Pending write) {
             Throwable cause;
             try {
-                write.written.getNow(null);
+                write.save.written().getNow(null);
                 cause = null;
             } catch (java.util.concurrent.CompletionException e) {
                 cause = e.getCause();
@@ -462,7 +482,7 @@ final class TrainingRun {
                 if (now - writesWaitStart > config.stepTimeout().toNanos()) {
                     writesWaitStart = now;
                     for (Pending write : writes) {
-                        if (!write.written.isDone()) {
+                        if (!write.save.written().isDone()) {
                             if (++write.resends >= config.maxAttempts()) {
                                 fail(new TrainingFailedException("the checkpoint of step " + write.step + " was not"
                                         + " written in " + write.resends + " tries; last failure: " + lastFailure,
@@ -471,7 +491,7 @@ final class TrainingRun {
                             }
                             shared.recovered("timeout", write.step, "checkpoint not written within "
                                     + config.stepTimeout().toMillis() + " ms; sent again");
-                            checkpoint.tell(write.save());
+                            checkpoint.tell(write.save);
                         }
                     }
                 }
@@ -502,7 +522,7 @@ final class TrainingRun {
                                 : new IllegalStateException("the checkpoint actor kept crashing"));
                         if (stage != Stage.FINISHING) {
                             fail(new TrainingFailedException("cannot write the checkpoint of step "
-                                    + save.snapshot().step() + ": " + lastFailure, letter.cause()));
+                                    + save.step() + ": " + lastFailure, letter.cause()));
                         }
                     }
                 }
@@ -554,25 +574,18 @@ final class TrainingRun {
         }
     }
 
-    /** A checkpoint on its way to disk. Used by the coordinator only. */
+    /** A checkpoint on its way to disk, as the coordinator tracks it. */
     private static final class Pending {
         final long step;
-        final TrainingState.Snapshot snapshot;
-        final CompletableFuture<Void> copied = new CompletableFuture<>();
-        final CompletableFuture<Path> written = new CompletableFuture<>();
-        final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        final Save save;
         /** The coordinator's time on this checkpoint so far. */
         long stallNanos;
         long waitStart;
         int resends;
 
-        Pending(long step, TrainingState.Snapshot snapshot) {
+        Pending(long step, Save save) {
             this.step = step;
-            this.snapshot = snapshot;
-        }
-
-        Save save() {
-            return new Save(snapshot, copied, written, attempts);
+            this.save = save;
         }
     }
 }

@@ -100,12 +100,26 @@ public final class TrainingState {
     }
 
     /**
+     * The part of a model's state that a forward pass changes: its buffers (batch-norm
+     * statistics) and its dropout modules' call counts, in a {@link SnapshotPlan}'s order.
+     * A trainer keeps one per step boundary, to redo a step from it and to checkpoint from it
+     * while the next step runs. Never changed once made.
+     *
+     * @param buffers each non-parameter state-dict tensor's values
+     * @param dropoutCalls each dropout module's call count
+     */
+    public record ModelState(float[][] buffers, long[] dropoutCalls) {}
+
+    /**
      * Snapshots of one model and optimizer, many times: the names, the tensors and the
      * dropout modules are looked up once (again only when the optimizer's set of state
      * tensors changes, see {@link Optimizer#stateVersion()}), so that a snapshot is a few
-     * allocations. A trainer takes its checkpoints through one: they are rare, so their code
-     * runs interpreted, and an interpreted walk of the module tree with its string building
-     * costs a few hundred microseconds on the training thread.
+     * allocations. Checkpoints are rare, so this code runs interpreted: an interpreted walk of
+     * the module tree with its string building would cost a few hundred microseconds.
+     *
+     * <p>{@link #snapshot(long, LoaderPosition, String, ModelState)} may run on another thread
+     * than the training, between a step's update and the next one's, with the model state
+     * captured at the step boundary: the forward pass in between reads the parameters only.
      */
     public static final class SnapshotPlan {
         private final Module model;
@@ -113,6 +127,8 @@ public final class TrainingState {
         private final String[] modelNames;
         private final Tensor[] modelTensors;
         private final boolean[] parameter;
+        /** The non-parameter model tensors, in state-dict order. */
+        private final Tensor[] buffers;
         private final String[] dropoutPaths;
         private final Dropout[] dropouts;
         private String[] optimizerNames;
@@ -133,15 +149,42 @@ public final class TrainingState {
             modelNames = state.keySet().toArray(String[]::new);
             modelTensors = state.values().toArray(Tensor[]::new);
             parameter = new boolean[modelTensors.length];
+            List<Tensor> nonParameters = new ArrayList<>();
             for (int i = 0; i < modelTensors.length; i++) {
                 parameter[i] = parameters.contains(modelTensors[i]);
                 if (parameter[i]) {
                     requireWhole(modelNames[i], modelTensors[i]);
+                } else {
+                    nonParameters.add(modelTensors[i]);
                 }
             }
+            buffers = nonParameters.toArray(Tensor[]::new);
             Map<String, Dropout> byPath = dropouts(model);
             dropoutPaths = byPath.keySet().toArray(String[]::new);
             dropouts = byPath.values().toArray(Dropout[]::new);
+        }
+
+        /** @return the buffers and dropout counts now */
+        public ModelState captureModelState() {
+            float[][] values = new float[buffers.length][];
+            for (int i = 0; i < buffers.length; i++) {
+                values[i] = buffers[i].toFloatArray();
+            }
+            long[] calls = new long[dropouts.length];
+            for (int i = 0; i < dropouts.length; i++) {
+                calls[i] = dropouts[i].calls();
+            }
+            return new ModelState(values, calls);
+        }
+
+        /** @param state what {@link #captureModelState()} took from this plan's model */
+        public void restoreModelState(ModelState state) {
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i].copyFrom(state.buffers()[i]);
+            }
+            for (int i = 0; i < dropouts.length; i++) {
+                dropouts[i].calls(state.dropoutCalls()[i]);
+            }
         }
 
         /**
@@ -151,6 +194,17 @@ public final class TrainingState {
          * @return the snapshot (see {@link TrainingState#snapshot})
          */
         public Snapshot snapshot(long step, LoaderPosition position, String config) {
+            return snapshot(step, position, config, captureModelState());
+        }
+
+        /**
+         * @param step the number of completed steps
+         * @param position where the training data's next batch starts
+         * @param config the run's config in words
+         * @param modelState the model's buffers and dropout counts at that step
+         * @return the snapshot
+         */
+        public Snapshot snapshot(long step, LoaderPosition position, String config, ModelState modelState) {
             if (optimizerVersion != optimizer.stateVersion()) {
                 Map<String, Tensor> state = optimizer.state();
                 optimizerNames = state.keySet().toArray(String[]::new);
@@ -162,9 +216,11 @@ public final class TrainingState {
             }
             Entry[] entries = new Entry[modelTensors.length + optimizerTensors.length + 3];
             int e = 0;
+            int buffer = 0;
             for (int i = 0; i < modelTensors.length; i++) {
                 entries[e++] = parameter[i] ? new Entry(true, modelNames[i], null, modelTensors[i].aliasOfMemory())
-                        : new Entry(true, modelNames[i], floats(modelTensors[i]), null);
+                        : new Entry(true, modelNames[i], TensorData.ofFloats(modelState.buffers()[buffer++],
+                                modelTensors[i].shape()), null);
             }
             for (int i = 0; i < optimizerTensors.length; i++) {
                 entries[e++] = new Entry(false, optimizerNames[i], null, optimizerTensors[i].aliasOfMemory());
@@ -178,7 +234,7 @@ public final class TrainingState {
             }
             StringBuilder rng = new StringBuilder(DROPOUT_PREFIX);
             for (int i = 0; i < dropouts.length; i++) {
-                rng.append(i == 0 ? "" : ",").append(dropoutPaths[i]).append('=').append(dropouts[i].calls());
+                rng.append(i == 0 ? "" : ",").append(dropoutPaths[i]).append('=').append(modelState.dropoutCalls()[i]);
             }
             String at = new StringBuilder().append(position.epoch()).append(':').append(position.sampleInEpoch())
                     .toString();
