@@ -126,7 +126,12 @@ public class SupervisedTrainingBenchmark {
         return run(mode);
     }
 
-    private String run(String how) throws IOException {
+    /**
+     * @param how {@code plain}, {@code supervised} or {@code checkpointed}
+     * @return the trained weights' fingerprint
+     * @throws IOException if the checkpoint directory cannot be used
+     */
+    String run(String how) throws IOException {
         DataLoaderConfig loader = DataLoaderConfig.ofBatchSize(BATCH).withSeed(SEED).withStandardization(0.3f, 0.35f);
         try (TensorScope scope = TensorScope.create(backend)) {
             Sequential net;
