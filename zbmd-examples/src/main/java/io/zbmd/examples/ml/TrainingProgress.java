@@ -5,14 +5,21 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Shows a training run: a progress bar redrawn in place on a terminal ({@code bar}), or plain
- * lines for logs and pipes ({@code lines}), or only recoveries and epochs ({@code none}
- * prints nothing). Runs on the training's metrics actor, never on the training thread.
+ * lines for logs and pipes ({@code lines}); {@code none} prints nothing. The first
+ * {@value #RECOVERIES_IN_FULL} recoveries get a line each, later ones are counted by cause on
+ * each epoch's line (a run with injected faults recovers thousands of times). Runs on the
+ * training's metrics actor, never on the training thread.
  */
 final class TrainingProgress implements TrainingListener {
     private static final int BAR_WIDTH = 30;
+    static final int RECOVERIES_IN_FULL = 10;
+    private final Map<String, Integer> recoveriesThisEpoch = new TreeMap<>();
+    private int recoveries;
     private final PrintStream out;
     private final String mode;
     private final int logEvery;
@@ -69,15 +76,25 @@ final class TrainingProgress implements TrainingListener {
     public void epochEnded(int epoch, double meanLoss, Duration took) {
         if (!mode.equals("none")) {
             endBar();
-            out.printf(Locale.ROOT, "epoch %2d  loss %.4f  %.1f s%n", epoch, meanLoss, took.toNanos() / 1e9);
+            out.printf(Locale.ROOT, "epoch %2d  loss %.4f  %.1f s%s%n", epoch, meanLoss, took.toNanos() / 1e9,
+                    recoveriesThisEpoch.isEmpty() ? "" : "  recovered " + recoveriesThisEpoch.toString()
+                            .replaceAll("[{}]", "").replace("=", " "));
+            recoveriesThisEpoch.clear();
         }
     }
 
     @Override
     public void recovered(String cause, long step, String detail) {
-        if (!mode.equals("none")) {
+        if (mode.equals("none")) {
+            return;
+        }
+        recoveriesThisEpoch.merge(cause, 1, Integer::sum);
+        if (++recoveries <= RECOVERIES_IN_FULL) {
             endBar();
             out.printf(Locale.ROOT, "recovered (%s) at step %,d: %s%n", cause, step, detail);
+            if (recoveries == RECOVERIES_IN_FULL) {
+                out.println("(further recoveries are counted on each epoch's line)");
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.zbmd.ml.train;
 
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.FaultInjectingBackend;
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -100,9 +101,13 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
     @Override
     public String toString() {
         return enabled()
-                ? String.format(Locale.ROOT, "crash=%s,drop=%s,device=%s,oom=%s", crashRate, dropRate, deviceErrorRate,
-                        outOfMemoryRate)
+                ? "crash=" + plain(crashRate) + ",drop=" + plain(dropRate) + ",device=" + plain(deviceErrorRate)
+                        + ",oom=" + plain(outOfMemoryRate)
                 : "none";
+    }
+
+    private static String plain(double rate) {
+        return BigDecimal.valueOf(rate).stripTrailingZeros().toPlainString();
     }
 
     private static void check(String name, double rate) {

@@ -88,6 +88,8 @@ final class TrainingRun {
     final ActorRef<Save> checkpoint;
     final ActorRef<MetricsEvent> metricsActor;
     private final List<AutoCloseable> subscriptions = new ArrayList<>();
+    /** The step in flight, for the recovery reports of crash events. */
+    volatile long currentStep;
     /** When a stage's actor first crashed during the stage in flight; 0 if it has not. */
     volatile long crashedAtNanos;
     volatile String lastFailure = "none";
@@ -112,7 +114,8 @@ final class TrainingRun {
             if (STAGES.contains(crashed.childId()) && crashedAtNanos == 0) {
                 crashedAtNanos = System.nanoTime();
             }
-            shared.recovered(Trainer.causeOf(crashed.reason()), -1, "the " + crashed.childId() + " actor crashed ("
+            shared.recovered(Trainer.causeOf(crashed.reason()), currentStep, "the " + crashed.childId()
+                    + " actor crashed ("
                     + crashed.reason() + ") and was restarted in place");
         }));
         this.supervisor = Supervisors.start(system, "training", SupervisorSpec.restForOne()
@@ -305,6 +308,7 @@ final class TrainingRun {
                 return;
             }
             stepStart = System.nanoTime();
+            currentStep = step;
             attempts = 0;
             fetch();
         }
