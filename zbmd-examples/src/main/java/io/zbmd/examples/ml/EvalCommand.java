@@ -18,7 +18,6 @@ import io.zbmd.ml.train.Trainer;
 import io.zbmd.ml.train.TrainingState;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -71,8 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
         EvalCommand command = new EvalCommand();
         command.out = out;
         command.err = err;
-        return new CommandLine(command).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                .execute(args);
+        return Cli.execute(command, args, out, err);
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.TensorData;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -43,8 +41,7 @@ public final class InspectCommand implements Callable<Integer> {
         InspectCommand command = new InspectCommand();
         command.out = out;
         command.err = err;
-        return new CommandLine(command).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                .execute(args);
+        return Cli.execute(command, args, out, err);
     }
 
     @Override

@@ -36,7 +36,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -158,13 +157,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainCommand command = new TrainCommand();
         command.out = out;
         command.err = err;
-        CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
-                .setOut(new java.io.PrintWriter(out, true)).setErr(new java.io.PrintWriter(err, true));
-        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            err.println("train: " + e.getMessage());
-            return 1;
-        });
-        return line.execute(args);
+        return Cli.execute(command, args, out, err);
     }
 
     @Override

@@ -1,0 +1,31 @@
+package io.zbmd.examples.ml;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/** How the {@code train}, {@code eval} and {@code inspect} commands run their picocli command line. */
+final class Cli {
+    private Cli() {}
+
+    /**
+     * Parses {@code args} into {@code command} and calls it: usage errors and help on the
+     * given streams (status 2 for a bad command line, as picocli does), an exception the
+     * command did not handle as one line on {@code err} with status 1.
+     *
+     * @param command a picocli {@code @Command}
+     * @param args the command line after the command's name
+     * @param out help and version text
+     * @param err usage errors
+     * @return the exit status
+     */
+    static int execute(Object command, String[] args, PrintStream out, PrintStream err) {
+        CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            err.println(cmd.getCommandName() + ": " + e);
+            return 1;
+        });
+        return line.execute(args);
+    }
+}
