@@ -109,6 +109,21 @@ final class TrainingRun {
         this.runConfig = runConfig;
         this.shared = new Shared(net, adam, loader, config.labelSmoothing(), new FaultDice(config.faults()), startStep);
         this.system = ActorSystem.create(ActorSystemConfig.defaults().withName("zbmd-training").withWorkers(2));
+        try {
+            this.supervisor = startActors(store);
+        } catch (RuntimeException | Error e) {
+            system.close();
+            throw e;
+        }
+        this.data = child("data");
+        this.model = child("model");
+        this.optimizer = child("optimizer");
+        this.checkpoint = child("checkpoint");
+        this.metricsActor = child("metrics");
+        shared.metrics.set(metricsActor);
+    }
+
+    private Supervisor startActors(CheckpointStore store) {
         subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class, crashed -> {
             lastFailure = crashed.childId() + ": " + crashed.reason();
             if (STAGES.contains(crashed.childId()) && crashedAtNanos == 0) {
@@ -118,7 +133,7 @@ final class TrainingRun {
                     + " actor crashed ("
                     + crashed.reason() + ") and was restarted in place");
         }));
-        this.supervisor = Supervisors.start(system, "training", SupervisorSpec.restForOne()
+        return Supervisors.start(system, "training", SupervisorSpec.restForOne()
                 .withIntensity(1000, Duration.ofSeconds(10))
                 .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("model", () -> new ModelActor(shared)).withRetries(RETRIES_PER_CRASH))
@@ -127,12 +142,6 @@ final class TrainingRun {
                 .withChild(ChildSpec.worker("checkpoint", () -> new CheckpointActor(shared, store))
                         .withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics))));
-        this.data = child("data");
-        this.model = child("model");
-        this.optimizer = child("optimizer");
-        this.checkpoint = child("checkpoint");
-        this.metricsActor = child("metrics");
-        shared.metrics.set(metricsActor);
     }
 
     private <M> ActorRef<M> child(String id) {
@@ -486,23 +495,22 @@ final class TrainingRun {
                 if (now - writesWaitStart > config.stepTimeout().toNanos()) {
                     writesWaitStart = now;
                     for (Pending write : writes) {
-                        if (!write.save.written().isDone()) {
-                            if (++write.resends >= config.maxAttempts()) {
-                                fail(new TrainingFailedException("the checkpoint of step " + write.step + " was not"
-                                        + " written in " + write.resends + " tries; last failure: " + lastFailure,
-                                        null));
-                                return;
-                            }
-                            shared.recovered("timeout", write.step, "checkpoint not written within "
-                                    + config.stepTimeout().toMillis() + " ms; sent again");
-                            checkpoint.tell(write.save);
+                        if (!write.save.written().isDone() && !resend(write, "written")) {
+                            return;
                         }
                     }
                 }
                 return;
             }
             if (stage == Stage.WAIT_COPY) {
-                return; // the copy is the checkpoint actor's; its crashes are retried, its give-ups sent again
+                // The checkpoint actor's crashes are retried and its give-ups sent again; this is
+                // for a request it lost.
+                if (now - waitingFor.waitStart > config.stepTimeout().toNanos()) {
+                    waitingFor.stallNanos += now - waitingFor.waitStart;
+                    waitingFor.waitStart = now;
+                    resend(waitingFor, "copied");
+                }
+                return;
             }
             Duration timeout = stageTimeout();
             if (now - stageStart > timeout.toNanos()) {
@@ -510,6 +518,19 @@ final class TrainingRun {
                         + timeout.toMillis() + " ms; asked again");
                 retryStage("no answer within " + timeout.toMillis() + " ms");
             }
+        }
+
+        /** Sends a checkpoint again after a timeout; @return false if it has been tried too often (the run fails) */
+        private boolean resend(Pending pending, String what) {
+            if (++pending.resends >= config.maxAttempts()) {
+                fail(new TrainingFailedException("the checkpoint of step " + pending.step + " was not " + what
+                        + " in " + pending.resends + " tries; last failure: " + lastFailure, null));
+                return false;
+            }
+            shared.recovered("timeout", pending.step, "checkpoint not " + what + " within "
+                    + config.stepTimeout().toMillis() + " ms; sent again");
+            checkpoint.tell(pending.save);
+            return true;
         }
 
         /** A request given up after repeated crashes: asked again at once, or a checkpoint sent again. */
