@@ -1,5 +1,6 @@
 package io.zbmd.examples.ml;
 
+import io.zbmd.ml.checkpoint.ZbmdVersion;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -7,6 +8,14 @@ import picocli.CommandLine;
 /** How the {@code train}, {@code eval} and {@code inspect} commands run their picocli command line. */
 final class Cli {
     private Cli() {}
+
+    /** {@code --version}: zbmd's version, as the build stamped it. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"zbmd " + ZbmdVersion.current()};
+        }
+    }
 
     /**
      * Parses {@code args} into {@code command} and calls it: usage errors and help on the

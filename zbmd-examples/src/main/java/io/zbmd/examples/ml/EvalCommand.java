@@ -35,6 +35,7 @@ import picocli.CommandLine.Option;
  * the one the checkpoint's config names.
  */
 @Command(name = "eval", sortOptions = false, mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        versionProvider = Cli.Version.class,
         description = "Measures a training checkpoint on the Fashion-MNIST test set.")
 public final class EvalCommand implements Callable<Integer> {
     private static final Pattern MODEL = Pattern.compile("(?:^|,)model=([a-z]+)");

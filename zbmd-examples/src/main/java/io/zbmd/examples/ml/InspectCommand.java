@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
  * Reading it verifies every checksum, so a file that prints is intact.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        versionProvider = Cli.Version.class,
         description = "Prints a checkpoint's training state and tensors, after verifying its checksums.")
 public final class InspectCommand implements Callable<Integer> {
 

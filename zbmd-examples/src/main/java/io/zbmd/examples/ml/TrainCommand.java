@@ -53,6 +53,7 @@ import picocli.CommandLine.Parameters;
  * checkpoint of another run or model. User errors get a message, never a stack trace.
  */
 @Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        versionProvider = Cli.Version.class,
         description = "Trains a Fashion-MNIST classifier under supervision, with checkpoints and resume.")
 public final class TrainCommand implements Callable<Integer> {
     /** Softens the one-hot targets; worth about 0.5 % of test accuracy for the MLP here. */

@@ -9,7 +9,7 @@ import java.util.Properties;
  * The version of zbmd that is running, as Maven stamped it into {@code zbmd-version.properties}
  * at build time; recorded in every checkpoint so that a file says who wrote it.
  */
-final class ZbmdVersion {
+public final class ZbmdVersion {
     /** What a build that did not filter the resource (an IDE's) reports. */
     static final String UNKNOWN = "unknown";
 
@@ -18,7 +18,7 @@ final class ZbmdVersion {
     private ZbmdVersion() {}
 
     /** @return e.g. "0.1.0-SNAPSHOT", or {@link #UNKNOWN} */
-    static String current() {
+    public static String current() {
         return CURRENT;
     }
 

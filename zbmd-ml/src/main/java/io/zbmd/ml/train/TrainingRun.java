@@ -241,8 +241,12 @@ final class TrainingRun {
         private double epochLoss;
         private int epochSteps;
         private long samples;
-        /** The slowest recent stage: the maximum, decaying by 1 % per stage so that warm-up is forgotten. */
-        private double slowestStageNanos;
+        /**
+         * Per stage kind (fetch, forward, apply), the slowest recent one: the maximum, decaying
+         * by 1 % per stage so that warm-up is forgotten. Kept apart because they differ by
+         * orders of magnitude: a forward pass must not be timed by the fetches.
+         */
+        private final double[] slowestNanos = new double[3];
         /** Checkpoints whose parameters and moments an update could still overwrite before they are copied. */
         private final List<Pending> uncopied = new ArrayList<>();
         /** The checkpoint stage the coordinator waits for, in {@code WAIT_COPY}. */
@@ -382,7 +386,8 @@ final class TrainingRun {
 
         private void stageDone() {
             long now = System.nanoTime();
-            slowestStageNanos = Math.max(0.99 * slowestStageNanos, now - stageStart);
+            int kind = kind();
+            slowestNanos[kind] = Math.max(0.99 * slowestNanos[kind], now - stageStart);
             long crashedAt = crashedAtNanos;
             if (crashedAt != 0) {
                 crashedAtNanos = 0;
@@ -583,11 +588,22 @@ final class TrainingRun {
             };
         }
 
+        /** @return the index of the stage in flight among fetch, forward and apply */
+        private int kind() {
+            return switch (stage) {
+                case FETCH -> 0;
+                case FORWARD -> 1;
+                default -> 2;
+            };
+        }
+
+        /** The configured timeout until a stage of this kind has completed once, then 20 times the slowest recent one. */
         private Duration stageTimeout() {
-            if (slowestStageNanos == 0) {
+            double slowest = slowestNanos[kind()];
+            if (slowest == 0) {
                 return config.stepTimeout();
             }
-            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowestStageNanos));
+            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowest));
             return Duration.ofNanos(Math.min(adaptive, config.stepTimeout().toNanos()));
         }
 
