@@ -39,11 +39,13 @@ import java.util.Optional;
  * the update if it has not been applied. The optimizer's update is all or nothing and
  * computes into a second set of buffers, so committing costs an exchange of buffers, not a
  * copy; the model actor keeps the small state a forward pass changes (batch-norm statistics,
- * dropout counts). The commit is then the data position and the step count, held here.
+ * dropout counts). The commit is then the data position and the step count, held by the
+ * run's coordinator ({@link TrainingRun}).
  *
- * <p><b>Checkpoints</b> are taken from the commit without stopping: the small state is copied
- * at once, the parameters and moments by the checkpoint actor while the next step runs (their
- * buffers stay untouched for two steps). The store writes a temp file, fsyncs, renames and
+ * <p><b>Checkpoints</b> are taken from the commit without stopping: the checkpoint actor takes
+ * the snapshot during the next forward pass (from the model actor's step-boundary state and
+ * the parameters' and moments' buffers, which stay untouched for two updates) and copies and
+ * writes it while training goes on. The store writes a temp file, fsyncs, renames and
  * fsyncs the directory. A run given a checkpoint directory resumes from its newest valid
  * checkpoint, if that was written by a run of the same config; a final one is always written.
  */

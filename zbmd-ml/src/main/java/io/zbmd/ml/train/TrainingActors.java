@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The actors of a training run, children of its supervisor (rest_for_one, in this order):
- * data, model, optimizer, checkpoint, metrics. The trainer drives each step through the
- * first three with asks, and every handler is idempotent with respect to the last commit: a
+ * data, model, optimizer, checkpoint, metrics. The run's coordinator ({@link TrainingRun})
+ * drives each step through the first three, one request and reply at a time, and every
+ * handler is idempotent with respect to the last commit: a
  * request handled twice (after a lost reply, or by an incarnation restarted after a crash)
  * gives the same answer and leaves the same state.
  *
@@ -44,14 +45,14 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>The optimizer actor applies the update for step n only while the optimizer has done
  *       n updates, so a repeated request is answered without a second update; the update
  *       itself is all or nothing ({@link Optimizer#step()}).
- *   <li>The checkpoint actor copies a snapshot off the device and writes it, while training
- *       goes on.
+ *   <li>The checkpoint actor takes a snapshot at a step boundary, copies it off the device
+ *       and writes it, while training goes on.
  *   <li>The metrics actor tells the listener, off the training thread.
  * </ul>
  *
- * <p>The model and optimizer actors share the parameters and their gradients; the trainer's
- * sequence of asks (a reply happens before the next request) hands them from one to the
- * other.
+ * <p>The model and optimizer actors share the parameters and their gradients; the
+ * coordinator's sequence of requests (a reply happens before the next request) hands them
+ * from one to the other.
  */
 final class TrainingActors {
     private TrainingActors() {}
