@@ -7,6 +7,10 @@ import picocli.CommandLine;
 
 /** How the {@code train}, {@code eval} and {@code inspect} commands run their picocli command line. */
 final class Cli {
+    /** What to do when Fashion-MNIST is missing. */
+    static final String DATASET_HINT = "Install Debian's dataset-fashion-mnist package (apt-get install"
+            + " dataset-fashion-mnist), or point --data at a directory with the four files.";
+
     private Cli() {}
 
     /** {@code --version}: zbmd's version, as the build stamped it. */

@@ -112,8 +112,7 @@ public final class EvalCommand implements Callable<Integer> {
                 return 0;
             }
         } catch (DatasetNotFoundException e) {
-            return fail(e.getMessage() + "\nInstall Debian's dataset-fashion-mnist package, or point --data at a"
-                    + " directory with the four files.");
+            return fail(e.getMessage() + "\n" + Cli.DATASET_HINT);
         } catch (CheckpointFormatException | IncompatibleCheckpointException e) {
             return fail(e.getMessage());
         } catch (IOException e) {

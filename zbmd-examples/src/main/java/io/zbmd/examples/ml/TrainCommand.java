@@ -191,8 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
             dataset = FashionMnist.load(data);
         } catch (DatasetNotFoundException e) {
             err.println("train: " + e.getMessage());
-            err.println("Install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist),"
-                    + " or point --data at a directory with the four files.");
+            err.println(Cli.DATASET_HINT);
             return 2;
         } catch (IOException e) {
             err.println("train: cannot read Fashion-MNIST from " + data + ": " + e.getMessage());
