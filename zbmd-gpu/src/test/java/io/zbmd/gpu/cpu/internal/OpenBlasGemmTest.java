@@ -7,8 +7,11 @@ import io.zbmd.gpu.cpu.GemmKernel;
 import io.zbmd.gpu.testing.GemmCase;
 import io.zbmd.testing.Seeds;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,6 +43,24 @@ class OpenBlasGemmTest {
             float[] before = data.cFloats();
             gemmCase.run(gemm, data);
             gemmCase.assertMatchesReference(before, data);
+        }
+    }
+
+    /**
+     * Loading OpenBLAS shortened its threads' spinning in the C environment it reads (Java's
+     * own view of the environment is a copy taken at start-up, so libc's getenv is asked).
+     */
+    @Test
+    void loadingItSetsTheIdleThreadTimeoutUnlessTheEnvironmentDid() throws Throwable {
+        assumeTrue(System.getenv(OpenBlasGemm.THREAD_TIMEOUT) == null, "the environment sets it");
+        Linker linker = Linker.nativeLinker();
+        MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = (MemorySegment) getenv.invokeExact(
+                    arena.allocateFrom(OpenBlasGemm.THREAD_TIMEOUT));
+            assertThat(value.address()).as("getenv(%s)", OpenBlasGemm.THREAD_TIMEOUT).isNotZero();
+            assertThat(value.reinterpret(16).getString(0)).isEqualTo("20");
         }
     }
 
