@@ -1,7 +1,12 @@
 package io.zbmd.examples.ml;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.zbmd.ml.checkpoint.ZbmdVersion;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
@@ -32,6 +37,28 @@ final class Cli {
      * @param err usage errors
      * @return the exit status
      */
+    /** Writes an object's fields. */
+    @FunctionalInterface
+    interface JsonFields {
+        void write(JsonGenerator json) throws IOException;
+    }
+
+    /**
+     * @param fields writes the fields
+     * @return one JSON object on one line (Jackson's streaming generator does the escaping)
+     */
+    static String jsonObject(JsonFields fields) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator json = new JsonFactory().createGenerator(text)) {
+            json.writeStartObject();
+            fields.write(json);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to a string", e);
+        }
+        return text.toString();
+    }
+
     static int execute(Object command, String[] args, PrintStream out, PrintStream err) {
         CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
                 .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));

@@ -103,10 +103,15 @@ public final class EvalCommand implements Callable<Integer> {
                 double accuracy = Trainer.accuracy(net, test, DataLoaderConfig.ofBatchSize(1)
                         .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD));
                 String source = loaded.source().map(Path::toString).orElse("?");
+                String name = model.group(1);
                 out.println(json
-                        ? String.format(Locale.ROOT, "{\"checkpoint\":\"%s\",\"model\":\"%s\",\"step\":%d,"
-                                + "\"accuracy\":%s,\"test_images\":%d}", source.replace("\\", "\\\\")
-                                .replace("\"", "\\\""), model.group(1), loaded.step(), accuracy, test.size())
+                        ? Cli.jsonObject(g -> {
+                            g.writeStringField("checkpoint", source);
+                            g.writeStringField("model", name);
+                            g.writeNumberField("step", loaded.step());
+                            g.writeNumberField("accuracy", accuracy);
+                            g.writeNumberField("test_images", test.size());
+                        })
                         : String.format(Locale.ROOT, "%s: %s at step %,d, test accuracy %.4f on %,d images", source,
                                 model.group(1), loaded.step(), accuracy, test.size()));
                 return 0;

@@ -1,7 +1,5 @@
 package io.zbmd.examples.ml;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zbmd.gpu.Backend;
@@ -24,7 +22,6 @@ import io.zbmd.ml.train.TrainingFaults;
 import io.zbmd.ml.train.TrainingResult;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -326,9 +323,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     static String json(Model model, TrainingResult result, Duration jvmStartToFirstStep) {
-        StringWriter text = new StringWriter();
-        try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
-            g.writeStartObject();
+        return Cli.jsonObject(g -> {
             g.writeStringField("model", model.name());
             g.writeNumberField("accuracy", result.testAccuracy());
             g.writeNumberField("loss", result.finalLoss());
@@ -357,10 +352,6 @@ public final class TrainCommand implements Callable<Integer> {
             g.writeNumberField("max_checkpoint_stall_ms", t.maxCheckpointStall().toNanos() / 1e6);
             g.writeNumberField("jvm_start_to_first_step_s", jvmStartToFirstStep.toNanos() / 1e9);
             g.writeEndObject();
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to a string", e);
-        }
-        return text.toString();
+        });
     }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -65,7 +66,7 @@ final class TrainingMetrics {
         switch (event) {
             case MetricsEvent.Stepped s -> {
                 steps.increment();
-                stepTime.record(s.stepNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                stepTime.record(s.stepNanos(), TimeUnit.NANOSECONDS);
                 stepNanos.add(s.stepNanos());
                 lossBits.set(Double.doubleToLongBits(s.progress().loss()));
                 samplesPerSecondBits.set(Double.doubleToLongBits(s.progress().samplesPerSecond()));
@@ -75,7 +76,7 @@ final class TrainingMetrics {
                 registry.counter("zbmd.training.recoveries", "cause", r.cause()).increment();
             }
             case MetricsEvent.RecoveryTimed t -> {
-                recoveryTime.record(t.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                recoveryTime.record(t.nanos(), TimeUnit.NANOSECONDS);
                 recoveryNanos.add(t.nanos());
             }
             case MetricsEvent.Checkpointed c -> {
@@ -84,7 +85,7 @@ final class TrainingMetrics {
                 checkpointDuration.record(c.took());
             }
             case MetricsEvent.CheckpointStalled s -> {
-                checkpointStall.record(s.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                checkpointStall.record(s.nanos(), TimeUnit.NANOSECONDS);
                 stallNanos.add(s.nanos());
             }
             default -> {}
