@@ -137,6 +137,18 @@ public interface ActorContext<M> {
     <T> Cancellable sendAfter(ActorRef<T> target, T message, Duration delay);
 
     /**
+     * The actor system's clock, for measuring time inside an actor: {@link System#nanoTime()}
+     * on the real dispatchers, the virtual clock under the deterministic one (which moves only
+     * when the test moves it, or when nothing is runnable and a timer is due). Actors that take
+     * time from here, rather than from {@code System.nanoTime()}, replay exactly under the
+     * deterministic dispatcher; timers use the same clock.
+     *
+     * @return nanoseconds from an arbitrary origin, as {@link System#nanoTime()}: only
+     *     differences mean anything
+     */
+    long nanoTime();
+
+    /**
      * Charges extra reductions (cost units) for the work of the current message, so that an
      * expensive actor gives up its worker sooner. Each message costs one unit by itself; a
      * turn ends when the system's {@link ActorSystemConfig#reductionsPerTurn()} are used up.

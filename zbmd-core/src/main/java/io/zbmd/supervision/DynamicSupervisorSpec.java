@@ -70,7 +70,8 @@ public record DynamicSupervisorSpec<A, M>(
             throw new IllegalArgumentException("DynamicSupervisorSpec.maxChildren must not be negative, got "
                     + maxChildren);
         }
-        new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, backoff, java.util.List.of()); // validates those
+        new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART, backoff,
+                java.util.List.of()); // validates those
     }
 
     /**
@@ -128,7 +129,8 @@ public record DynamicSupervisorSpec<A, M>(
 
     /** @return the strategy-level part of this spec, for the supervisor */
     SupervisorSpec asSupervisorSpec() {
-        return new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, backoff, java.util.List.of());
+        return new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART, backoff,
+                java.util.List.of());
     }
 
     /**

@@ -20,15 +20,18 @@ import java.util.Set;
  *
  * <p>More than {@code intensity} restarts within {@code period} make the supervisor stop
  * all its children (in reverse start order) and exit with reason {@code shutdown}, which
- * escalates to its own supervisor. The defaults are OTP's: 1 restart in 5 seconds.
+ * escalates to its own supervisor. The defaults are OTP's: 1 restart in 5 seconds, every
+ * restart counted ({@link RestartCounting}).
  *
  * @param strategy which children a restart involves
  * @param intensity restarts allowed within the period, zero or more
  * @param period the sliding window for the intensity, positive
+ * @param counting which restarts count against the intensity
  * @param backoff delay before restarts, {@link Backoff#NONE} by default
  * @param children the children, in start order, with unique ids
  */
-public record SupervisorSpec(Strategy strategy, int intensity, Duration period, Backoff backoff, List<ChildSpec> children) {
+public record SupervisorSpec(Strategy strategy, int intensity, Duration period, RestartCounting counting,
+        Backoff backoff, List<ChildSpec> children) {
 
     /** OTP's default intensity. */
     public static final int DEFAULT_INTENSITY = 1;
@@ -45,6 +48,7 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
         if (period.isZero() || period.isNegative()) {
             throw new IllegalArgumentException("SupervisorSpec.period must be positive, got " + period);
         }
+        Objects.requireNonNull(counting, "SupervisorSpec.counting must not be null (RestartCounting.EVERY_RESTART is OTP's)");
         Objects.requireNonNull(backoff, "SupervisorSpec.backoff must not be null (use Backoff.NONE)");
         Objects.requireNonNull(children, "SupervisorSpec.children must not be null");
         Set<String> ids = new HashSet<>();
@@ -74,7 +78,8 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
     }
 
     private static SupervisorSpec of(Strategy strategy) {
-        return new SupervisorSpec(strategy, DEFAULT_INTENSITY, DEFAULT_PERIOD, Backoff.NONE, List.of());
+        return new SupervisorSpec(strategy, DEFAULT_INTENSITY, DEFAULT_PERIOD, RestartCounting.EVERY_RESTART, Backoff.NONE,
+                List.of());
     }
 
     /**
@@ -83,12 +88,21 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
      * @return a copy with them
      */
     public SupervisorSpec withIntensity(int restarts, Duration within) {
-        return new SupervisorSpec(strategy, restarts, within, backoff, children);
+        return new SupervisorSpec(strategy, restarts, within, counting, backoff, children);
+    }
+
+    /**
+     * @param value which restarts count against the intensity ({@link RestartCounting#UNRECOVERED}
+     *     for children whose failures are a share of their work)
+     * @return a copy with it
+     */
+    public SupervisorSpec withRestartCounting(RestartCounting value) {
+        return new SupervisorSpec(strategy, intensity, period, value, backoff, children);
     }
 
     /** @param value the backoff @return a copy with it */
     public SupervisorSpec withBackoff(Backoff value) {
-        return new SupervisorSpec(strategy, intensity, period, value, children);
+        return new SupervisorSpec(strategy, intensity, period, counting, value, children);
     }
 
     /**
@@ -99,6 +113,6 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
     public SupervisorSpec withChild(ChildSpec child) {
         List<ChildSpec> more = new ArrayList<>(children);
         more.add(child);
-        return new SupervisorSpec(strategy, intensity, period, backoff, more);
+        return new SupervisorSpec(strategy, intensity, period, counting, backoff, more);
     }
 }

@@ -42,6 +42,21 @@ class TimersTest {
     }
 
     @Test
+    void anActorReadsTheVirtualClockFromItsContext() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(1))) {
+            List<Object> seen = new ArrayList<>();
+            ActorRef<Object> actor = recorder(driver.system, seen);
+            actor.tell(new Do(c -> c.timers().startSingle("k", "tick", Duration.ofMillis(250))));
+            actor.tell(new Do(c -> seen.add(c.nanoTime())));
+            driver.system.deterministic().runUntilIdle();
+            driver.system.deterministic().advanceTime(Duration.ofMillis(250));
+            actor.tell(new Do(c -> seen.add(c.nanoTime())));
+            driver.system.deterministic().runUntilIdle();
+            assertThat(seen).containsExactly(0L, "tick", Duration.ofMillis(250).toNanos());
+        }
+    }
+
+    @Test
     void aPeriodicTimerFiresEveryInterval() {
         try (Driver driver = Driver.of(ActorSystemConfig.deterministic(1))) {
             List<Object> seen = new ArrayList<>();

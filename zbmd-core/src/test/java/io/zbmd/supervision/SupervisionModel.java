@@ -40,7 +40,7 @@ final class SupervisionModel {
 
         SupervisorSpec toSpec(WorkerFactories factories) {
             SupervisorSpec spec = new SupervisorSpec(strategy, intensity, java.time.Duration.ofMillis(periodMs),
-                    Backoff.NONE, List.of());
+                    RestartCounting.EVERY_RESTART, Backoff.NONE, List.of());
             for (Node child : children) {
                 ChildSpec childSpec = child.sub != null
                         ? ChildSpec.supervisor(child.id, child.sub.toSpec(factories))

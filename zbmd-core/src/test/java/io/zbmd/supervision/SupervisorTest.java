@@ -309,6 +309,120 @@ class SupervisorTest {
         }
     }
 
+    /** Crashes and messages interleaved: each crash is followed by a message the child handles. */
+    static void crashBetweenMessages(ActorRef<Object> child, int crashes) {
+        for (int i = 0; i < crashes; i++) {
+            child.tell("crash");
+            child.tell(i);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void countingOnlyUnrecoveredRestartsNeverGivesUpOnAChildThatWorksBetweenCrashes(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(3, Duration.ofHours(1))
+                    .withRestartCounting(RestartCounting.UNRECOVERED)
+                    .withChild(ChildSpec.worker("w", worker("w", journal))));
+            ActorRef<Object> w = child(driver, supervisor, "w");
+            crashBetweenMessages(w, 50);
+            roundTrip(driver, w);
+
+            assertThat(events).noneMatch(e -> e instanceof SupervisionEvent.GaveUp);
+            assertThat(journal.starts("w")).isEqualTo(51);
+            assertThat(journal.handled).hasSize(50).endsWith("w:49");
+        }
+    }
+
+    @Test
+    void theSameCrashesAtOneInstantExceedOtpsCountButNotTheUnrecoveredCount() {
+        for (RestartCounting counting : RestartCounting.values()) {
+            try (Driver driver = Driver.of(ActorSystemConfig.deterministic(11))) {
+                Journal journal = new Journal();
+                List<SupervisionEvent> events = events(driver);
+                Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(3, Duration.ofSeconds(5))
+                        .withRestartCounting(counting)
+                        .withChild(ChildSpec.worker("w", worker("w", journal))));
+                ActorRef<Object> w = child(driver, supervisor, "w");
+                crashBetweenMessages(w, 20);
+                driver.system.deterministic().runUntilIdle();
+
+                assertThat(driver.system.deterministic().nanoTime()).as("no virtual time passed").isZero();
+                boolean gaveUp = events.stream().anyMatch(e -> e instanceof SupervisionEvent.GaveUp);
+                assertThat(gaveUp).as(counting.toString()).isEqualTo(counting == RestartCounting.EVERY_RESTART);
+            }
+        }
+    }
+
+    @Test
+    void countingOnlyUnrecoveredRestartsStillStopsARestartLoop() {
+        // Crashing on every message: no restart is ever recovered from.
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(12))) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(3, Duration.ofSeconds(5))
+                    .withRestartCounting(RestartCounting.UNRECOVERED)
+                    .withChild(ChildSpec.worker("w", worker("w", journal))));
+            ActorRef<Object> w = child(driver, supervisor, "w");
+            for (int i = 0; i < 4; i++) {
+                w.tell("crash");
+            }
+            driver.system.deterministic().runUntilIdle();
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(SupervisionEvent.GaveUp.class,
+                    g -> assertThat(g.restarts()).isEqualTo(4)));
+        }
+        // Failing every start after the first: the child never handles anything.
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(13))) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            ActorFactory<Object> once = ctx -> {
+                if (journal.starts("w") > 0) {
+                    throw new IllegalStateException("cannot start again");
+                }
+                return worker("w", journal).create(ctx);
+            };
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(3, Duration.ofSeconds(5))
+                    .withRestartCounting(RestartCounting.UNRECOVERED)
+                    .withChild(ChildSpec.worker("w", once)));
+            child(driver, supervisor, "w").tell("crash");
+            driver.system.deterministic().runUntilIdle();
+            assertThat(events).anyMatch(e -> e instanceof SupervisionEvent.GaveUp);
+        }
+    }
+
+    @Test
+    void aProcessActorRecoversOnceItAsksForTheMessageAfterTheOneItHandled() {
+        for (boolean crashesOnEveryMessage : new boolean[] {false, true}) {
+            try (Driver driver = Driver.of(ActorSystemConfig.deterministic(14))) {
+                List<SupervisionEvent> events = events(driver);
+                Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                        .withIntensity(3, Duration.ofSeconds(5))
+                        .withRestartCounting(RestartCounting.UNRECOVERED)
+                        .withChild(ChildSpec.process("p", ctx -> {
+                            while (true) {
+                                if (ctx.receive().equals("crash")) {
+                                    throw new IllegalStateException("p crashed");
+                                }
+                            }
+                        })));
+                ActorRef<Object> p = child(driver, supervisor, "p");
+                for (int i = 0; i < 10; i++) {
+                    p.tell("crash");
+                    if (!crashesOnEveryMessage) {
+                        p.tell(i);
+                    }
+                }
+                p.tell("last");
+                driver.system.deterministic().runUntilIdle();
+                boolean gaveUp = events.stream().anyMatch(e -> e instanceof SupervisionEvent.GaveUp);
+                assertThat(gaveUp).as("crashes on every message: " + crashesOnEveryMessage)
+                        .isEqualTo(crashesOnEveryMessage);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("configs")
     void childrenStartInOrderAndStopInReverseOrder(ActorSystemConfig config) {

@@ -343,7 +343,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                     continue;
                 }
                 if (state == RUNNING && x != null && x.supervision != null) {
-                    x.supervision.handled(actor);
+                    handledUnderSupervision(x.supervision);
                 }
             }
             handled++;
@@ -482,6 +482,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         }
         supervision.incarnation++;
         supervision.restarts++;
+        supervision.restarted(1);
         state = RUNNING;
         try {
             Actor<M> instance = factory.create(this);
@@ -500,9 +501,17 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         Object retry = supervision.retryMessage;
         if (retry != null && deliver(retry) && state == RUNNING) {
             supervision.retried();
-            supervision.handled(actor);
+            handledUnderSupervision(supervision);
         }
         checkStopRequested();
+    }
+
+    /** A supervised child handled a message to the end: snapshot if due, report progress if due. */
+    private void handledUnderSupervision(ChildSupervision supervision) {
+        supervision.handled(actor);
+        if (supervision.progressed()) {
+            parent.sendSystem(new SystemMessage.ChildProgressed(this, supervision.incarnation));
+        }
     }
 
     private boolean checkStopRequested() {
@@ -612,6 +621,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             case SystemMessage.IncarnationStarted started -> {
                 if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
                     supervising.childRestarted(started.child, started.incarnation);
+                }
+            }
+            case SystemMessage.ChildProgressed progressed -> {
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childProgressed(progressed.child, progressed.incarnation);
                 }
             }
             case SystemMessage.IncarnationStopped stopped -> {
@@ -970,6 +984,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     public final void exit(ActorRef<?> target, ExitReason reason) {
         Objects.requireNonNull(reason, "reason must not be null");
         runtime.cellOf(target).sendSystem(new SystemMessage.ExitSignal(this, reason, false));
+    }
+
+    @Override
+    public final long nanoTime() {
+        return runtime.timers.nanoTime();
     }
 
     @Override

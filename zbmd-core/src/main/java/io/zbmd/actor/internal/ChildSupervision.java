@@ -19,6 +19,8 @@ final class ChildSupervision {
     final String childId;
     final int retries;
     final int snapshotEvery;
+    /** Whether the supervisor counts restarts until the child has handled a message (see {@link #restarted}). */
+    final boolean reportsProgress;
     /** During the first start: a failure then fails the supervisor's own start. */
     boolean starting = true;
     Throwable startFailure;
@@ -26,6 +28,12 @@ final class ChildSupervision {
     int incarnation;
     /** Restarts so far (of this child id, across cells), for crash reports. */
     int restarts;
+
+    /**
+     * Messages still to handle to the end before the supervisor is told that this child works
+     * again after a restart; 0 when nothing is due.
+     */
+    private int progressDue;
 
     private Object snapshot;
     private boolean hasSnapshot;
@@ -38,12 +46,25 @@ final class ChildSupervision {
     ExitReason suspendReason;
     boolean suspendFailed;
 
-    ChildSupervision(String supervisorPath, String childId, int retries, int snapshotEvery, int restarts) {
+    ChildSupervision(String supervisorPath, String childId, int retries, int snapshotEvery, int restarts,
+            boolean reportsProgress) {
         this.supervisorPath = supervisorPath;
         this.childId = childId;
         this.retries = retries;
         this.snapshotEvery = snapshotEvery;
         this.restarts = restarts;
+        this.reportsProgress = reportsProgress;
+        if (restarts > 0) {
+            restarted(1); // a cell that replaces an ended one
+        }
+    }
+
+    /**
+     * A new incarnation runs: once it has handled {@code messages} messages to the end, the
+     * supervisor is to hear of it (if it asked to).
+     */
+    void restarted(int messages) {
+        progressDue = reportsProgress ? messages : 0;
     }
 
     /** After a message was handled without a crash: snapshot if it is time. */
@@ -51,6 +72,15 @@ final class ChildSupervision {
         if (actor instanceof Snapshotting<?> snapshotting && ++sinceSnapshot >= snapshotEvery) {
             takeSnapshot(snapshotting);
         }
+    }
+
+    /**
+     * After a message was handled to the end.
+     *
+     * @return whether the supervisor is now to be told that this incarnation works
+     */
+    boolean progressed() {
+        return progressDue > 0 && --progressDue == 0;
     }
 
     void takeSnapshot(Snapshotting<?> snapshotting) {

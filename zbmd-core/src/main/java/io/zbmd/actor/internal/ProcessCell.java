@@ -191,6 +191,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
         supervision.incarnation++;
         supervision.restarts++;
+        supervision.restarted(2); // the message it takes first may be the one it crashes on
         state = RUNNING;
         inBody = true;
         restartRequested = true;
@@ -292,7 +293,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
                 return taken(item);
             }
         }
-        long deadline = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : saturatedAdd(now(), timeoutNanos);
+        long deadline = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : saturatedAdd(nanoTime(), timeoutNanos);
         for (;;) {
             processSystemMessages();
             if (pendingExit != null) {
@@ -309,7 +310,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
                 saved.add(item);
                 continue;
             }
-            long remaining = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - now();
+            long remaining = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - nanoTime();
             if (remaining <= 0) {
                 return null;
             }
@@ -319,11 +320,11 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
 
     private Object taken(Object item) {
         runtime.metrics.processed(1);
+        ChildSupervision supervision = supervision();
+        if (supervision != null && supervision.progressed()) {
+            parent.sendSystem(new SystemMessage.ChildProgressed(this, supervision.incarnation));
+        }
         return item;
-    }
-
-    private long now() {
-        return runtime.timers.nanoTime();
     }
 
     private static long saturatedAdd(long a, long b) {

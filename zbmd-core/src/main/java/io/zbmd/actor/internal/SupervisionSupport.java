@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 /**
  * What a supervisor implementation ({@code io.zbmd.supervision.internal}) needs from the
  * cells: spawning supervised children, suspending and restarting them in place, timers that
- * run on the supervisor's own turn, the runtime's clock. Not an API.
+ * run on the supervisor's own turn. Not an API.
  */
 public final class SupervisionSupport {
     private SupervisionSupport() {}
@@ -29,6 +29,12 @@ public final class SupervisionSupport {
 
         /** A child restarted in place has started its new incarnation. */
         void childRestarted(ActorRef<?> child, int incarnation);
+
+        /**
+         * A restarted child has handled its first message to the end (sent only for children
+         * spawned with {@link ChildSetup#reportsProgress()}).
+         */
+        void childProgressed(ActorRef<?> child, int incarnation);
 
         /** A child's incarnation stopped as requested; it waits for a restart. */
         void childSuspended(ActorRef<?> child, int incarnation);
@@ -54,9 +60,11 @@ public final class SupervisionSupport {
      * @param snapshotEvery messages between snapshots
      * @param restarts restarts of this child id so far
      * @param supervisorKind whether the child is a supervisor (exempt from fault injection)
+     * @param reportsProgress whether the child tells its supervisor when it has handled its
+     *     first message after a restart
      */
     public record ChildSetup(String childId, int mailboxCapacity, int retries, int snapshotEvery, int restarts,
-            boolean supervisorKind) {}
+            boolean supervisorKind, boolean reportsProgress) {}
 
     /**
      * A spawned child: its ref and, if its first start failed, why.
@@ -72,7 +80,7 @@ public final class SupervisionSupport {
 
     private static ChildSupervision supervision(ActorContext<?> supervisor, ChildSetup setup) {
         return new ChildSupervision(cell(supervisor).path(), setup.childId(), setup.retries(), setup.snapshotEvery(),
-                setup.restarts());
+                setup.restarts(), setup.reportsProgress());
     }
 
     private static SpawnOptions options(ChildSetup setup) {
@@ -117,11 +125,6 @@ public final class SupervisionSupport {
     /** Kills a child (untrappable). */
     public static void kill(ActorContext<?> supervisor, ActorRef<?> child) {
         ((ActorCell<?>) child).sendSystem(new SystemMessage.ExitSignal(cell(supervisor), ExitReason.KILL, false));
-    }
-
-    /** @return the runtime's clock (virtual under the deterministic dispatcher) */
-    public static long nanoTime(ActorContext<?> context) {
-        return cell(context).runtime.timers.nanoTime();
     }
 
     /** Runs {@code action} on this actor's own turn after a delay. */

@@ -118,6 +118,17 @@ abstract sealed class SystemMessage {
         }
     }
 
+    /** To a supervisor that asked for it: a restarted child has handled a message to the end. */
+    static final class ChildProgressed extends SystemMessage {
+        final ActorCell<?> child;
+        final int incarnation;
+
+        ChildProgressed(ActorCell<?> child, int incarnation) {
+            this.child = child;
+            this.incarnation = incarnation;
+        }
+    }
+
     /** To a supervisor: a child's incarnation stopped as it asked; the child waits for a restart. */
     static final class IncarnationStopped extends SystemMessage {
         final ActorCell<?> child;

@@ -15,6 +15,7 @@ import io.zbmd.supervision.ChildInfo;
 import io.zbmd.supervision.ChildKind;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.DynamicSupervisorSpec;
+import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.RestartType;
 import io.zbmd.supervision.Shutdown;
 import io.zbmd.supervision.Strategy;
@@ -58,7 +59,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private final List<Child> children = new ArrayList<>();
     private final java.util.HashMap<String, Child> byId = new java.util.HashMap<>();
     private final java.util.IdentityHashMap<ActorRef<?>, Child> byRef = new java.util.IdentityHashMap<>();
-    private final ArrayDeque<Long> restartTimes = new ArrayDeque<>();
+    /** The restarts within the period that still count against the intensity, oldest first. */
+    private final ArrayDeque<Restart> countedRestarts = new ArrayDeque<>();
     private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
     private StopSequence sequence;
     /** Children still to restart, in start order, one at a time; null when none. */
@@ -72,6 +74,9 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private String path;
     private int nextStartIndex;
     private int dynamicCount;
+
+    /** A restart counted against the intensity: when, and for whose failure. */
+    private record Restart(long atNanos, Child cause) {}
 
     /** Where a child stands, as the supervisor sees it. */
     enum Phase {
@@ -163,7 +168,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private Started startNew(Child child) {
         ChildSpec childSpec = child.spec;
         ChildSetup setup = new ChildSetup(childSpec.id(), childSpec.mailboxCapacity(), childSpec.retries(),
-                childSpec.snapshotEvery(), child.restarts, childSpec.kind() == ChildKind.SUPERVISOR);
+                childSpec.snapshotEvery(), child.restarts, childSpec.kind() == ChildKind.SUPERVISOR,
+                spec.counting() == RestartCounting.UNRECOVERED);
         Started result = switch (childSpec.start()) {
             case ChildSpec.ActorStart start -> SupervisionSupport.spawnActor(ctx, setup, start.factory());
             case ChildSpec.ProcessStart start -> SupervisionSupport.spawnProcess(ctx, setup, start.body());
@@ -267,7 +273,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             endForGood(child, reason);
             return;
         }
-        if (intensityExceeded()) {
+        if (intensityExceeded(child)) {
             giveUp(reason);
             return;
         }
@@ -348,15 +354,27 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
     }
 
-    /** OTP's intensity: more than {@code intensity} restarts within {@code period}. */
-    private boolean intensityExceeded() {
-        long now = SupervisionSupport.nanoTime(ctx);
-        restartTimes.addLast(now);
+    /**
+     * OTP's intensity: more than {@code intensity} restarts within {@code period}, counting
+     * this one (for {@code cause}'s exit). With {@link RestartCounting#UNRECOVERED}, restarts a
+     * child has recovered from have left the count ({@link #childProgressed}).
+     */
+    private boolean intensityExceeded(Child cause) {
+        long now = ctx.nanoTime();
+        countedRestarts.addLast(new Restart(now, cause));
         long horizon = now - spec.period().toNanos();
-        while (!restartTimes.isEmpty() && restartTimes.peekFirst() < horizon) {
-            restartTimes.removeFirst();
+        while (!countedRestarts.isEmpty() && countedRestarts.peekFirst().atNanos() < horizon) {
+            countedRestarts.removeFirst();
         }
-        return restartTimes.size() > spec.intensity();
+        return countedRestarts.size() > spec.intensity();
+    }
+
+    @Override
+    public void childProgressed(ActorRef<?> ref, int incarnation) {
+        Child child = find(ref);
+        if (child != null && incarnation == child.incarnation && child.phase == Phase.RUNNING) {
+            countedRestarts.removeIf(restart -> restart.cause() == child);
+        }
     }
 
     private void restart(Child child, boolean inPlace) {
@@ -377,7 +395,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         if (!spec.backoff().enabled()) {
             return 0;
         }
-        long now = SupervisionSupport.nanoTime(ctx);
+        long now = ctx.nanoTime();
         if (now - child.lastRestartNanos > spec.backoff().max().toNanos() * 2) {
             child.consecutive = 0; // it ran long enough: start the backoff over
         }
@@ -540,9 +558,9 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     // ---------------------------------------------------------------- giving up, stopping
 
     private void giveUp(ExitReason lastReason) {
-        publish(new SupervisionEvent.GaveUp(path, restartTimes.size(), spec.period(), lastReason));
+        publish(new SupervisionEvent.GaveUp(path, countedRestarts.size(), spec.period(), lastReason));
         LOG.error("supervisor {} reached its restart intensity ({} restarts in {}); stopping its children and"
-                + " exiting with reason shutdown (last: {})", path, restartTimes.size(), spec.period(), lastReason);
+                + " exiting with reason shutdown (last: {})", path, countedRestarts.size(), spec.period(), lastReason);
         shutDown(ExitReason.SHUTDOWN, true);
     }
 
