@@ -30,9 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 class BlockedGemmTest {
     /**
      * A blocking so small that shapes up to 300 go through every loop many times: several
-     * slices of k, row blocks and column panels, and edge tiles in each.
+     * slices of k, row blocks and column panels, and edge tiles in each. Two tiles of the
+     * kernel's (whose width follows the machine's vector size) per row block and panel.
      */
-    private static final Blocking TINY = new Blocking(6, 32, 12, 7, 64);
+    private static Blocking tiny(MicroKernel kernel) {
+        return new Blocking(kernel.mr(), kernel.nr(), 2 * kernel.mr(), 7, 2 * kernel.nr());
+    }
 
     static Stream<Long> seeds() {
         return Seeds.of(60);
@@ -55,7 +58,7 @@ class BlockedGemmTest {
     @MethodSource("seeds")
     void vectorKernelWithTinyBlocksOnThreeThreadsMatchesTheReference(long seed) {
         // Splitting from 1 multiply-add: every case with room for it runs in three parts.
-        try (GemmKernel gemm = new BlockedGemm(3, vector(), TINY, 1)) {
+        try (GemmKernel gemm = new BlockedGemm(3, vector(), tiny(vector()), 1)) {
             check(GemmCase.random(seed, 300), gemm);
         }
     }
@@ -63,7 +66,7 @@ class BlockedGemmTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void scalarKernelWithTinyBlocksMatchesTheReference(long seed) {
-        try (GemmKernel gemm = new BlockedGemm(2, MicroKernels.scalar(), TINY, 1)) {
+        try (GemmKernel gemm = new BlockedGemm(2, MicroKernels.scalar(), tiny(MicroKernels.scalar()), 1)) {
             check(GemmCase.random(seed, 120), gemm);
         }
     }
