@@ -3,6 +3,7 @@ package io.zbmd.examples;
 import io.zbmd.examples.book.CustomTrainingLoop;
 import io.zbmd.examples.book.SimpleTraining;
 import io.zbmd.examples.book.TrainingUnderFaults;
+import io.zbmd.examples.ml.Demo;
 import io.zbmd.examples.ml.EvalCommand;
 import io.zbmd.examples.ml.InspectCommand;
 import io.zbmd.examples.ml.TrainCommand;
@@ -21,8 +22,9 @@ import java.util.Arrays;
 /**
  * Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, {@code counter},
  * {@code faults}, or {@code all}; the book's training examples {@code simple-training [DIR]},
- * {@code custom-loop [DIR]} and {@code training-faults}; and the commands {@code train},
- * {@code eval} and {@code inspect}.
+ * {@code custom-loop [DIR]} and {@code training-faults}; the commands {@code train},
+ * {@code eval} and {@code inspect}; and {@code demo}, the training part of the README's first
+ * command: the supervised MLP under injected faults ({@link Demo}).
  */
 public final class Main {
     private Main() {}
@@ -50,20 +52,23 @@ public final class Main {
                     0);
             case "training-faults" -> exit(TrainingUnderFaults.run(out, FashionMnist.DEFAULT_DIRECTORY, 3, 0) ? 0 : 1,
                     out);
-            case "all" -> {
-                HelloActor.run(out);
-                PingPong.run(out, 1_000_000);
-                LinksAndMonitors.run(out);
-                SupervisedCounter.run(out);
-                FaultInjectionExample.run(out, 8);
-            }
+            case "all" -> runtimeExamples(out);
+            case "demo" -> exit(Demo.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
             default -> {
                 System.err.println("unknown example '" + name
                         + "'; the examples are: hello, pingpong, links, counter, faults, all, simple-training,"
-                        + " custom-loop, training-faults; and the commands train, eval, inspect");
+                        + " custom-loop, training-faults; and the commands train, eval, inspect, demo");
                 System.exit(2);
             }
         }
+    }
+
+    private static void runtimeExamples(PrintStream out) {
+        HelloActor.run(out);
+        PingPong.run(out, 1_000_000);
+        LinksAndMonitors.run(out);
+        SupervisedCounter.run(out);
+        FaultInjectionExample.run(out, 8);
     }
 
     /** The checkpoint directory given after the example's name, or one in the temp directory. */

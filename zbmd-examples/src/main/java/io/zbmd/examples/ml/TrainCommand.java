@@ -14,6 +14,7 @@ import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;
 import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.tensor.TensorScope;
+import io.zbmd.ml.train.FailureLimits;
 import io.zbmd.ml.train.IncompatibleRunException;
 import io.zbmd.ml.train.Trainer;
 import io.zbmd.ml.train.TrainerConfig;
@@ -111,6 +112,11 @@ public final class TrainCommand implements Callable<Integer> {
             + " crash=0.01,drop=0.001,device=0.001,oom=0.0005 (per message, reply, kernel)")
     String faults = "";
 
+    @Option(names = "--failures-per-step", paramLabel = "N", description = "failures of one step (crashes of its"
+            + " actors, lost replies) before the run stops; each committed step starts the count again (default"
+            + " ${DEFAULT-VALUE})")
+    int failuresPerStep = FailureLimits.DEFAULT_FAILURES_PER_STEP;
+
     @Option(names = "--json", description = "print one JSON object at the end instead of a summary line (progress"
             + " goes to stderr)")
     boolean json;
@@ -167,11 +173,12 @@ public final class TrainCommand implements Callable<Integer> {
         int batch = batchSize != null ? batchSize : chosen == Model.cnn ? 64 : 128;
         double lr = learningRate != null ? learningRate : chosen == Model.cnn ? 2e-3 : 1e-3;
         if (epochs < 1 || batch < 1 || threads < 1 || threads > 256 || !(lr > 0) || checkpointEvery < 0 || keep < 1
-                || trainLimit < 0 || testLimit < 0 || logEvery < 0) {
+                || trainLimit < 0 || testLimit < 0 || logEvery < 0 || failuresPerStep < 1) {
             return usage(String.format(Locale.ROOT, "out of range: --epochs %d, --batch-size %d, --threads %d, --lr %s,"
-                    + " --checkpoint-every %d, --keep %d, --train-limit %d, --test-limit %d, --log-every %d (epochs,"
-                    + " batch size, threads (up to 256) and keep must be 1 or more, lr positive, the rest 0 or more)",
-                    epochs, batch, threads, lr, checkpointEvery, keep, trainLimit, testLimit, logEvery));
+                    + " --checkpoint-every %d, --keep %d, --train-limit %d, --test-limit %d, --log-every %d,"
+                    + " --failures-per-step %d (epochs, batch size, threads (up to 256), keep and failures per step"
+                    + " must be 1 or more, lr positive, the rest 0 or more)", epochs, batch, threads, lr,
+                    checkpointEvery, keep, trainLimit, testLimit, logEvery, failuresPerStep));
         }
         TrainingFaults injected;
         try {
@@ -235,6 +242,7 @@ public final class TrainCommand implements Callable<Integer> {
                     lr)
                     .withLabelSmoothing(LABEL_SMOOTHING)
                     .withFaults(injected)
+                    .withLimits(FailureLimits.defaults().withFailuresPerStep(failuresPerStep))
                     .withRunConfig("model=" + chosen + ",threads=" + threads + ",gemm=" + gemmKind(cpu))
                     .withListener(new TrainingProgress(progressOut, mode, logEvery))
                     .withMeterRegistry(registry);
@@ -306,6 +314,10 @@ public final class TrainCommand implements Callable<Integer> {
                 result.finalLoss(), result.steps(),
                 result.resumedFromStep() > 0 ? " (resumed at " + result.resumedFromStep() + ")" : "",
                 result.elapsed().toNanos() / 1e9, result.recoveries().isEmpty() ? "none" : recoveries(result)));
+        if (result.mostStepFailures() > 0) {
+            line.append(String.format(Locale.ROOT, "  (a step failed at most %d time%s)", result.mostStepFailures(),
+                    result.mostStepFailures() == 1 ? "" : "s"));
+        }
         if (result.microBatches() > 1) {
             line.append(String.format(Locale.ROOT, "  (batches split in %d after out-of-memory)",
                     result.microBatches()));
@@ -341,6 +353,7 @@ public final class TrainCommand implements Callable<Integer> {
                 g.writeStringField("last_checkpoint", last.get().toString());
             }
             g.writeNumberField("micro_batches", result.microBatches());
+            g.writeNumberField("most_step_failures", result.mostStepFailures());
             g.writeStringField("fingerprint", result.fingerprint());
             TrainingResult.Timings t = result.timings();
             g.writeObjectFieldStart("timings");

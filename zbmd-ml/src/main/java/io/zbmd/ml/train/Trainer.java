@@ -97,6 +97,7 @@ public final class Trainer {
             }
             model.train(true);
             TrainingRun state = new TrainingRun(model, adam, loader, config, store, startStep, totalSteps, run);
+            long trainStart = System.nanoTime();
             try {
                 if (faulty != null) {
                     faulty.armed(true);
@@ -112,9 +113,9 @@ public final class Trainer {
             return new TrainingResult(accuracy, state.lastEpochLoss, totalSteps, startStep,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
-                    state.shared.microBatching.most(), TrainingState.fingerprint(model),
-                    state.metrics.timings(Duration.ofNanos(state.firstStepNanos == 0 ? 0
-                            : state.firstStepNanos - started)));
+                    state.shared.microBatching.most(), state.mostStepFailures, TrainingState.fingerprint(model),
+                    state.metrics.timings(state.firstStepAfterStart == null ? Duration.ZERO
+                            : Duration.ofNanos(trainStart - started).plus(state.firstStepAfterStart)));
         }
     }
 

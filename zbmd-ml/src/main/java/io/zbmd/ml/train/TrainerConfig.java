@@ -1,9 +1,9 @@
 package io.zbmd.ml.train;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -19,33 +19,40 @@ import java.util.Objects;
  * @param checkpointEvery steps between checkpoints (0: only the final one)
  * @param keepCheckpoints how many checkpoints to keep
  * @param faults faults to inject
- * @param stepTimeout the longest a stage of a step may take before it is asked again (the
- *     trainer shortens it to 20 times the slowest stage seen, but not under 1 s)
- * @param maxAttempts how often one step may fail before the run stops
+ * @param limits when the run gives up: failures of one step, the stage timeout, the training
+ *     supervisor's restart loop
  * @param runConfig what else defines the run (model, thread count), recorded in checkpoints:
  *     a checkpoint directory resumes only a run with the same config
  * @param listener progress, recoveries, checkpoints
  * @param meterRegistry where the run's Micrometer meters go (see {@code TrainingMetrics}); null
  *     for a private registry
+ * @param actors the actor system the run's actors live in (its name, workers, dispatcher);
+ *     with {@link ActorSystemConfig#deterministic(long)}, {@link Trainer#fit} runs every actor
+ *     turn on the calling thread in an order drawn from the seed, with time on a virtual clock
+ *     (a seeded simulation of the run: with the faults' seed, it replays exactly)
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, double learningRate, float labelSmoothing,
         Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
-        Duration stepTimeout, int maxAttempts, String runConfig, TrainingListener listener,
-        MeterRegistry meterRegistry) {
+        FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
+        ActorSystemConfig actors) {
+
+    /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
+    public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
+            .withWorkers(2);
 
     /** Checks the values. */
     public TrainerConfig {
         Objects.requireNonNull(loader, "loader");
         Objects.requireNonNull(faults, "faults");
-        Objects.requireNonNull(stepTimeout, "stepTimeout");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(actors, "actors");
         Objects.requireNonNull(runConfig, "runConfig");
         Objects.requireNonNull(listener, "listener");
         if (epochs < 1 || !(learningRate > 0) || !(labelSmoothing >= 0 && labelSmoothing < 1) || checkpointEvery < 0
-                || keepCheckpoints < 1 || maxAttempts < 1 || stepTimeout.isNegative() || stepTimeout.isZero()) {
+                || keepCheckpoints < 1) {
             throw new IllegalArgumentException("trainer config out of range: epochs " + epochs + " (1 or more), lr "
                     + learningRate + " (positive), label smoothing " + labelSmoothing + " ([0, 1)), checkpoint every "
-                    + checkpointEvery + " (0 or more), keep " + keepCheckpoints + " (1 or more), attempts "
-                    + maxAttempts + " (1 or more), step timeout " + stepTimeout + " (positive)");
+                    + checkpointEvery + " (0 or more), keep " + keepCheckpoints + " (1 or more)");
         }
     }
 
@@ -53,17 +60,18 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      * @param loader batch size, seed, standardization
      * @param epochs passes over the training set
      * @param learningRate Adam's initial learning rate
-     * @return no checkpoints, no faults, a 60 s step timeout, 8 attempts per step
+     * @return no checkpoints, no faults, {@link FailureLimits#defaults()}, an actor system of
+     *     two workers (one for the steps, one for checkpoints and metrics beside them)
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, double learningRate) {
         return new TrainerConfig(loader, epochs, learningRate, 0f, null, 0, 3, TrainingFaults.NONE,
-                Duration.ofSeconds(60), 8, "", TrainingListener.NONE, null);
+                FailureLimits.defaults(), "", TrainingListener.NONE, null, DEFAULT_ACTORS);
     }
 
     /** @param value label smoothing @return a copy with it */
     public TrainerConfig withLabelSmoothing(float value) {
         return new TrainerConfig(loader, epochs, learningRate, value, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /**
@@ -73,52 +81,54 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, directory, every, keepCheckpoints,
-                faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
+                faults, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                value, faults, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
+                value, faults, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, stepTimeout, maxAttempts, runConfig, listener, meterRegistry);
+                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors);
     }
 
-    /**
-     * @param timeout the longest wait for one stage of a step
-     * @param attempts how often one step may fail
-     * @return a copy with them
-     */
-    public TrainerConfig withRetryPolicy(Duration timeout, int attempts) {
+    /** @param value when the run gives up @return a copy with it */
+    public TrainerConfig withLimits(FailureLimits value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, timeout, attempts, runConfig, listener, meterRegistry);
+                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, value, listener, meterRegistry);
+                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, value, meterRegistry);
+                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
         return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, stepTimeout, maxAttempts, runConfig, listener, value);
+                keepCheckpoints, faults, limits, runConfig, listener, value, actors);
+    }
+
+    /** @param value the actor system the run's actors live in @return a copy with it */
+    public TrainerConfig withActors(ActorSystemConfig value) {
+        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value);
     }
 
     /**
      * @return everything that decides the weights, as recorded in checkpoints (faults,
-     *     checkpointing and timeouts are not: a run may resume with other ones)
+     *     checkpointing, limits and the actor system are not: a run may resume with other ones)
      */
     String describeRun() {
         return String.format(Locale.ROOT, "%sepochs=%d,batch=%d,lr=%s,seed=%d,shuffle=%s,drop_last=%s,"

@@ -1,6 +1,7 @@
 package io.zbmd.ml.train;
 
 import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.InjectedFault;
 import io.zbmd.actor.Snapshotting;
@@ -366,17 +367,19 @@ final class TrainingActors {
             CompletableFuture<Void> copied, CompletableFuture<Path> written, AtomicInteger attempts) {}
 
     static final class CheckpointActor implements Actor<Save> {
+        private final ActorContext<Save> context;
         private final Shared shared;
         private final CheckpointStore store;
 
-        CheckpointActor(Shared shared, CheckpointStore store) {
+        CheckpointActor(ActorContext<Save> context, Shared shared, CheckpointStore store) {
+            this.context = context;
             this.shared = shared;
             this.store = store;
         }
 
         @Override
         public void onMessage(Save save) {
-            long start = System.nanoTime();
+            long start = context.nanoTime();
             FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "checkpoint", save.step(), "before the snapshot");
             TrainingState.Snapshot snapshot = save.snapshot().get();
             if (snapshot == null) {
@@ -390,7 +393,7 @@ final class TrainingActors {
                 Path file = store.write(checkpoint);
                 // Told before completing: the trainer's final flush of the metrics must count it.
                 shared.metrics.tell(new MetricsEvent.Checkpointed(checkpoint.step(), file,
-                        Duration.ofNanos(System.nanoTime() - start)));
+                        Duration.ofNanos(context.nanoTime() - start)));
                 save.written().complete(file);
             } catch (IOException e) {
                 save.written().completeExceptionally(e);

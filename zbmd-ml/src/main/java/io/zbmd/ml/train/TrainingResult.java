@@ -23,12 +23,14 @@ import java.util.Optional;
  * @param rejectedCheckpoints damaged checkpoint files passed over when resuming, with why
  * @param microBatches the most parts a batch was split into after out-of-memory errors (1:
  *     never split); a split is undone after some steps without one
+ * @param mostStepFailures the most failures one step had before it committed (the run stops
+ *     past {@link FailureLimits#failuresPerStep()}): how close the run came to giving up
  * @param fingerprint {@link TrainingState#fingerprint} of the trained model
  * @param timings what the supervision cost
  */
 public record TrainingResult(double testAccuracy, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
         Map<String, Long> recoveries, int checkpointsWritten, Optional<Path> lastCheckpoint,
-        List<String> rejectedCheckpoints, int microBatches, String fingerprint, Timings timings) {
+        List<String> rejectedCheckpoints, int microBatches, int mostStepFailures, String fingerprint, Timings timings) {
 
     /**
      * What supervision and checkpoints cost in this process.

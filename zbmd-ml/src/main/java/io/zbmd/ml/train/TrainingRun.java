@@ -5,10 +5,10 @@ import io.zbmd.actor.Actor;
 import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
-import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.actor.DeadLetter;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
+import io.zbmd.dispatch.DispatcherKind;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.LoaderPosition;
@@ -31,10 +31,12 @@ import io.zbmd.ml.train.TrainingActors.OptimizerActor;
 import io.zbmd.ml.train.TrainingActors.Save;
 import io.zbmd.ml.train.TrainingActors.Shared;
 import io.zbmd.supervision.ChildSpec;
+import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.Supervisor;
 import io.zbmd.supervision.SupervisorSpec;
 import io.zbmd.supervision.Supervisors;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +62,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * compares the stage's age with its timeout.
  */
 final class TrainingRun {
-    /** How often a message whose handling crashed is handed to the restarted actor. */
+    /**
+     * How often a message whose handling crashed is handed to the restarted actor, before it
+     * is given up and the coordinator sends it again (each crash counts as a failure of the
+     * step either way: see {@link FailureLimits}).
+     */
     static final int RETRIES_PER_CRASH = 10;
     /**
      * The shortest wait for a stage before it is asked again. Shorter finds lost messages
@@ -70,6 +76,12 @@ final class TrainingRun {
     static final Duration MIN_STAGE_TIMEOUT = Duration.ofSeconds(1);
     /** How often the coordinator looks for a stage that has waited too long. */
     static final Duration WATCHDOG_PERIOD = Duration.ofMillis(50);
+    /**
+     * How far a run under the deterministic dispatcher may move its virtual clock: only lost
+     * replies (a stage timeout each) and checkpoint waits move it, so a run that gets this far
+     * has stalled.
+     */
+    static final Duration VIRTUAL_TIME_LIMIT = Duration.ofDays(365);
     /** The actors a step's stages run on. */
     private static final Set<String> STAGES = Set.of("data", "model", "optimizer");
 
@@ -88,14 +100,12 @@ final class TrainingRun {
     final ActorRef<Save> checkpoint;
     final ActorRef<MetricsEvent> metricsActor;
     private final List<AutoCloseable> subscriptions = new ArrayList<>();
-    /** The step in flight, for the recovery reports of crash events. */
-    volatile long currentStep;
-    /** When a stage's actor first crashed during the stage in flight; 0 if it has not. */
-    volatile long crashedAtNanos;
-    volatile String lastFailure = "none";
     /** Set by the coordinator; read after the run. */
     volatile double lastEpochLoss = Double.NaN;
-    volatile long firstStepNanos;
+    /** From the coordinator's start to the first committed step, on the actors' clock; null if none. */
+    volatile Duration firstStepAfterStart;
+    /** The most failures one step of this run had before it committed. */
+    volatile int mostStepFailures;
 
     /** Starts the actors (not the steps). */
     TrainingRun(Module net, Adam adam, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
@@ -108,7 +118,7 @@ final class TrainingRun {
         this.totalSteps = totalSteps;
         this.runConfig = runConfig;
         this.shared = new Shared(net, adam, loader, config.labelSmoothing(), new FaultDice(config.faults()), startStep);
-        this.system = ActorSystem.create(ActorSystemConfig.defaults().withName("zbmd-training").withWorkers(2));
+        this.system = ActorSystem.create(config.actors());
         try {
             this.supervisor = startActors(store);
         } catch (RuntimeException | Error e) {
@@ -124,28 +134,52 @@ final class TrainingRun {
     }
 
     private Supervisor startActors(CheckpointStore store) {
-        subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class, crashed -> {
-            lastFailure = crashed.childId() + ": " + crashed.reason();
-            if (STAGES.contains(crashed.childId()) && crashedAtNanos == 0) {
-                crashedAtNanos = System.nanoTime();
-            }
-            shared.recovered(Trainer.causeOf(crashed.reason()), currentStep, "the " + crashed.childId()
-                    + " actor crashed ("
-                    + crashed.reason() + ") and was restarted in place");
-        }));
+        FailureLimits limits = config.limits();
         return Supervisors.start(system, "training", SupervisorSpec.restForOne()
-                .withIntensity(1000, Duration.ofSeconds(10))
+                .withIntensity(limits.unrecoveredRestarts(), limits.restartPeriod())
+                .withRestartCounting(RestartCounting.UNRECOVERED)
                 .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("model", () -> new ModelActor(shared)).withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("optimizer", () -> new OptimizerActor(shared))
                         .withRetries(RETRIES_PER_CRASH))
-                .withChild(ChildSpec.worker("checkpoint", () -> new CheckpointActor(shared, store))
+                .withChild(ChildSpec.<Save>worker("checkpoint", context -> new CheckpointActor(context, shared, store))
                         .withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics))));
     }
 
     private <M> ActorRef<M> child(String id) {
-        return supervisor.<M>child(id).join().orElseThrow(() -> new IllegalStateException("no " + id + " actor"));
+        return await(supervisor.<M>child(id), config.limits().stageTimeout())
+                .orElseThrow(() -> new IllegalStateException("no " + id + " actor"));
+    }
+
+    /**
+     * Waits for something the actors complete: by blocking on real dispatchers, by running the
+     * actors on this thread under the deterministic one (which runs nothing by itself).
+     *
+     * @param limit how long to wait on a real dispatcher
+     * @throws TimeoutException (wrapped in a {@link TrainingFailedException}) if it does not complete
+     */
+    private <T> T await(CompletableFuture<T> future, Duration limit) {
+        try {
+            if (system.config().dispatcher() instanceof DispatcherKind.Deterministic) {
+                if (!system.deterministic().runUntil(future::isDone, VIRTUAL_TIME_LIMIT)) {
+                    throw new TimeoutException("the simulated run stalled at " + Duration.ofNanos(
+                            system.deterministic().nanoTime()) + " of virtual time: nothing to run and no timer due");
+                }
+                return future.get();
+            }
+            return future.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TrainingFailedException failed) {
+                throw failed;
+            }
+            throw new TrainingFailedException("the step coordinator failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new TrainingFailedException(e.getMessage() == null ? "no answer within " + limit : e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TrainingFailedException("interrupted", e);
+        }
     }
 
     /**
@@ -157,26 +191,17 @@ final class TrainingRun {
     void train() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         ActorRef<Object> coordinator = system.<Object>spawn("coordinator", context -> new Coordinator(context, done));
+        subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class,
+                crashed -> coordinator.tell(new Coordination.Crashed(crashed.childId(), crashed.reason()))));
         subscriptions.add(system.events().subscribe(SupervisionEvent.GaveUp.class,
-                event -> coordinator.tell(new Coordination.Fail("the training supervisor gave up after too many"
-                        + " restarts; last failure: " + lastFailure, null))));
+                gaveUp -> coordinator.tell(new Coordination.GaveUp(gaveUp))));
         subscriptions.add(system.events().subscribe(DeadLetter.class, letter -> {
             if (letter.reason() == DeadLetterReason.CRASHED) {
                 coordinator.tell(new Coordination.GivenUp(letter));
             }
         }));
         coordinator.tell(new Coordination.Begin());
-        try {
-            done.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TrainingFailedException failed) {
-                throw failed;
-            }
-            throw new TrainingFailedException("the step coordinator failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TrainingFailedException("interrupted", e);
-        }
+        await(done, Duration.ofNanos(Long.MAX_VALUE));
     }
 
     /** Waits for the metrics actor to handle what it was sent, then stops the actors. */
@@ -184,10 +209,8 @@ final class TrainingRun {
         CompletableFuture<Void> flushed = new CompletableFuture<>();
         metricsActor.tell(new MetricsEvent.Flush(flushed));
         try {
-            flushed.get(config.stepTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
+            await(flushed, config.limits().stageTimeout());
+        } catch (TrainingFailedException e) {
             // the counts may then miss the last events; the weights are not affected
         }
         for (AutoCloseable subscription : subscriptions) {
@@ -215,16 +238,26 @@ final class TrainingRun {
         /** A request dead-lettered after its actor kept crashing on it. */
         record GivenUp(DeadLetter letter) implements Coordination {}
 
-        record Fail(String message, Throwable cause) implements Coordination {}
+        /** One of the supervisor's children crashed (it is restarted in place). */
+        record Crashed(String childId, ExitReason reason) implements Coordination {}
+
+        /** The supervisor reached its intensity: an actor in a restart loop. */
+        record GaveUp(SupervisionEvent.GaveUp event) implements Coordination {}
     }
 
     private enum Stage { FETCH, FORWARD, WAIT_COPY, APPLY, FINISHING, DONE }
 
-    /** Drives the steps: one stage at a time, each idempotent, each asked again when lost. */
+    /**
+     * Drives the steps: one stage at a time, each idempotent, each asked again when lost. It
+     * also keeps the give-up rule's count ({@link FailureLimits}): the failures of the step in
+     * flight, from crash events and timeouts, started again at every commit. Time comes from
+     * its context, so that it runs the same under the deterministic dispatcher.
+     */
     private final class Coordinator implements Actor<Object> {
         private final ActorContext<Object> context;
         private final CompletableFuture<Void> done;
         private final ActorRef<Object> self;
+        private final FailureLimits limits = config.limits();
         private final LrSchedule schedule = LrSchedule.cosine(config.learningRate(), totalSteps, 0);
         private final List<Pending> writes = new ArrayList<>();
         private List<MetricsEvent.Stepped> unsent = new ArrayList<>();
@@ -233,7 +266,11 @@ final class TrainingRun {
         private LoaderPosition position;
         private Fetched fetched;
         private Forwarded forwarded;
-        private int attempts;
+        /** Failures of the step in flight (crashes of its stages' actors, timeouts). */
+        private int failures;
+        private String lastFailure = "none";
+        /** When a stage's actor first crashed during the stage in flight; -1 if it has not. */
+        private long crashedAt = -1;
         private long stageStart;
         private long stepStart;
         private long runStart;
@@ -247,6 +284,8 @@ final class TrainingRun {
          * orders of magnitude: a forward pass must not be timed by the fetches.
          */
         private final double[] slowestNanos = new double[3];
+        /** Per stage kind, whether one has completed (until then the configured timeout holds). */
+        private final boolean[] completedOnce = new boolean[3];
         /** Checkpoints whose parameters and moments an update could still overwrite before they are copied. */
         private final List<Pending> uncopied = new ArrayList<>();
         /** The checkpoint stage the coordinator waits for, in {@code WAIT_COPY}. */
@@ -284,9 +323,13 @@ final class TrainingRun {
                     commit();
                 }
                 case Coordination.Tick t -> watchdog();
+                case Coordination.Crashed c -> crashed(c.childId(), c.reason());
                 case Coordination.GivenUp g -> givenUp(g.letter());
+                case Coordination.GaveUp g -> fail(new TrainingFailedException("the training supervisor gave up at step "
+                        + step + ": " + g.event().restarts() + " restarts within " + seconds(g.event().period())
+                        + " (limit " + limits.unrecoveredRestarts() + ") with no message handled by the restarted"
+                        + " actor in between, a restart loop; last failure: " + lastFailure + resumeHint(), null));
                 case Coordination.WritesDone w -> writesDone(w.failure());
-                case Coordination.Fail f -> fail(new TrainingFailedException(f.message(), f.cause()));
                 default -> {} // a reply to an earlier attempt: the stage has moved on
             }
         }
@@ -307,7 +350,7 @@ final class TrainingRun {
                             net.parameterCount(), shared.loader.dataset().size(), shared.loader.batchesPerEpoch(),
                             shared.backend.device().name(), runConfig,
                             config.faults().enabled() ? "; injecting faults " + config.faults() : "")));
-            runStart = System.nanoTime();
+            runStart = context.nanoTime();
             epochStart = runStart;
             step = startStep;
             position = shared.loader.position();
@@ -320,21 +363,20 @@ final class TrainingRun {
                 finish();
                 return;
             }
-            stepStart = System.nanoTime();
-            currentStep = step;
-            attempts = 0;
+            stepStart = context.nanoTime();
+            failures = 0;
             fetch();
         }
 
         private void fetch() {
             stage = Stage.FETCH;
-            stageStart = System.nanoTime();
+            stageStart = context.nanoTime();
             data.tell(new Fetch(step, position, self));
         }
 
         private void forward() {
             stage = Stage.FORWARD;
-            stageStart = System.nanoTime();
+            stageStart = context.nanoTime();
             model.tell(new Forward(step, fetched.batch(), self));
         }
 
@@ -346,7 +388,7 @@ final class TrainingRun {
          * checkpoint actor works during the forward pass).
          */
         private void apply() {
-            long now = System.nanoTime();
+            long now = context.nanoTime();
             if (waitingFor != null) {
                 waitingFor.stallNanos += now - waitingFor.waitStart;
                 waitingFor = null;
@@ -372,8 +414,12 @@ final class TrainingRun {
                 }
                 return passed;
             });
+            sendApply();
+        }
+
+        private void sendApply() {
             stage = Stage.APPLY;
-            stageStart = System.nanoTime();
+            stageStart = context.nanoTime();
             optimizer.tell(new Apply(step, schedule.lr(step), self));
         }
 
@@ -385,13 +431,13 @@ final class TrainingRun {
         }
 
         private void stageDone() {
-            long now = System.nanoTime();
+            long now = context.nanoTime();
             int kind = kind();
             slowestNanos[kind] = Math.max(0.99 * slowestNanos[kind], now - stageStart);
-            long crashedAt = crashedAtNanos;
-            if (crashedAt != 0) {
-                crashedAtNanos = 0;
+            completedOnce[kind] = true;
+            if (crashedAt >= 0) {
                 metricsActor.tell(new MetricsEvent.RecoveryTimed(now - crashedAt));
+                crashedAt = -1;
             }
         }
 
@@ -402,14 +448,18 @@ final class TrainingRun {
             samples += fetched.batch().size();
             epochLoss += forwarded.loss();
             epochSteps++;
-            long now = System.nanoTime();
-            double elapsed = now - runStart;
-            if (firstStepNanos == 0) {
-                firstStepNanos = now;
+            long now = context.nanoTime();
+            long elapsed = now - runStart;
+            if (firstStepAfterStart == null) {
+                firstStepAfterStart = Duration.ofNanos(elapsed);
+            }
+            if (failures > mostStepFailures) {
+                mostStepFailures = failures;
             }
             int epoch = fetched.batch().epoch() + 1;
+            double samplesPerSecond = elapsed > 0 ? samples / (elapsed / 1e9) : 0;
             unsent.add(new MetricsEvent.Stepped(new TrainingListener.Progress(completed, totalSteps, epoch,
-                    forwarded.loss(), samples / (elapsed / 1e9), Duration.ofNanos((long) elapsed)), now - stepStart));
+                    forwarded.loss(), samplesPerSecond, Duration.ofNanos(elapsed)), now - stepStart));
             if (position.epoch() > fetched.batch().epoch() || completed == totalSteps) {
                 sendSteps();
                 lastEpochLoss = epochLoss / epochSteps;
@@ -441,14 +491,14 @@ final class TrainingRun {
          * and copies it while the next step runs; see {@link #apply()} for what waits for it.
          */
         private void checkpoint(long completed) {
-            long start = System.nanoTime();
+            long start = context.nanoTime();
             Pending p = new Pending(completed, new Save(completed, position, runConfig, forwarded.next().state(),
                     new AtomicReference<>(), new CompletableFuture<>(), new CompletableFuture<>(),
                     new CompletableFuture<>(), new AtomicInteger()));
             uncopied.add(p);
             writes.add(p);
             checkpoint.tell(p.save);
-            p.stallNanos = System.nanoTime() - start;
+            p.stallNanos = context.nanoTime() - start;
         }
 
         private void finish() {
@@ -458,7 +508,7 @@ final class TrainingRun {
                 metricsActor.tell(new MetricsEvent.CheckpointStalled(p.stallNanos));
             }
             uncopied.clear();
-            writesWaitStart = System.nanoTime();
+            writesWaitStart = context.nanoTime();
             CompletableFuture.allOf(writes.stream().map(w -> w.save.written()).toArray(CompletableFuture[]::new))
                     .whenComplete((v, e) -> self.tell(new Coordination.WritesDone(e)));
         }
@@ -492,12 +542,46 @@ final class TrainingRun {
                     + store.directory() + ": " + (cause == null ? "unknown" : cause.getMessage()), cause);
         }
 
+        /**
+         * An actor crashed and is being restarted in place: reported as a recovery; if it is one
+         * of the stages' actors, a failure of the step in flight.
+         */
+        private void crashed(String childId, ExitReason reason) {
+            lastFailure = childId + ": " + reason;
+            shared.recovered(Trainer.causeOf(reason), step, "the " + childId + " actor crashed (" + reason
+                    + ") and was restarted in place");
+            if (STAGES.contains(childId) && stage != Stage.FINISHING) {
+                if (crashedAt < 0) {
+                    crashedAt = context.nanoTime();
+                }
+                stepFailed();
+            }
+        }
+
+        /** Counts a failure of the step in flight; past the limit, the run stops. */
+        private void stepFailed() {
+            if (++failures > limits.failuresPerStep()) {
+                fail(new TrainingFailedException("step " + step + " failed " + failures + " times (limit "
+                        + limits.failuresPerStep() + "), last at its " + stageName() + " stage; last failure: "
+                        + lastFailure + resumeHint(), null));
+            }
+        }
+
+        private static String seconds(Duration duration) {
+            return BigDecimal.valueOf(duration.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
+        }
+
+        private String resumeHint() {
+            return store == null ? "" : "; run the same command again to resume from the newest checkpoint in "
+                    + store.directory();
+        }
+
         /** Looks for a stage (or the final writes) that has waited longer than its timeout. */
         private void watchdog() {
             sendSteps();
-            long now = System.nanoTime();
+            long now = context.nanoTime();
             if (stage == Stage.FINISHING) {
-                if (now - writesWaitStart > config.stepTimeout().toNanos()) {
+                if (now - writesWaitStart > limits.stageTimeout().toNanos()) {
                     writesWaitStart = now;
                     for (Pending write : writes) {
                         if (!write.save.written().isDone() && !resend(write, "written")) {
@@ -510,7 +594,7 @@ final class TrainingRun {
             if (stage == Stage.WAIT_COPY) {
                 // The checkpoint actor's crashes are retried and its give-ups sent again; this is
                 // for a request it lost.
-                if (now - waitingFor.waitStart > config.stepTimeout().toNanos()) {
+                if (now - waitingFor.waitStart > limits.stageTimeout().toNanos()) {
                     waitingFor.stallNanos += now - waitingFor.waitStart;
                     waitingFor.waitStart = now;
                     resend(waitingFor, "copied");
@@ -519,33 +603,39 @@ final class TrainingRun {
             }
             Duration timeout = stageTimeout();
             if (now - stageStart > timeout.toNanos()) {
-                shared.recovered("timeout", step, "no answer from the " + stageName() + " actor within "
-                        + timeout.toMillis() + " ms; asked again");
-                retryStage("no answer within " + timeout.toMillis() + " ms");
+                lastFailure = "no answer from the " + stageName() + " actor within " + timeout.toMillis() + " ms";
+                shared.recovered("timeout", step, lastFailure + "; asked again");
+                stepFailed();
+                if (stage != Stage.DONE) {
+                    sendStage();
+                }
             }
         }
 
         /** Sends a checkpoint again after a timeout; @return false if it has been tried too often (the run fails) */
         private boolean resend(Pending pending, String what) {
-            if (++pending.resends >= config.maxAttempts()) {
+            if (++pending.resends > limits.failuresPerStep()) {
                 fail(new TrainingFailedException("the checkpoint of step " + pending.step + " was not " + what
                         + " in " + pending.resends + " tries; last failure: " + lastFailure, null));
                 return false;
             }
             shared.recovered("timeout", pending.step, "checkpoint not " + what + " within "
-                    + config.stepTimeout().toMillis() + " ms; sent again");
+                    + limits.stageTimeout().toMillis() + " ms; sent again");
             checkpoint.tell(pending.save);
             return true;
         }
 
-        /** A request given up after repeated crashes: asked again at once, or a checkpoint sent again. */
+        /**
+         * A request given up after repeated crashes (each already counted as a failure of the
+         * step): asked again at once, or a checkpoint sent again.
+         */
         private void givenUp(DeadLetter letter) {
             switch (letter.message()) {
-                case Fetch f when stage == Stage.FETCH && f.step() == step -> retryStage(lastFailure);
-                case Forward f when stage == Stage.FORWARD && f.step() == step -> retryStage(lastFailure);
-                case Apply a when stage == Stage.APPLY && a.step() == step -> retryStage(lastFailure);
+                case Fetch f when stage == Stage.FETCH && f.step() == step -> sendStage();
+                case Forward f when stage == Stage.FORWARD && f.step() == step -> sendStage();
+                case Apply a when stage == Stage.APPLY && a.step() == step -> sendStage();
                 case Save save -> {
-                    if (save.attempts().incrementAndGet() < config.maxAttempts()) {
+                    if (save.attempts().incrementAndGet() <= limits.failuresPerStep()) {
                         checkpoint.tell(save);
                     } else {
                         save.written().completeExceptionally(letter.cause() != null ? letter.cause()
@@ -560,21 +650,12 @@ final class TrainingRun {
             }
         }
 
-        private void retryStage(String why) {
-            if (++attempts >= config.maxAttempts()) {
-                fail(new TrainingFailedException("step " + step + " failed " + attempts + " times at its "
-                        + stageName() + " stage; last failure: " + lastFailure + " (" + why + ")"
-                        + (store == null ? "" : "; run the same command again to resume from the newest checkpoint"
-                                + " in " + store.directory()), null));
-                return;
-            }
+        /** Sends the request of the stage in flight again. */
+        private void sendStage() {
             switch (stage) {
                 case FETCH -> fetch();
                 case FORWARD -> forward();
-                case APPLY -> {
-                    stageStart = System.nanoTime();
-                    optimizer.tell(new Apply(step, schedule.lr(step), self));
-                }
+                case APPLY -> sendApply();
                 default -> {}
             }
         }
@@ -599,12 +680,12 @@ final class TrainingRun {
 
         /** The configured timeout until a stage of this kind has completed once, then 20 times the slowest recent one. */
         private Duration stageTimeout() {
-            double slowest = slowestNanos[kind()];
-            if (slowest == 0) {
-                return config.stepTimeout();
+            int kind = kind();
+            if (!completedOnce[kind]) {
+                return limits.stageTimeout();
             }
-            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowest));
-            return Duration.ofNanos(Math.min(adaptive, config.stepTimeout().toNanos()));
+            long adaptive = Math.max(MIN_STAGE_TIMEOUT.toNanos(), (long) (20 * slowestNanos[kind]));
+            return Duration.ofNanos(Math.min(adaptive, limits.stageTimeout().toNanos()));
         }
 
         private void fail(TrainingFailedException failure) {

@@ -108,7 +108,7 @@ class TrainerTest {
         assertSameWeights(train(config()), clean);
 
         Outcome faulty = train(config().withFaults(new TrainingFaults(3, 0.1, 0.03, 0.002, 0))
-                .withRetryPolicy(Duration.ofSeconds(30), 20));
+                .withLimits(FailureLimits.defaults().withStageTimeout(Duration.ofSeconds(30))));
         assertThat(faulty.result().recoveries()).containsKeys("crash", "timeout", "device");
         assertThat(faulty.result().microBatches()).isEqualTo(1);
         assertSameWeights(faulty, clean);
@@ -167,7 +167,7 @@ class TrainerTest {
     void outOfMemorySplitsTheBatchAndTrainingStillConverges() throws IOException {
         Outcome clean = train(config());
         Outcome split = train(config().withFaults(new TrainingFaults(9, 0, 0, 0, 0.002))
-                .withRetryPolicy(Duration.ofSeconds(30), 20));
+                .withLimits(FailureLimits.defaults().withStageTimeout(Duration.ofSeconds(30))));
         assertThat(split.result().microBatches()).isGreaterThan(1);
         assertThat(split.result().recoveries()).containsKey("oom");
         assertThat(split.result().testAccuracy()).isGreaterThan(clean.result().testAccuracy() - 0.15);
@@ -176,7 +176,7 @@ class TrainerTest {
     @Test
     void aStepThatAlwaysFailsStopsTheRunWithItsCause() {
         assertThatThrownBy(() -> train(config().withFaults(new TrainingFaults(1, 0, 0, 1, 0))
-                .withRetryPolicy(Duration.ofMillis(500), 2)))
+                .withLimits(FailureLimits.defaults().withFailuresPerStep(2))))
                 .isInstanceOf(TrainingFailedException.class)
                 .hasMessageContaining("step 0")
                 .hasMessageContaining("injected device error");
