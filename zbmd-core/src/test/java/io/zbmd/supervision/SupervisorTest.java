@@ -357,6 +357,33 @@ class SupervisorTest {
     }
 
     @Test
+    void aChildReplacedAfterAnExitRecoversOnceTheNewActorHandlesAMessage() {
+        for (RestartCounting counting : RestartCounting.values()) {
+            try (Driver driver = Driver.of(ActorSystemConfig.deterministic(15))) {
+                Journal journal = new Journal();
+                List<SupervisionEvent> events = events(driver);
+                Supervisor supervisor = start(driver, SupervisorSpec.oneForOne().withIntensity(3, Duration.ofSeconds(5))
+                        .withRestartCounting(counting)
+                        .withChild(ChildSpec.worker("w", worker("w", journal))));
+                boolean gaveUp = false;
+                for (int i = 0; i < 10 && !gaveUp; i++) {
+                    child(driver, supervisor, "w").tell("exit"); // a normal exit: a new actor replaces it
+                    driver.system.deterministic().runUntilIdle();
+                    gaveUp = events.stream().anyMatch(e -> e instanceof SupervisionEvent.GaveUp);
+                    if (!gaveUp) {
+                        child(driver, supervisor, "w").tell(i);
+                        driver.system.deterministic().runUntilIdle();
+                    }
+                }
+                assertThat(gaveUp).as(counting.toString()).isEqualTo(counting == RestartCounting.EVERY_RESTART);
+                if (counting == RestartCounting.UNRECOVERED) {
+                    assertThat(journal.starts("w")).isEqualTo(11);
+                }
+            }
+        }
+    }
+
+    @Test
     void countingOnlyUnrecoveredRestartsStillStopsARestartLoop() {
         // Crashing on every message: no restart is ever recovered from.
         try (Driver driver = Driver.of(ActorSystemConfig.deterministic(12))) {

@@ -54,14 +54,13 @@ final class ChildSupervision {
         this.snapshotEvery = snapshotEvery;
         this.restarts = restarts;
         this.reportsProgress = reportsProgress;
-        if (restarts > 0) {
-            restarted(1); // a cell that replaces an ended one
-        }
     }
 
     /**
-     * A new incarnation runs: once it has handled {@code messages} messages to the end, the
-     * supervisor is to hear of it (if it asked to).
+     * A new incarnation runs (in place, or in a cell that replaces an ended one): once it has
+     * handled {@code messages} messages to the end, the supervisor is to hear of it (if it
+     * asked to). An actor's handler returns when it has handled one; a process actor shows it
+     * by taking the next, so it counts the one it takes first too.
      */
     void restarted(int messages) {
         progressDue = reportsProgress ? messages : 0;

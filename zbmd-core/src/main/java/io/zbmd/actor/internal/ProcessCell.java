@@ -191,7 +191,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
         supervision.incarnation++;
         supervision.restarts++;
-        supervision.restarted(2); // the message it takes first may be the one it crashes on
+        supervision.restarted(2);
         state = RUNNING;
         inBody = true;
         restartRequested = true;

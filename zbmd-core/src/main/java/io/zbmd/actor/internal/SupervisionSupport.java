@@ -78,9 +78,17 @@ public final class SupervisionSupport {
         return (ActorCell<?>) context;
     }
 
-    private static ChildSupervision supervision(ActorContext<?> supervisor, ChildSetup setup) {
-        return new ChildSupervision(cell(supervisor).path(), setup.childId(), setup.retries(), setup.snapshotEvery(),
-                setup.restarts(), setup.reportsProgress());
+    /**
+     * @param progressMessages see {@link ChildSupervision#restarted}: 1 for an actor, 2 for a
+     *     process actor
+     */
+    private static ChildSupervision supervision(ActorContext<?> supervisor, ChildSetup setup, int progressMessages) {
+        ChildSupervision supervision = new ChildSupervision(cell(supervisor).path(), setup.childId(), setup.retries(),
+                setup.snapshotEvery(), setup.restarts(), setup.reportsProgress());
+        if (setup.restarts() > 0) {
+            supervision.restarted(progressMessages); // a cell that replaces an ended one
+        }
+        return supervision;
     }
 
     private static SpawnOptions options(ChildSetup setup) {
@@ -89,7 +97,7 @@ public final class SupervisionSupport {
 
     /** Spawns a supervised actor; its start runs now, on this thread. */
     public static Started spawnActor(ActorContext<?> supervisor, ChildSetup setup, ActorFactory<?> factory) {
-        ChildSupervision supervision = supervision(supervisor, setup);
+        ChildSupervision supervision = supervision(supervisor, setup, 1);
         @SuppressWarnings({"unchecked", "rawtypes"})
         ActorCell<?> child = cell(supervisor).spawnChild(options(setup), (ActorFactory) factory, supervision);
         if (setup.supervisorKind()) {
@@ -102,7 +110,7 @@ public final class SupervisionSupport {
     public static Started spawnProcess(ActorContext<?> supervisor, ChildSetup setup, ProcessActor<?> body) {
         @SuppressWarnings({"unchecked", "rawtypes"})
         ActorCell<?> child = cell(supervisor).spawnProcessChild(options(setup), (ProcessActor) body,
-                supervision(supervisor, setup));
+                supervision(supervisor, setup, 2));
         return new Started(child, null);
     }
 
