@@ -1,0 +1,402 @@
+package io.zbmd.supervision;
+
+import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ActorFactory;
+import io.zbmd.actor.ActorRef;
+import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.InjectedFault;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.dispatch.DeterministicScheduler;
+import io.zbmd.supervision.OtpScenario.CallOp;
+import io.zbmd.supervision.OtpScenario.Child;
+import io.zbmd.supervision.OtpScenario.ExitOp;
+import io.zbmd.supervision.OtpScenario.KillOp;
+import io.zbmd.supervision.OtpScenario.Nested;
+import io.zbmd.supervision.OtpScenario.Op;
+import io.zbmd.supervision.OtpScenario.ShutdownSpec;
+import io.zbmd.supervision.OtpScenario.StartChildOp;
+import io.zbmd.supervision.OtpScenario.Stop;
+import io.zbmd.supervision.OtpScenario.Sup;
+import io.zbmd.supervision.OtpScenario.WaitOp;
+import io.zbmd.supervision.OtpScenario.Worker;
+import io.zbmd.supervision.internal.SupervisorCommand;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Plays an {@link OtpScenario} on zbmd's supervisors, through their public API, on the
+ * deterministic dispatcher, and writes the trace the Erlang driver writes: every start and
+ * end of a child in the order they happen, the answer of every call, and the tree after
+ * every step.
+ */
+final class ZbmdScenarioPlayer {
+    private static final Duration ASK = Duration.ofSeconds(30);
+    private static final Duration SETTLE_LIMIT = Duration.ofHours(1);
+
+    /** What the driver tells a worker: exit with this reason. */
+    record Exit(String reason) {}
+
+    private final OtpScenario scenario;
+    private final ActorSystem system;
+    private final DeterministicScheduler sim;
+    private final List<String> trace = new ArrayList<>();
+    private final Map<List<String>, Integer> attempts = new HashMap<>();
+    /** Actor paths of the supervisors, to the scenario's paths. */
+    private final Map<String, List<String>> supervisors = new HashMap<>();
+    private final Set<ActorRef<?>> watched = new HashSet<>();
+    private Supervisor top;
+
+    private ZbmdScenarioPlayer(OtpScenario scenario, long seed) {
+        this.scenario = scenario;
+        this.system = ActorSystem.create(ActorSystemConfig.deterministic(seed).withName("otp-" + scenario.id()));
+        this.sim = system.deterministic();
+    }
+
+    /** @return the scenario's trace, as the Erlang driver writes it */
+    static List<String> play(OtpScenario scenario, long seed) {
+        ZbmdScenarioPlayer player = new ZbmdScenarioPlayer(scenario, seed);
+        try (ActorSystem ignored = player.system) {
+            return player.run();
+        }
+    }
+
+    private List<String> run() {
+        system.events().subscribe(SupervisionEvent.ChildStarted.class,
+                e -> childStarted(e.supervisor(), e.childId(), e.child()));
+        system.events().subscribe(SupervisionEvent.ChildRestarted.class,
+                e -> childStarted(e.supervisor(), e.childId(), e.child()));
+        try {
+            top = Supervisors.start(system, "top", spec(scenario.top(), List.of()));
+        } catch (SupervisorStartException e) {
+            settle();
+            trace.add("start_failed top");
+            return trace;
+        }
+        supervisors.put(top.ref().path(), List.of());
+        watchEnd(top.ref(), List.of());
+        settle();
+        trace.add("tree " + tree(top));
+        for (Op op : scenario.ops()) {
+            trace.add("op " + describe(op));
+            if (!hasEnded(top.ref())) {
+                apply(op);
+            }
+            settle();
+            trace.add("tree " + (hasEnded(top.ref()) ? "dead" : tree(top)));
+        }
+        return trace;
+    }
+
+    // ------------------------------------------------------------------ the tree as zbmd specs
+
+    private SupervisorSpec spec(Sup sup, List<String> path) {
+        SupervisorSpec spec = switch (sup.strategy()) {
+            case ONE_FOR_ONE -> SupervisorSpec.oneForOne();
+            case ONE_FOR_ALL -> SupervisorSpec.oneForAll();
+            case REST_FOR_ONE -> SupervisorSpec.restForOne();
+        };
+        spec = spec.withIntensity(sup.intensity(), Duration.ofSeconds(sup.periodSeconds()));
+        for (Child child : sup.children()) {
+            spec = spec.withChild(childSpec(child, path));
+        }
+        return spec;
+    }
+
+    private ChildSpec childSpec(Child child, List<String> parent) {
+        List<String> path = append(parent, child.id());
+        ChildSpec spec = switch (child) {
+            case Worker w -> w.process() ? ChildSpec.process(w.id(), processWorker(path, w))
+                    : ChildSpec.worker(w.id(), worker(path, w));
+            case Nested n -> ChildSpec.supervisor(n.id(), spec(n.sup(), path));
+        };
+        return spec.withRestart(child.restart()).withShutdown(shutdown(child.shutdown()));
+    }
+
+    private static Shutdown shutdown(ShutdownSpec spec) {
+        return spec.brutalKill() ? Shutdown.brutalKill()
+                : spec.timeoutMs() < 0 ? Shutdown.infinity() : Shutdown.timeout(Duration.ofMillis(spec.timeoutMs()));
+    }
+
+    /** Counts the attempt; a failing one is written down and thrown. */
+    private void attempt(List<String> path, Worker w) {
+        int n = attempts.merge(path, 1, Integer::sum);
+        if (w.failingStarts().contains(n)) {
+            trace.add("start_failed " + OtpScenario.text(path));
+            throw new InjectedFault("start " + n + " of " + OtpScenario.text(path) + " fails");
+        }
+    }
+
+    private ActorFactory<Object> worker(List<String> path, Worker w) {
+        return ctx -> {
+            attempt(path, w);
+            return new Actor<>() {
+                @Override
+                public void onStart() {
+                    trace.add("start " + OtpScenario.text(path));
+                }
+
+                @Override
+                public void onMessage(Object message) {
+                    if (message instanceof Exit exit) {
+                        exit(ctx, exit.reason());
+                    }
+                }
+
+                @Override
+                public void onStop(ExitReason reason) {
+                    trace.add("end " + OtpScenario.text(path) + " " + text(reason));
+                }
+            };
+        };
+    }
+
+    private ProcessActor<Object> processWorker(List<String> path, Worker w) {
+        return ctx -> {
+            attempt(path, w);
+            trace.add("start " + OtpScenario.text(path));
+            try {
+                while (true) {
+                    if (ctx.receive() instanceof Exit exit) {
+                        exit(ctx, exit.reason());
+                    }
+                }
+            } finally {
+                trace.add("end " + OtpScenario.text(path) + " " + "?");
+            }
+        };
+    }
+
+    private static void exit(ActorContext<?> ctx, String reason) {
+        switch (reason) {
+            case "crash" -> throw new InjectedFault("crash"); // a crash on purpose: logged quietly
+            case "normal" -> ctx.stopSelf();
+            case "shutdown" -> ctx.exit(ctx.self(), ExitReason.SHUTDOWN);
+            default -> throw new IllegalArgumentException("no such exit in zbmd yet: " + reason);
+        }
+    }
+
+    private static String text(ExitReason reason) {
+        return switch (reason) {
+            case ExitReason.Normal n -> "normal";
+            case ExitReason.Shutdown s -> "shutdown";
+            case ExitReason.Killed k -> "killed";
+            case ExitReason.Kill k -> "killed";
+            case ExitReason.Crash c -> "crash";
+            case ExitReason.Custom c -> c.description();
+        };
+    }
+
+    // ------------------------------------------------------------------ supervisors' ends
+
+    private void childStarted(String supervisorPath, String childId, ActorRef<?> child) {
+        List<String> parent = supervisors.get(supervisorPath);
+        if (parent == null) {
+            return;
+        }
+        List<String> path = append(parent, childId);
+        if (isSupervisor(path)) {
+            supervisors.put(child.path(), path);
+            watchEnd(child, path);
+        }
+    }
+
+    private void watchEnd(ActorRef<?> ref, List<String> path) {
+        if (watched.add(ref)) {
+            system.terminationOf(ref).thenAccept(reason -> trace.add("end " + OtpScenario.text(path) + " "
+                    + text(reason)));
+        }
+    }
+
+    private boolean isSupervisor(List<String> path) {
+        Sup sup = scenario.top();
+        for (int i = 0; i < path.size(); i++) {
+            String id = path.get(i);
+            Optional<Child> child = sup.children().stream().filter(c -> c.id().equals(id)).findFirst();
+            if (child.isEmpty() || !(child.get() instanceof Nested n)) {
+                return false;
+            }
+            if (i == path.size() - 1) {
+                return true;
+            }
+            sup = n.sup();
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    private void apply(Op op) {
+        switch (op) {
+            case ExitOp exit -> refOf(exit.path()).ifPresentOrElse(ref -> ref.tell(new Exit(exit.reason())),
+                    () -> trace.add("no_such_child " + OtpScenario.text(exit.path())));
+            case KillOp kill -> refOf(kill.path()).ifPresentOrElse(this::kill,
+                    () -> trace.add("no_such_child " + OtpScenario.text(kill.path())));
+            case WaitOp wait -> sim.advanceTime(Duration.ofMillis(wait.ms()));
+            case CallOp call -> call(call);
+            case StartChildOp start -> startChild(start);
+            case Stop stop -> top.stop();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void kill(ActorRef<?> target) {
+        system.spawn("killer", ctx -> new Actor<Object>() {
+            @Override
+            public void onStart() {
+                ctx.exit(target, ExitReason.KILL);
+                ctx.stopSelf();
+            }
+
+            @Override
+            public void onMessage(Object message) {}
+        });
+    }
+
+    private void call(CallOp call) {
+        Optional<Supervisor> sup = supervisorAt(call.supervisor());
+        if (sup.isEmpty()) {
+            trace.add("call no_such_supervisor");
+            return;
+        }
+        CompletableFuture<?> answer = switch (call.call()) {
+            case "terminate_child" -> sup.get().terminateChild(call.childId());
+            case "restart_child" -> sup.get().restartChild(call.childId());
+            case "delete_child" -> sup.get().deleteChild(call.childId());
+            default -> throw new IllegalArgumentException(call.call());
+        };
+        trace.add("call " + answer(answer));
+    }
+
+    private void startChild(StartChildOp start) {
+        Optional<Supervisor> sup = supervisorAt(start.supervisor());
+        if (sup.isEmpty()) {
+            trace.add("call no_such_supervisor");
+            return;
+        }
+        trace.add("call " + answer(sup.get().startChild(childSpec(start.child(), start.supervisor()))));
+    }
+
+    private String answer(CompletableFuture<?> future) {
+        runUntilDone(future);
+        try {
+            future.join();
+            return "ok";
+        } catch (CompletionException e) {
+            String message = String.valueOf(e.getCause().getMessage());
+            if (message.contains("no child")) {
+                return "error not_found";
+            } else if (message.contains("is running")) {
+                return "error running";
+            } else if (message.contains("duplicate child id")) {
+                return "error already_present";
+            } else if (message.contains("failed to start")) {
+                return "error start_failed";
+            }
+            return "error " + message;
+        }
+    }
+
+    // ------------------------------------------------------------------ finding things
+
+    private Optional<Supervisor> supervisorAt(List<String> path) {
+        Supervisor sup = top;
+        for (String id : path) {
+            Optional<? extends ActorRef<?>> child = childOf(sup, id);
+            if (child.isEmpty()) {
+                return Optional.empty();
+            }
+            sup = handle(child.get());
+        }
+        return hasEnded(sup.ref()) ? Optional.empty() : Optional.of(sup);
+    }
+
+    private Optional<ActorRef<Object>> refOf(List<String> path) {
+        return supervisorAt(path.subList(0, path.size() - 1)).flatMap(sup -> childOf(sup, path.getLast()));
+    }
+
+    private Optional<ActorRef<Object>> childOf(Supervisor sup, String id) {
+        try {
+            return await(sup.<Object>child(id));
+        } catch (CompletionException e) {
+            return Optional.empty();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Supervisor handle(ActorRef<?> ref) {
+        return new Supervisor((ActorRef<SupervisorCommand>) ref, system, ASK);
+    }
+
+    private String tree(Supervisor sup) {
+        List<ChildInfo> children;
+        try {
+            children = await(sup.children());
+        } catch (CompletionException e) {
+            return "dead";
+        }
+        List<String> parts = new ArrayList<>();
+        for (ChildInfo child : children) {
+            String state = !child.running() ? "undefined"
+                    : child.kind() == ChildKind.SUPERVISOR ? tree(handle(child.ref())) : "running";
+            parts.add(child.id() + ":" + state);
+        }
+        return "[" + String.join(" ", parts) + "]";
+    }
+
+    private static boolean hasEnded(ActorRef<?> ref) {
+        return io.zbmd.actor.internal.SupervisionSupport.hasEnded(ref);
+    }
+
+    // ------------------------------------------------------------------ driving the dispatcher
+
+    private <T> T await(CompletableFuture<T> future) {
+        runUntilDone(future);
+        return future.join();
+    }
+
+    private void runUntilDone(CompletableFuture<?> future) {
+        if (!sim.runUntil(future::isDone, SETTLE_LIMIT)) {
+            throw new AssertionError("scenario " + scenario.id() + ": no answer");
+        }
+    }
+
+    /** Runs until nothing is runnable and no timer is pending: a supervisor waiting out a shutdown timeout is not done. */
+    private void settle() {
+        for (int round = 0; round < 100_000; round++) {
+            sim.runUntilIdle();
+            if (system.metrics().pendingTimers() == 0) {
+                return;
+            }
+            sim.runUntil(() -> system.metrics().pendingTimers() == 0, SETTLE_LIMIT);
+        }
+        throw new AssertionError("scenario " + scenario.id() + " does not settle");
+    }
+
+    private static String describe(Op op) {
+        return switch (op) {
+            case ExitOp e -> "exit " + OtpScenario.text(e.path()) + " " + e.reason();
+            case KillOp k -> "kill " + OtpScenario.text(k.path());
+            case WaitOp w -> "wait " + w.ms();
+            case CallOp c -> c.call() + " " + OtpScenario.text(c.supervisor()) + " " + c.childId();
+            case StartChildOp s -> "start_child " + OtpScenario.text(s.supervisor()) + " " + s.child().id();
+            case Stop s -> "stop";
+        };
+    }
+
+    private static List<String> append(List<String> path, String id) {
+        List<String> longer = new ArrayList<>(path);
+        longer.add(id);
+        return List.copyOf(longer);
+    }
+}
