@@ -3,17 +3,23 @@ package io.zbmd.supervision;
 import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.SpawnOptions;
+import io.zbmd.dispatch.DispatcherKind;
 import io.zbmd.supervision.internal.SupervisorActor;
 import io.zbmd.supervision.internal.SupervisorCommand;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Starts supervisors. A supervisor starts its children in order before this returns; if one
- * fails to start, the supervisor stops the ones already started and this throws
- * {@link SupervisorStartException} naming the child.
+ * fails to start, the supervisor stops the ones already started, in reverse order, and ends,
+ * and this throws {@link SupervisorStartException} naming the child (from outside an actor,
+ * once the supervisor has ended, as OTP's {@code start_link} returns; from inside one, at
+ * once, while the stops go on).
  *
  * <pre>{@code
  * Supervisor supervisor = Supervisors.start(system, "workers", SupervisorSpec.oneForOne()
@@ -41,7 +47,7 @@ public final class Supervisors {
         CompletableFuture<Void> started = new CompletableFuture<>();
         ActorRef<SupervisorCommand> ref = system.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
                 SupervisorActor.factory(spec, null, started));
-        return started(ref, system, started);
+        return started(ref, system, started, true);
     }
 
     /**
@@ -60,7 +66,7 @@ public final class Supervisors {
         CompletableFuture<Void> started = new CompletableFuture<>();
         ActorRef<SupervisorCommand> ref = parent.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
                 SupervisorActor.factory(spec, null, started));
-        return started(ref, parent.system(), started);
+        return started(ref, parent.system(), started, false);
     }
 
     /**
@@ -80,20 +86,42 @@ public final class Supervisors {
         CompletableFuture<Void> started = new CompletableFuture<>();
         ActorRef<SupervisorCommand> ref = system.spawn(SpawnOptions.named(Objects.requireNonNull(name, "name")),
                 SupervisorActor.factory(spec.asSupervisorSpec(), spec, started));
-        return new DynamicSupervisor<>(started(ref, system, started));
+        return new DynamicSupervisor<>(started(ref, system, started, true));
     }
 
+    /**
+     * The supervisor's onStart ran on this thread: {@code started} is complete by now. If it
+     * failed, the supervisor is stopping what it started; from outside an actor, wait for its
+     * end (running the deterministic dispatcher, which runs nothing by itself).
+     */
     private static Supervisor started(ActorRef<SupervisorCommand> ref, ActorSystem system,
-            CompletableFuture<Void> started) {
-        // The supervisor's onStart ran on this thread: `started` is complete by now.
+            CompletableFuture<Void> started, boolean awaitEnd) {
         try {
             started.join();
         } catch (CompletionException e) {
+            if (awaitEnd) {
+                awaitTermination(system, ref);
+            }
             if (e.getCause() instanceof SupervisorStartException failure) {
                 throw failure;
             }
             throw e;
         }
         return new Supervisor(ref, system, Supervisor.DEFAULT_TIMEOUT);
+    }
+
+    private static void awaitTermination(ActorSystem system, ActorRef<?> ref) {
+        CompletableFuture<ExitReason> ended = system.terminationOf(ref);
+        if (system.config().dispatcher() instanceof DispatcherKind.Deterministic) {
+            system.deterministic().runUntil(ended::isDone, Duration.ofDays(1));
+            return;
+        }
+        try {
+            ended.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // it has ended either way
+        }
     }
 }

@@ -52,9 +52,9 @@ final class ZbmdScenarioPlayer {
     private final DeterministicScheduler sim;
     private final List<String> trace = new ArrayList<>();
     private final Map<List<String>, Integer> attempts = new HashMap<>();
-    /** Actor paths of the supervisors, to the scenario's paths. */
-    private final Map<String, List<String>> supervisors = new HashMap<>();
     private final Set<ActorRef<?>> watched = new HashSet<>();
+    /** Paths where start_child put a worker in place of the spec's child supervisor. */
+    private final Set<List<String>> nowWorkers = new HashSet<>();
     private Supervisor top;
 
     private ZbmdScenarioPlayer(OtpScenario scenario, long seed) {
@@ -83,7 +83,6 @@ final class ZbmdScenarioPlayer {
             trace.add("start_failed top");
             return trace;
         }
-        supervisors.put(top.ref().path(), List.of());
         watchEnd(top.ref(), List.of());
         settle();
         trace.add("tree " + tree(top));
@@ -200,15 +199,21 @@ final class ZbmdScenarioPlayer {
     // ------------------------------------------------------------------ supervisors' ends
 
     private void childStarted(String supervisorPath, String childId, ActorRef<?> child) {
-        List<String> parent = supervisors.get(supervisorPath);
-        if (parent == null) {
-            return;
-        }
-        List<String> path = append(parent, childId);
+        List<String> path = append(scenarioPath(supervisorPath), childId);
         if (isSupervisor(path)) {
-            supervisors.put(child.path(), path);
             watchEnd(child, path);
         }
+    }
+
+    /** {@code /top#2/sb#5} is [sb]: actors are named after their child ids, under "top". */
+    private static List<String> scenarioPath(String actorPath) {
+        List<String> path = new ArrayList<>();
+        for (String segment : actorPath.split("/")) {
+            if (!segment.isEmpty()) {
+                path.add(segment.substring(0, segment.indexOf('#')));
+            }
+        }
+        return List.copyOf(path.subList(1, path.size()));
     }
 
     private void watchEnd(ActorRef<?> ref, List<String> path) {
@@ -219,6 +224,9 @@ final class ZbmdScenarioPlayer {
     }
 
     private boolean isSupervisor(List<String> path) {
+        if (nowWorkers.contains(path)) {
+            return false;
+        }
         Sup sup = scenario.top();
         for (int i = 0; i < path.size(); i++) {
             String id = path.get(i);
@@ -284,26 +292,26 @@ final class ZbmdScenarioPlayer {
             trace.add("call no_such_supervisor");
             return;
         }
-        trace.add("call " + answer(sup.get().startChild(childSpec(start.child(), start.supervisor()))));
+        List<String> path = append(start.supervisor(), start.child().id());
+        boolean supervisorBefore = isSupervisor(path);
+        nowWorkers.add(path); // before the call: the start is published during it
+        String answer = answer(sup.get().startChild(childSpec(start.child(), start.supervisor())));
+        if (!answer.startsWith("ok") && supervisorBefore) {
+            nowWorkers.remove(path); // the spec's child supervisor is still there
+        }
+        trace.add("call " + answer);
     }
 
     private String answer(CompletableFuture<?> future) {
         runUntilDone(future);
         try {
-            future.join();
-            return "ok";
+            return future.join() instanceof Optional<?> none && none.isEmpty() ? "ok undefined" : "ok";
         } catch (CompletionException e) {
-            String message = String.valueOf(e.getCause().getMessage());
-            if (message.contains("no child")) {
-                return "error not_found";
-            } else if (message.contains("is running")) {
-                return "error running";
-            } else if (message.contains("duplicate child id")) {
-                return "error already_present";
-            } else if (message.contains("failed to start")) {
-                return "error start_failed";
-            }
-            return "error " + message;
+            return switch (e.getCause()) {
+                case ChildRequestException refused -> "error " + refused.refusal().name().toLowerCase();
+                case ChildStartException failed -> "error start_failed";
+                default -> "error " + e.getCause();
+            };
         }
     }
 
@@ -347,8 +355,11 @@ final class ZbmdScenarioPlayer {
         }
         List<String> parts = new ArrayList<>();
         for (ChildInfo child : children) {
-            String state = !child.running() ? "undefined"
-                    : child.kind() == ChildKind.SUPERVISOR ? tree(handle(child.ref())) : "running";
+            String state = switch (child.status()) {
+                case NOT_RUNNING -> "undefined";
+                case RESTARTING -> "restarting";
+                case RUNNING -> child.kind() == ChildKind.SUPERVISOR ? tree(handle(child.ref())) : "running";
+            };
             parts.add(child.id() + ":" + state);
         }
         return "[" + String.join(" ", parts) + "]";

@@ -142,6 +142,19 @@ public final class SupervisionSupport {
                 () -> cell.sendSystem(new SystemMessage.Control(c -> action.run())));
     }
 
+    /**
+     * A supervisor that is itself a supervised child says, during its start, that the start
+     * failed: its parent reads it right after spawning it, as when a start throws, but the
+     * actor keeps running until it has stopped, in order, the children it had started, then
+     * ends. Outside its first start this does nothing.
+     */
+    public static void failStart(ActorContext<?> context, Throwable failure) {
+        ChildSupervision supervision = cell(context).supervision();
+        if (supervision != null && supervision.starting) {
+            supervision.startFailure = failure;
+        }
+    }
+
     /** Keeps fault injection away from this actor (supervisors are infrastructure). */
     public static void exemptFromFaults(ActorContext<?> context) {
         cell(context).faultExempt = true;

@@ -4,49 +4,56 @@ import io.zbmd.actor.Actor;
 import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorRef;
-import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.Signal;
 import io.zbmd.actor.internal.SupervisionSupport;
-import io.zbmd.actor.internal.SupervisionSupport.ChildSetup;
-import io.zbmd.actor.internal.SupervisionSupport.Started;
 import io.zbmd.supervision.ChildCounts;
 import io.zbmd.supervision.ChildInfo;
 import io.zbmd.supervision.ChildKind;
+import io.zbmd.supervision.ChildRequestException;
+import io.zbmd.supervision.ChildRequestException.Refusal;
 import io.zbmd.supervision.ChildSpec;
+import io.zbmd.supervision.ChildStartException;
+import io.zbmd.supervision.ChildStatus;
 import io.zbmd.supervision.DynamicSupervisorSpec;
-import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.RestartType;
-import io.zbmd.supervision.Shutdown;
 import io.zbmd.supervision.Strategy;
 import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.SupervisorSpec;
 import io.zbmd.supervision.SupervisorStartException;
+import io.zbmd.supervision.internal.Plan.Outcome;
 import io.zbmd.supervision.internal.SupervisorCommand.Failure;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A supervisor, as OTP's {@code supervisor} behaviour: starts its children in order, applies
- * its strategy when one ends, counts restarts against its intensity, stops its children in
- * reverse order honouring their shutdown, and gives up (escalates) past the intensity.
+ * A supervisor, as OTP's {@code supervisor} behaviour ({@code supervisor.erl}): starts its
+ * children in order, applies its strategy when one ends, counts restarts against its
+ * intensity, stops children in reverse order honouring their shutdowns, and gives up past
+ * the intensity. The decisions are OTP's, line for line where they show (the differential
+ * test against OTP checks them); how they are carried out is zbmd's:
  *
- * <p>Like OTP's, it is sequential: while it stops children one by one (a
- * {@link StopSequence}), reports and commands that arrive wait in {@code deferred} and are
- * handled afterwards, in order.
- *
- * <p>Unlike OTP's, a child that crashes is restarted <em>in place</em>: same ref, mailbox
- * kept, last snapshot restored (see {@code ChildSupervision}); siblings restarted by
- * one-for-all or rest-for-one are stopped and restarted in place too. A child whose actor was
- * ended from outside (a normal exit, an exit signal from a link, a kill) is replaced by a new
- * actor, as OTP replaces a process.
+ * <ul>
+ *   <li>OTP's supervisor is sequential: while it shuts a child down it waits for that child's
+ *       end in a selective receive, and every other exit and call waits in its mailbox. Here
+ *       the waiting is a {@link Plan} of steps (stop this child, start that one), each of which
+ *       may wait for a child's report; what arrives meanwhile waits in {@code deferred} and is
+ *       handled afterwards, in order. A report about a child that the plan is still to stop
+ *       is taken as that stop done, as OTP's {@code unlink_flush} takes the child's exit.
+ *   <li>A worker that crashed is restarted <em>in place</em>: same ref, mailbox kept, last
+ *       snapshot restored, the crashed message retried if asked (see {@code ChildSupervision});
+ *       siblings stopped by one-for-all or rest-for-one are stopped and restarted in place too.
+ *       The old incarnation's {@code onStop} has always run before the new one's
+ *       {@code onStart}. A worker ended from outside (a normal exit, an exit signal, a kill)
+ *       and every child supervisor are replaced by a new actor, as OTP replaces a process.
+ * </ul>
  */
 public final class SupervisorActor implements Actor<SupervisorCommand>, SupervisionSupport.Supervising {
     private static final Logger LOG = LoggerFactory.getLogger(SupervisorActor.class);
@@ -55,65 +62,18 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private final SupervisorSpec spec;
     private final DynamicSupervisorSpec<?, ?> dynamic;
     private final CompletableFuture<Void> started;
-    /** In start order. */
+    /** In start order; OTP's children list. */
     private final List<Child> children = new ArrayList<>();
-    private final java.util.HashMap<String, Child> byId = new java.util.HashMap<>();
-    private final java.util.IdentityHashMap<ActorRef<?>, Child> byRef = new java.util.IdentityHashMap<>();
-    /** The restarts within the period that still count against the intensity, oldest first. */
-    private final ArrayDeque<Restart> countedRestarts = new ArrayDeque<>();
-    private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
-    private StopSequence sequence;
-    /** Children still to restart, in start order, one at a time; null when none. */
-    private ArrayDeque<Child> restarting;
-    /** The child whose in-place restart the restart sequence waits for. */
-    private Child awaitingRestart;
-    /** The child whose exit started the restart sequence. */
-    private Child restartTrigger;
-    private boolean stopping;
-    private SplittableRandom random;
+    private final Map<String, Child> byId = new HashMap<>();
+    private final Map<ActorRef<?>, Child> byRef = new IdentityHashMap<>();
+    private final RestartWindow window;
+    private final Plan plan;
     private String path;
-    private int nextStartIndex;
     private int dynamicCount;
-
-    /** A restart counted against the intensity: when, and for whose failure. */
-    private record Restart(long atNanos, Child cause) {}
-
-    /** Where a child stands, as the supervisor sees it. */
-    enum Phase {
-        RUNNING,
-        /** Crashed or stopped on request, cell kept, waiting for a restart in place. */
-        SUSPENDED,
-        /** Asked to stop (its incarnation, or for good); waiting for it. */
-        STOPPING,
-        /** Waiting out a backoff delay before its restart. */
-        RESTART_PENDING,
-        /** Not running. */
-        STOPPED
-    }
-
-    /** One child: its spec and its current state. */
-    static final class Child {
-        final ChildSpec spec;
-        final int startIndex;
-        ActorRef<?> ref;
-        Phase phase = Phase.STOPPED;
-        int incarnation;
-        int restarts;
-        int consecutive;
-        long lastRestartNanos;
-        Cancellable timer;
-        /** The cell is being ended on purpose: its ChildTerminated is expected. */
-        boolean endExpected;
-
-        Child(ChildSpec spec, int startIndex) {
-            this.spec = spec;
-            this.startIndex = startIndex;
-        }
-
-        boolean isRunning() {
-            return phase != Phase.STOPPED;
-        }
-    }
+    /** A shutdown has begun: no more restarts, requests refused. */
+    private boolean stopping;
+    /** Why this supervisor's own start failed, while it stops what it started. */
+    private Throwable startFailure;
 
     private SupervisorActor(ActorContext<SupervisorCommand> ctx, SupervisorSpec spec, DynamicSupervisorSpec<?, ?> dynamic,
             CompletableFuture<Void> started) {
@@ -121,6 +81,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         this.spec = spec;
         this.dynamic = dynamic;
         this.started = started;
+        this.window = new RestartWindow(spec, ctx);
+        this.plan = new Plan(ctx, spec, this::publish, this::childStatusChanged);
     }
 
     /**
@@ -128,8 +90,9 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
      *
      * @param spec the supervisor's spec
      * @param dynamic the dynamic template, or null for a static supervisor
-     * @param started completed when its children have started, exceptionally if one failed
-     *     (null if nobody waits)
+     * @param started completed when its children have started, exceptionally as soon as one
+     *     failed (the ones started are then stopped in reverse order before the supervisor
+     *     ends); null if nobody waits
      * @return the factory
      */
     public static ActorFactory<SupervisorCommand> factory(SupervisorSpec spec, DynamicSupervisorSpec<?, ?> dynamic,
@@ -137,135 +100,139 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         return ctx -> new SupervisorActor(ctx, spec, dynamic, started);
     }
 
-    // ---------------------------------------------------------------- start
+    // ---------------------------------------------------------------- start (OTP's init)
 
     @Override
     public void onStart() {
         path = ctx.self().path();
+        plan.path(path);
         ctx.trapExits(true);
         SupervisionSupport.exemptFromFaults(ctx);
+        List<Child> startedInOrder = new ArrayList<>();
         for (ChildSpec childSpec : spec.children()) {
-            Child child = new Child(childSpec, nextStartIndex++);
+            Child child = new Child(childSpec);
             add(child);
-            Started result = startNew(child);
-            if (result.startFailure() != null) {
-                SupervisorStartException failure = new SupervisorStartException("supervisor " + path
-                        + " could not start: child '" + childSpec.id() + "' failed to start: "
-                        + result.startFailure(), childSpec.id(), result.startFailure());
-                if (started != null) {
-                    started.completeExceptionally(failure);
-                }
-                throw failure;
+            Outcome outcome = plan.startNow(child);
+            if (outcome.failure() != null) {
+                failStart(child, outcome, startedInOrder);
+                return;
             }
-            publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
+            if (outcome.ignored()) {
+                ignored(child);
+            } else {
+                startedInOrder.add(child);
+                publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
+            }
         }
         if (started != null) {
             started.complete(null);
         }
     }
 
-    /** Spawns a new cell for the child; it starts now, on this thread. */
-    private Started startNew(Child child) {
-        ChildSpec childSpec = child.spec;
-        ChildSetup setup = new ChildSetup(childSpec.id(), childSpec.mailboxCapacity(), childSpec.retries(),
-                childSpec.snapshotEvery(), child.restarts, childSpec.kind() == ChildKind.SUPERVISOR,
-                spec.counting() == RestartCounting.UNRECOVERED);
-        Started result = switch (childSpec.start()) {
-            case ChildSpec.ActorStart start -> SupervisionSupport.spawnActor(ctx, setup, start.factory());
-            case ChildSpec.ProcessStart start -> SupervisionSupport.spawnProcess(ctx, setup, start.body());
-            case ChildSpec.SupervisorStart start ->
-                SupervisionSupport.spawnActor(ctx, setup, factory(start.spec(), null, null));
-        };
-        child.incarnation = 0;
-        child.endExpected = false;
-        if (result.startFailure() == null) {
-            setRef(child, result.ref());
-            child.phase = Phase.RUNNING;
-        } else {
-            setRef(child, null); // the failed cell is ending by itself
-            child.phase = Phase.STOPPED;
+    /**
+     * OTP's {@code init_children} on a failed start: the children started are stopped in
+     * reverse order, then the supervisor ends with reason shutdown. A supervisor that is
+     * itself a child says so to its parent at once ({@link SupervisionSupport#failStart}); the
+     * parent waits for its end.
+     */
+    private void failStart(Child child, Outcome outcome, List<Child> startedInOrder) {
+        SupervisorStartException failure = new SupervisorStartException("supervisor " + path
+                + " could not start: child '" + child.spec.id() + "' failed to start: " + outcome.failure(),
+                child.spec.id(), outcome.failure());
+        startFailure = failure;
+        stopping = true;
+        SupervisionSupport.failStart(ctx, failure);
+        if (started != null) {
+            started.completeExceptionally(failure); // whoever waits for the end waits for the cleanup too
         }
-        return result;
+        remove(child);
+        if (outcome.endingRef() != null) {
+            plan.awaitEnd(outcome.endingRef());
+        }
+        for (Child c : startedInOrder.reversed()) {
+            plan.terminate(c, false);
+        }
+        plan.then(() -> SupervisionSupport.endNow(ctx, ExitReason.SHUTDOWN));
+        plan.run();
     }
 
     // ---------------------------------------------------------------- reports from children
 
     @Override
     public void childFailed(ActorRef<?> ref, ExitReason reason, int incarnation) {
-        Child child = find(ref);
-        if (child == null || incarnation != child.incarnation) {
-            return; // a report about an incarnation already dealt with
-        }
-        if (child.phase == Phase.STOPPING) {
-            if (sequence != null && sequence.current == child && !sequence.forGood) {
-                acknowledge(child); // it crashed while we asked it to stop: it is suspended now
-            }
+        Child child = byRef.get(ref);
+        if (child == null || incarnation != child.incarnation || plan.consumeFailed(child, reason)) {
             return;
         }
-        if (child == awaitingRestart) {
-            // Its restart failed: go on with the others, then deal with this failure.
-            awaitingRestart = null;
-            child.phase = Phase.SUSPENDED;
-            deferred.add(() -> handleExit(child, reason, true));
-            advanceRestarts();
-            return;
-        }
-        if (busy()) {
-            deferred.add(() -> childFailed(ref, reason, incarnation));
-            return;
-        }
-        child.phase = Phase.SUSPENDED;
-        handleExit(child, reason, true);
-    }
-
-    @Override
-    public void childSuspended(ActorRef<?> ref, int incarnation) {
-        Child child = find(ref);
-        if (child != null && sequence != null && sequence.current == child && !sequence.forGood) {
-            acknowledge(child);
-        }
+        report(child, () -> exited(child, reason, true), reason, true);
     }
 
     @Override
     public void childTerminated(ActorRef<?> ref, ExitReason reason) {
-        Child child = find(ref);
+        Child child = byRef.get(ref);
         if (child == null) {
+            plan.consumeEnded(ref); // a cell the plan waits for that is no longer a child's
             return;
         }
-        setRef(child, null);
-        if (child == awaitingRestart) {
-            awaitingRestart = null; // it ended instead of restarting: go on, then deal with it
-            child.phase = Phase.STOPPED;
-            deferred.add(() -> handleExit(child, reason, false));
-            advanceRestarts();
+        if (plan.consumeTerminated(child, reason)) {
             return;
         }
-        if (child.endExpected || child.phase == Phase.STOPPING) {
-            child.endExpected = false;
-            boolean current = sequence != null && sequence.current == child;
-            child.phase = Phase.STOPPED;
-            if (current) {
-                acknowledge(child);
-            }
-            return;
-        }
-        child.phase = Phase.STOPPED;
-        if (stopping) {
-            publish(new SupervisionEvent.ChildStopped(path, child.spec.id(), reason));
-            return;
-        }
-        if (busy()) {
-            deferred.add(() -> handleExit(child, reason, false));
-            return;
-        }
-        handleExit(child, reason, false);
+        report(child, () -> exited(child, reason, false), reason, false);
     }
 
-    /** A child ended (crashed in place, or its cell is gone): restart or not, per the spec. */
-    private void handleExit(Child child, ExitReason reason, boolean inPlace) {
-        if (stopping || byId.get(child.spec.id()) != child) {
+    @Override
+    public void childSuspended(ActorRef<?> ref, int incarnation) {
+        Child child = byRef.get(ref);
+        if (child != null && incarnation == child.incarnation) {
+            plan.consumeSuspended(child);
+        }
+    }
+
+    @Override
+    public void childRestarted(ActorRef<?> ref, int incarnation) {
+        Child child = byRef.get(ref);
+        if (child != null && incarnation == child.incarnation) {
+            plan.consumeRestarted(child);
+        }
+    }
+
+    @Override
+    public void childProgressed(ActorRef<?> ref, int incarnation) {
+        Child child = byRef.get(ref);
+        if (child != null && incarnation == child.incarnation && child.status == ChildStatus.RUNNING) {
+            window.forgive(child);
+        }
+    }
+
+    /**
+     * An exit the plan was not waiting for. If the plan is still to stop that child, the exit
+     * is that stop (OTP's {@code unlink_flush}); if the plan is busy otherwise, it waits its
+     * turn; else it is handled now.
+     */
+    private void report(Child child, Runnable handling, ExitReason reason, boolean cellKept) {
+        if (stopping) {
+            plan.absorb(child, cellKept);
             return;
         }
+        if (plan.stopsLater(child)) {
+            if (reason.isFailure()) {
+                publish(new SupervisionEvent.ChildCrashed(path, child.spec.id(), reason, child.restarts));
+            }
+            plan.absorb(child, cellKept);
+            return;
+        }
+        int incarnation = child.incarnation;
+        ActorRef<?> ref = child.ref;
+        plan.input(() -> {
+            if (child.ref == ref && child.incarnation == incarnation && byId.get(child.spec.id()) == child) {
+                handling.run();
+            }
+        });
+    }
+
+    /** OTP's {@code do_restart}: a child ended; restart it, or keep it stopped. */
+    private void exited(Child child, ExitReason reason, boolean cellKept) {
+        child.ended(cellKept);
         if (reason.isFailure()) {
             publish(new SupervisionEvent.ChildCrashed(path, child.spec.id(), reason, child.restarts));
         }
@@ -273,324 +240,124 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             endForGood(child, reason);
             return;
         }
-        if (intensityExceeded(child)) {
-            giveUp(reason);
+        restart(child, reason);
+    }
+
+    /** The child will not run again: its kept cell is ended, a temporary child forgotten. */
+    private void endForGood(Child child, ExitReason reason) {
+        if (child.cellKept()) {
+            plan.terminate(child, false);
+        }
+        plan.then(() -> {
+            publish(new SupervisionEvent.ChildStopped(path, child.spec.id(), reason));
+            if (child.spec.restart() == RestartType.TEMPORARY || dynamic != null) {
+                remove(child);
+            }
+        });
+    }
+
+    /** OTP's {@code restart/2}: count the restart, then restart per the strategy. */
+    private void restart(Child child, ExitReason reason) {
+        if (window.exceeded(child)) {
+            giveUp(child, reason);
             return;
+        }
+        long delay = window.backoffNanos(child);
+        if (delay > 0) {
+            plan.delay(delay);
         }
         Strategy strategy = spec.strategy();
-        if (strategy == Strategy.ONE_FOR_ONE) {
-            restart(child, inPlace);
+        if (strategy == Strategy.ONE_FOR_ONE || dynamic != null) {
+            plan.startGroup(List.of(child), true, this::restartFailed);
             return;
         }
-        List<Child> affected = new ArrayList<>();
-        for (Child other : children) {
-            boolean after = other.startIndex > child.startIndex;
-            if (other != child && other.isRunning() && (strategy == Strategy.ONE_FOR_ALL || after)) {
-                affected.add(other);
+        int from = strategy == Strategy.ONE_FOR_ALL ? 0 : children.indexOf(child);
+        List<Child> set = List.copyOf(children.subList(from, children.size()));
+        for (Child other : set.reversed()) {
+            if (other != child) {
+                // A temporary sibling is stopped for good and forgotten; the others wait for their restart.
+                plan.terminate(other, other.spec.restart() != RestartType.TEMPORARY);
             }
         }
-        List<Child> reverse = new ArrayList<>(affected);
-        reverse.sort(Comparator.comparingInt((Child c) -> c.startIndex).reversed());
-        affected.add(child);
-        affected.sort(Comparator.comparingInt(c -> c.startIndex));
-        runSequence(reverse, false, () -> restartInOrder(affected, child));
+        plan.then(() -> {
+            // OTP's terminate_children forgets temporary children, keeps the others' specs;
+            // start_children then starts every one left, running before or not.
+            List<Child> restarting = new ArrayList<>();
+            for (Child c : set) {
+                if (c != child && c.spec.restart() == RestartType.TEMPORARY) {
+                    remove(c);
+                } else if (byId.get(c.spec.id()) == c) {
+                    restarting.add(c);
+                }
+            }
+            plan.startGroupNext(restarting, true, this::restartFailed);
+        });
     }
 
     /**
-     * Restarts children in start order, waiting for each in-place restart to have run its
-     * start before the next, as OTP starts children one after the other.
+     * OTP's {@code try_again}: a restart failed to start {@code child}; it is marked
+     * restarting and tried again once what is already queued has been handled.
      */
-    private void restartInOrder(List<Child> affected, Child trigger) {
-        restarting = new ArrayDeque<>(affected);
-        restartTrigger = trigger;
-        advanceRestarts();
+    private void restartFailed(Child child) {
+        child.status = ChildStatus.RESTARTING;
+        ctx.self().tell(new SupervisorCommand.TryAgain(child.spec.id(), child.generation));
     }
 
-    private void advanceRestarts() {
-        while (restarting != null && awaitingRestart == null) {
-            Child next = restarting.poll();
-            if (next == null) {
-                restarting = null;
-                restartTrigger = null;
-                drainDeferred();
-                return;
-            }
-            if (next != restartTrigger && next.spec.restart() == RestartType.TEMPORARY) {
-                endForGood(next, ExitReason.SHUTDOWN); // OTP: temporary siblings are not restarted
-                continue;
-            }
-            restart(next, next.phase == Phase.SUSPENDED);
-            if (next.phase == Phase.RUNNING && next.ref != null && next.incarnation > 0) {
-                awaitingRestart = next; // restarted in place: its start runs on its own turn
-            }
+    private void tryAgain(SupervisorCommand.TryAgain again) {
+        Child child = byId.get(again.id());
+        if (child != null && child.generation == again.generation() && child.status == ChildStatus.RESTARTING) {
+            restart(child, ExitReason.SHUTDOWN);
         }
     }
 
-    @Override
-    public void childRestarted(ActorRef<?> ref, int incarnation) {
-        Child child = find(ref);
-        if (child != null && child == awaitingRestart && incarnation == child.incarnation) {
-            awaitingRestart = null;
-            advanceRestarts();
-        }
-    }
-
-    /** The child will not run again: end its cell if it is suspended, drop it if temporary. */
-    private void endForGood(Child child, ExitReason reason) {
-        cancelTimer(child);
-        if (child.ref != null && !SupervisionSupport.hasEnded(child.ref)) {
-            child.endExpected = true;
-            SupervisionSupport.stop(child.ref, reason);
-        }
-        stoppedForGood(child, reason);
-    }
-
-    /** Records that a child stopped for good; temporary and dynamic children are forgotten. */
-    private void stoppedForGood(Child child, ExitReason reason) {
-        child.phase = Phase.STOPPED;
-        publish(new SupervisionEvent.ChildStopped(path, child.spec.id(), reason));
-        if (child.spec.restart() == RestartType.TEMPORARY || dynamic != null) {
+    /** A start the supervisor made itself returned ignore: the child is kept, not running (a temporary one is not). */
+    private void ignored(Child child) {
+        child.status = ChildStatus.NOT_RUNNING;
+        if (child.spec.restart() == RestartType.TEMPORARY) {
             remove(child);
         }
     }
 
-    /**
-     * OTP's intensity: more than {@code intensity} restarts within {@code period}, counting
-     * this one (for {@code cause}'s exit). With {@link RestartCounting#UNRECOVERED}, restarts a
-     * child has recovered from have left the count ({@link #childProgressed}).
-     */
-    private boolean intensityExceeded(Child cause) {
-        long now = ctx.nanoTime();
-        countedRestarts.addLast(new Restart(now, cause));
-        long horizon = now - spec.period().toNanos();
-        while (!countedRestarts.isEmpty() && countedRestarts.peekFirst().atNanos() < horizon) {
-            countedRestarts.removeFirst();
-        }
-        return countedRestarts.size() > spec.intensity();
-    }
-
-    @Override
-    public void childProgressed(ActorRef<?> ref, int incarnation) {
-        Child child = find(ref);
-        if (child != null && incarnation == child.incarnation && child.phase == Phase.RUNNING) {
-            countedRestarts.removeIf(restart -> restart.cause() == child);
-        }
-    }
-
-    private void restart(Child child, boolean inPlace) {
-        long delay = backoffNanos(child);
-        if (delay > 0) {
-            child.phase = Phase.RESTART_PENDING;
-            child.timer = SupervisionSupport.onTurnAfter(ctx, delay, () -> {
-                if (child.phase == Phase.RESTART_PENDING && !stopping) {
-                    doRestart(child, inPlace);
-                }
-            });
-            return;
-        }
-        doRestart(child, inPlace);
-    }
-
-    private long backoffNanos(Child child) {
-        if (!spec.backoff().enabled()) {
-            return 0;
-        }
-        long now = ctx.nanoTime();
-        if (now - child.lastRestartNanos > spec.backoff().max().toNanos() * 2) {
-            child.consecutive = 0; // it ran long enough: start the backoff over
-        }
-        child.consecutive++;
-        child.lastRestartNanos = now;
-        if (random == null) {
-            random = SupervisionSupport.random(ctx);
-        }
-        return spec.backoff().delayNanos(child.consecutive, random.nextDouble());
-    }
-
-    private void doRestart(Child child, boolean inPlace) {
-        child.restarts++;
-        if (inPlace && child.ref != null && !SupervisionSupport.hasEnded(child.ref)) {
-            child.incarnation++;
-            child.phase = Phase.RUNNING;
-            SupervisionSupport.restart(child.ref);
-            publish(new SupervisionEvent.ChildRestarted(path, child.spec.id(), child.ref, child.restarts, true));
-            return;
-        }
-        if (child.ref != null) {
-            child.endExpected = true; // a suspended cell that ended meanwhile: forget it
-        }
-        Started result = startNew(child);
-        if (result.startFailure() != null) {
-            handleExit(child, ExitReason.crash(result.startFailure()), false);
-            return;
-        }
-        publish(new SupervisionEvent.ChildRestarted(path, child.spec.id(), child.ref, child.restarts, false));
-    }
-
-    // ---------------------------------------------------------------- stopping children in order
-
-    /**
-     * Stops children one at a time, in the order given, each per its shutdown: suspended in
-     * place ({@code forGood} false, for a restart) or ended. Then runs {@code then}.
-     */
-    private final class StopSequence {
-        final ArrayDeque<Child> queue;
-        final boolean forGood;
-        /** What follows the stops; a stop request arriving meanwhile replaces it. */
-        Runnable then;
-        Child current;
-        Cancellable timer;
-
-        StopSequence(List<Child> order, boolean forGood, Runnable then) {
-            this.queue = new ArrayDeque<>(order);
-            this.forGood = forGood;
-            this.then = then;
-        }
-    }
-
-    private boolean busy() {
-        return sequence != null || restarting != null;
-    }
-
-    private void runSequence(List<Child> order, boolean forGood, Runnable then) {
-        sequence = new StopSequence(order, forGood, then);
-        advance();
-    }
-
-    private void advance() {
-        StopSequence running = sequence;
-        while (true) {
-            Child next = running.queue.poll();
-            if (next == null) {
-                sequence = null;
-                running.then.run();
-                drainDeferred();
-                return;
-            }
-            cancelTimer(next);
-            if (next.ref == null || SupervisionSupport.hasEnded(next.ref)) {
-                next.phase = Phase.STOPPED;
-                continue;
-            }
-            if (!running.forGood && next.phase == Phase.SUSPENDED) {
-                continue; // already stopped in place
-            }
-            running.current = next;
-            next.phase = Phase.STOPPING;
-            if (running.forGood) {
-                next.endExpected = true;
-            }
-            if (!requestStop(running, next)) {
-                return; // wait for its report (or its timeout)
-            }
-            running.current = null; // brutal kill: no waiting
-            if (running.forGood) {
-                stoppedForGood(next, ExitReason.KILLED);
-            } else {
-                next.phase = Phase.STOPPED;
-            }
-        }
-    }
-
-    /** @return true if the child was killed and there is nothing to wait for */
-    private boolean requestStop(StopSequence running, Child child) {
-        Shutdown shutdown = child.spec.shutdown();
-        if (shutdown instanceof Shutdown.BrutalKill) {
-            child.endExpected = true;
-            SupervisionSupport.kill(ctx, child.ref);
-            return true;
-        }
-        if (running.forGood) {
-            SupervisionSupport.stop(child.ref, ExitReason.SHUTDOWN);
-        } else {
-            SupervisionSupport.suspend(child.ref, ExitReason.SHUTDOWN);
-        }
-        if (shutdown instanceof Shutdown.Timeout timeout) {
-            running.timer = SupervisionSupport.onTurnAfter(ctx, timeout.timeout().toNanos(), () -> {
-                if (sequence == running && running.current == child) {
-                    publish(new SupervisionEvent.ChildKilled(path, child.spec.id(), timeout.timeout()));
-                    LOG.warn("child '{}' of {} ignored its shutdown timeout of {} ms: killed", child.spec.id(), path,
-                            timeout.timeout().toMillis());
-                    child.endExpected = true;
-                    SupervisionSupport.kill(ctx, child.ref);
-                    running.current = null;
-                    if (running.forGood) {
-                        stoppedForGood(child, ExitReason.KILLED);
-                    } else {
-                        child.phase = Phase.STOPPED;
-                    }
-                    advance();
-                }
-            });
-        }
-        return false;
-    }
-
-    /** The child the sequence waits for has stopped (suspended in place, or ended). */
-    private void acknowledge(Child child) {
-        StopSequence running = sequence;
-        if (running.timer != null) {
-            running.timer.cancel();
-            running.timer = null;
-        }
-        running.current = null;
-        if (running.forGood) {
-            stoppedForGood(child, ExitReason.SHUTDOWN);
-        } else {
-            child.phase = child.ref == null ? Phase.STOPPED : Phase.SUSPENDED;
-        }
-        advance();
-    }
-
-    private void drainDeferred() {
-        while (!busy() && !deferred.isEmpty()) {
-            deferred.poll().run();
-        }
-    }
-
-    private void cancelTimer(Child child) {
-        if (child.timer != null) {
-            child.timer.cancel();
-            child.timer = null;
+    private void childStatusChanged(Child child, Plan.Change change) {
+        switch (change) {
+            case STARTED -> publish(new SupervisionEvent.ChildStarted(path, child.spec.id(), child.ref));
+            case RESTARTED_IN_PLACE, RESTARTED -> publish(new SupervisionEvent.ChildRestarted(path, child.spec.id(),
+                    child.ref, child.restarts, change == Plan.Change.RESTARTED_IN_PLACE));
+            case IGNORED -> ignored(child);
+            case REMOVED -> remove(child);
+            case REF -> setRef(child);
         }
     }
 
     // ---------------------------------------------------------------- giving up, stopping
 
-    private void giveUp(ExitReason lastReason) {
-        publish(new SupervisionEvent.GaveUp(path, countedRestarts.size(), spec.period(), lastReason));
+    /** OTP: past the intensity, the supervisor stops every child in reverse order and exits shutdown. */
+    private void giveUp(Child trigger, ExitReason lastReason) {
+        publish(new SupervisionEvent.GaveUp(path, window.counted(), spec.period(), lastReason));
         LOG.error("supervisor {} reached its restart intensity ({} restarts in {}); stopping its children and"
-                + " exiting with reason shutdown (last: {})", path, countedRestarts.size(), spec.period(), lastReason);
+                + " exiting with reason shutdown (last: {})", path, window.counted(), spec.period(), lastReason);
         shutDown(ExitReason.SHUTDOWN, true);
     }
 
     @Override
     public boolean interceptStop(ExitReason reason) {
-        if (!stopping) {
-            if (sequence != null) {
-                // Let the current sequence finish its stops; its follow-up becomes the shutdown.
-                stopping = true;
-                sequence.then = () -> shutDown(reason, false);
-            } else {
+        // As in OTP, a stop waits for what the supervisor is doing: its parent's exit signal
+        // sits in the mailbox until the current restart is done.
+        plan.input(() -> {
+            if (!stopping) {
                 shutDown(reason, false);
             }
-        }
+        });
         return true;
     }
 
-    /** Stops every child in reverse start order, then ends this supervisor. */
+    /** OTP's {@code terminate}: every child stopped in reverse start order, then the end. */
     private void shutDown(ExitReason reason, boolean escalate) {
         stopping = true;
-        deferred.clear();
-        List<Child> reverse = new ArrayList<>();
-        for (Child child : children) {
-            cancelTimer(child);
-            if (child.isRunning()) {
-                reverse.add(child);
-            }
+        for (Child child : children.reversed()) {
+            plan.terminate(child, false);
         }
-        reverse.sort(Comparator.comparingInt((Child c) -> c.startIndex).reversed());
-        runSequence(reverse, true, () -> {
+        plan.then(() -> {
             if (escalate) {
                 publish(new SupervisionEvent.Escalated(path, SupervisionSupport.parentPath(ctx), reason));
             }
@@ -606,12 +373,27 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
     }
 
-    // ---------------------------------------------------------------- commands
+    @Override
+    public void onStop(ExitReason reason) {
+        plan.cancelTimers();
+        if (started != null && !started.isDone()) {
+            started.completeExceptionally(startFailure != null ? startFailure
+                    : new IllegalStateException("supervisor " + path + " ended while starting: " + reason));
+        }
+    }
+
+    // ---------------------------------------------------------------- requests
 
     @Override
     public void onMessage(SupervisorCommand command) {
-        if (busy()) {
-            deferred.add(() -> onMessage(command));
+        plan.input(() -> handle(command));
+    }
+
+    private void handle(SupervisorCommand command) {
+        if (command instanceof SupervisorCommand.TryAgain again) {
+            if (!stopping) {
+                tryAgain(again);
+            }
             return;
         }
         if (stopping) {
@@ -622,25 +404,27 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             case SupervisorCommand.WhichChildren which -> which.replyTo().tell(childInfos());
             case SupervisorCommand.CountChildren count -> count.replyTo().tell(counts());
             case SupervisorCommand.GetChild get -> {
-                Child child = findId(get.id());
-                get.replyTo().tell(Optional.ofNullable(child == null || child.phase == Phase.STOPPED ? null : child.ref));
+                Child child = byId.get(get.id());
+                get.replyTo().tell(Optional.ofNullable(child == null || child.status != ChildStatus.RUNNING ? null
+                        : child.ref));
             }
             case SupervisorCommand.RestartChild restart -> restartOnRequest(restart.id(), restart.replyTo());
-            case SupervisorCommand.TerminateChild terminate -> terminateOnRequest(findId(terminate.id()),
-                    "'" + terminate.id() + "'", terminate.replyTo());
-            case SupervisorCommand.TerminateRef terminate -> terminateOnRequest(find(terminate.child()),
+            case SupervisorCommand.TerminateChild terminate -> terminateOnRequest(byId.get(terminate.id()),
+                    terminate.id(), terminate.replyTo());
+            case SupervisorCommand.TerminateRef terminate -> terminateOnRequest(byRef.get(terminate.child()),
                     String.valueOf(terminate.child()), terminate.replyTo());
             case SupervisorCommand.DeleteChild delete -> deleteOnRequest(delete.id(), delete.replyTo());
-            case SupervisorCommand.StartChild start -> addAndStart(start.spec(), start.replyTo());
+            case SupervisorCommand.StartChild start -> startOnRequest(start.spec(), start.replyTo());
             case SupervisorCommand.StartDynamic start -> startDynamic(start.args(), start.replyTo());
+            case SupervisorCommand.TryAgain again -> throw new AssertionError("handled above");
         }
     }
 
     private List<ChildInfo> childInfos() {
         List<ChildInfo> infos = new ArrayList<>();
         for (Child child : children) {
-            infos.add(new ChildInfo(child.spec.id(), child.isRunning() ? child.ref : null, child.spec.kind(),
-                    child.spec.restart(), child.restarts, child.isRunning()));
+            infos.add(new ChildInfo(child.spec.id(), child.status == ChildStatus.RUNNING ? child.ref : null,
+                    child.spec.kind(), child.spec.restart(), child.restarts, child.status));
         }
         return infos;
     }
@@ -649,74 +433,95 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         int active = 0;
         int supervisors = 0;
         for (Child child : children) {
-            active += child.isRunning() ? 1 : 0;
+            active += child.status == ChildStatus.RUNNING ? 1 : 0;
             supervisors += child.spec.kind() == ChildKind.SUPERVISOR ? 1 : 0;
         }
         return new ChildCounts(children.size(), active, supervisors, children.size() - supervisors);
     }
 
+    /** OTP's {@code restart_child}: starts a child that is not running; not counted as a restart. */
     private void restartOnRequest(String id, ActorRef<Object> replyTo) {
-        Child child = findId(id);
+        Child child = byId.get(id);
         if (child == null) {
-            replyTo.tell(new Failure(noSuchChild(id)));
-        } else if (child.isRunning()) {
-            replyTo.tell(new Failure(new IllegalStateException("child '" + id + "' of supervisor " + path
-                    + " is running; terminate it first to restart it")));
+            refuse(replyTo, Refusal.NOT_FOUND, id);
+        } else if (child.status == ChildStatus.RESTARTING) {
+            refuse(replyTo, Refusal.RESTARTING, id);
+        } else if (child.status == ChildStatus.RUNNING) {
+            refuse(replyTo, Refusal.RUNNING, id);
         } else {
-            Started result = startNew(child);
-            if (result.startFailure() != null) {
-                replyTo.tell(new Failure(new IllegalStateException("child '" + id + "' of supervisor " + path
-                        + " failed to start: " + result.startFailure(), result.startFailure())));
-            } else {
-                child.restarts++;
-                publish(new SupervisionEvent.ChildRestarted(path, id, child.ref, child.restarts, false));
-                replyTo.tell(child.ref);
-            }
+            plan.startGroup(List.of(child), true, failed -> replyTo.tell(new Failure(startError(failed))));
+            plan.then(() -> {
+                if (child.status == ChildStatus.RUNNING) {
+                    replyTo.tell(child.ref);
+                } else if (plan.lastFailure() == null) {
+                    replyTo.tell(Optional.empty()); // ignored: OTP's {ok, undefined}
+                }
+            });
         }
     }
 
+    /** OTP's {@code terminate_child}: stopped per its shutdown; a temporary child is forgotten. */
     private void terminateOnRequest(Child child, String what, ActorRef<Object> replyTo) {
         if (child == null) {
-            replyTo.tell(new Failure(new IllegalArgumentException("no child " + what + " in supervisor " + path)));
+            refuse(replyTo, Refusal.NOT_FOUND, what);
             return;
         }
-        if (!child.isRunning()) {
+        plan.terminate(child, false);
+        plan.then(() -> {
+            child.status = ChildStatus.NOT_RUNNING;
+            if (child.spec.restart() == RestartType.TEMPORARY || dynamic != null) {
+                remove(child);
+            }
             replyTo.tell(Boolean.TRUE);
-            return;
-        }
-        runSequence(List.of(child), true, () -> replyTo.tell(Boolean.TRUE));
+        });
     }
 
+    /** OTP's {@code delete_child}: forgets the spec of a child that is not running. */
     private void deleteOnRequest(String id, ActorRef<Object> replyTo) {
-        Child child = findId(id);
+        Child child = byId.get(id);
         if (child == null) {
-            replyTo.tell(new Failure(noSuchChild(id)));
-        } else if (child.isRunning()) {
-            replyTo.tell(new Failure(new IllegalStateException("child '" + id + "' of supervisor " + path
-                    + " is running; terminate it before deleting it")));
+            refuse(replyTo, Refusal.NOT_FOUND, id);
+        } else if (child.status == ChildStatus.RESTARTING) {
+            refuse(replyTo, Refusal.RESTARTING, id);
+        } else if (child.status == ChildStatus.RUNNING) {
+            refuse(replyTo, Refusal.RUNNING, id);
         } else {
-            remove(child);
-            replyTo.tell(Boolean.TRUE);
+            if (child.cellKept()) {
+                plan.terminate(child, false);
+            }
+            plan.then(() -> {
+                remove(child);
+                replyTo.tell(Boolean.TRUE);
+            });
         }
     }
 
-    private void addAndStart(ChildSpec childSpec, ActorRef<Object> replyTo) {
-        if (findId(childSpec.id()) != null) {
-            replyTo.tell(new Failure(new IllegalArgumentException("duplicate child id '" + childSpec.id()
-                    + "' in supervisor " + path + ": child ids must be unique within a supervisor")));
+    /** OTP's {@code start_child}: adds a child after the others and starts it. */
+    private void startOnRequest(ChildSpec childSpec, ActorRef<Object> replyTo) {
+        Child existing = byId.get(childSpec.id());
+        if (existing != null) {
+            refuse(replyTo, existing.status == ChildStatus.RUNNING ? Refusal.ALREADY_STARTED : Refusal.ALREADY_PRESENT,
+                    childSpec.id());
             return;
         }
-        Child child = new Child(childSpec, nextStartIndex++);
+        Child child = new Child(childSpec);
         add(child);
-        Started result = startNew(child);
-        if (result.startFailure() != null) {
-            remove(child);
-            replyTo.tell(new Failure(new IllegalStateException("child '" + childSpec.id() + "' of supervisor " + path
-                    + " failed to start: " + result.startFailure(), result.startFailure())));
-            return;
+        Outcome outcome = plan.startNow(child);
+        if (outcome.endingRef() != null) {
+            plan.awaitEnd(outcome.endingRef());
         }
-        publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
-        replyTo.tell(child.ref);
+        plan.then(() -> {
+            if (outcome.failure() != null) {
+                remove(child);
+                replyTo.tell(new Failure(new ChildStartException(childSpec.id(), path, outcome.failure())));
+            } else if (outcome.ignored()) {
+                ignored(child);
+                replyTo.tell(Optional.empty()); // OTP's {ok, undefined}
+            } else {
+                publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
+                replyTo.tell(child.ref);
+            }
+        });
     }
 
     private void startDynamic(Object args, ActorRef<Object> replyTo) {
@@ -730,22 +535,18 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
                     + children.size() + " children, its maxChildren; terminate one or raise the limit")));
             return;
         }
-        addAndStart(dynamic.childSpec(dynamic.name() + "-" + ++dynamicCount, args), replyTo);
+        startOnRequest(dynamic.childSpec(dynamic.name() + "-" + ++dynamicCount, args), replyTo);
     }
 
-    private IllegalArgumentException noSuchChild(String id) {
-        return new IllegalArgumentException("no child '" + id + "' in supervisor " + path);
+    private ChildStartException startError(Child child) {
+        return new ChildStartException(child.spec.id(), path, plan.lastFailure());
+    }
+
+    private void refuse(ActorRef<Object> replyTo, Refusal refusal, String id) {
+        replyTo.tell(new Failure(new ChildRequestException(refusal, id, path)));
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private Child find(ActorRef<?> ref) {
-        return ref == null ? null : byRef.get(ref);
-    }
-
-    private Child findId(String id) {
-        return byId.get(id);
-    }
 
     private void add(Child child) {
         children.add(child);
@@ -755,28 +556,26 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private void remove(Child child) {
         children.remove(child);
         byId.remove(child.spec.id(), child);
-        setRef(child, null);
+        window.forget(child);
+        child.generation++;
+        if (child.indexedRef != null) {
+            byRef.remove(child.indexedRef, child);
+            child.indexedRef = null;
+        }
     }
 
-    /** Every change of a child's ref goes through here, to keep the index right. */
-    private void setRef(Child child, ActorRef<?> ref) {
-        if (child.ref != null) {
-            byRef.remove(child.ref, child);
+    /** Keeps the ref index right after the child's ref changed. */
+    private void setRef(Child child) {
+        if (child.indexedRef != null) {
+            byRef.remove(child.indexedRef, child);
         }
-        child.ref = ref;
-        if (ref != null) {
-            byRef.put(ref, child);
+        child.indexedRef = child.ref;
+        if (child.ref != null) {
+            byRef.put(child.ref, child);
         }
     }
 
     private void publish(SupervisionEvent event) {
         ctx.system().events().publish(event);
-    }
-
-    @Override
-    public void onStop(ExitReason reason) {
-        for (Child child : children) {
-            cancelTimer(child);
-        }
     }
 }

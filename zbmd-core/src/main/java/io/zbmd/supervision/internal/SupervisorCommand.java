@@ -41,4 +41,18 @@ public sealed interface SupervisorCommand {
 
     /** Starts a dynamic child from the template with these arguments; replies its ref. */
     record StartDynamic(Object args, ActorRef<Object> replyTo) implements SupervisorCommand {}
+
+    /**
+     * The supervisor to itself, as OTP's {@code try_again_restart}: a restart of child {@code id}
+     * failed to start; it is tried again once what was queued before has been handled.
+     *
+     * @param id the child
+     * @param generation which child of that id (one removed and added again is another)
+     */
+    record TryAgain(String id, int generation) implements SupervisorCommand {
+        @Override
+        public ActorRef<Object> replyTo() {
+            return null; // no one waits for it
+        }
+    }
 }
