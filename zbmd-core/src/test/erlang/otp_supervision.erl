@@ -42,19 +42,27 @@ main([File, Parallelism]) ->
 %% ------------------------------------------------------------------ running many
 
 run_all(Scenarios, Parallelism) ->
-    run_all(Scenarios, Parallelism, 0, []).
+    run_all(Scenarios, Parallelism, #{}, []).
 
-run_all([], _Parallelism, 0, Done) ->
+%% Running: scenario ids by runner pid.
+run_all([], _Parallelism, Running, Done) when map_size(Running) =:= 0 ->
     Done;
-run_all([S | Rest], Parallelism, Running, Done) when Running < Parallelism ->
+run_all([S | Rest], Parallelism, Running, Done) when map_size(Running) < Parallelism ->
     Self = self(),
-    spawn(fun() -> Self ! {done, run_scenario(S)} end),
-    run_all(Rest, Parallelism, Running + 1, Done);
+    Pid = spawn(fun() ->
+                        Result = try run_scenario(S)
+                                 catch Class:Reason:Stack ->
+                                         {element(2, S), [lists:flatten(io_lib:format("driver_error ~p:~0p ~0p",
+                                                                                      [Class, Reason, Stack]))]}
+                                 end,
+                        Self ! {done, self(), Result}
+                end),
+    run_all(Rest, Parallelism, Running#{Pid => element(2, S)}, Done);
 run_all(Scenarios, Parallelism, Running, Done) ->
     receive
-        {done, Result} -> run_all(Scenarios, Parallelism, Running - 1, [Result | Done])
+        {done, Pid, Result} -> run_all(Scenarios, Parallelism, maps:remove(Pid, Running), [Result | Done])
     after 120000 ->
-        erlang:error(scenario_hung)
+        erlang:error({scenarios_hung, lists:sort(maps:values(Running))})
     end.
 
 %% ------------------------------------------------------------------ one scenario
@@ -129,7 +137,7 @@ apply_op({start_child, SupPath, Child}, Top, Ctx) ->
 
 %% What happened during the call, then its answer.
 call(Top, SupPath, Ctx, Fun) ->
-    case pid_of(Top, SupPath) of
+    case sup_of(Top, SupPath) of
         Sup when is_pid(Sup) ->
             Answer = answer(Fun(Sup)),
             flush(maps:get(tracer, Ctx)) ++ ["call " ++ Answer];
@@ -145,6 +153,7 @@ answer({error, {{shutdown, _}, _Child}}) -> "error start_failed";
 answer({error, {shutdown, {failed_to_start_child, _, _}}}) -> "error start_failed";
 answer({error, {failed, _Child}}) -> "error start_failed";
 answer({error, failed}) -> "error start_failed";
+answer({error, {bad_combination, _}}) -> "error bad_spec";
 answer({error, Atom}) when is_atom(Atom) -> "error " ++ atom_to_list(Atom);
 answer(Other) -> lists:flatten(io_lib:format("~0p", [Other])).
 
@@ -205,6 +214,21 @@ child_state({Id, restarting, _, _}) -> atom_to_list(Id) ++ ":restarting";
 child_state({Id, undefined, _, _}) -> atom_to_list(Id) ++ ":undefined";
 child_state({Id, Pid, supervisor, _}) -> atom_to_list(Id) ++ ":" ++ tree(Pid);
 child_state({Id, _Pid, worker, _}) -> atom_to_list(Id) ++ ":running".
+
+%% The supervisor at a path: every step must be a child of type supervisor (start_child may
+%% have put a worker where the spec had a supervisor).
+sup_of(Top, []) ->
+    case is_process_alive(Top) of true -> Top; false -> undefined end;
+sup_of(Sup, [Id | Rest]) ->
+    case catch supervisor:which_children(Sup) of
+        Children when is_list(Children) ->
+            case lists:keyfind(Id, 1, Children) of
+                {Id, Pid, supervisor, _} when is_pid(Pid) -> sup_of(Pid, Rest);
+                _ -> undefined
+            end;
+        _ ->
+            undefined
+    end.
 
 pid_of(Top, []) ->
     case is_process_alive(Top) of true -> Top; false -> undefined end;

@@ -91,6 +91,21 @@ public final class ActorSystem implements AutoCloseable {
     }
 
     /**
+     * Sends an exit signal to an actor from outside any actor, as OTP's {@code exit/2}: with
+     * {@link ExitReason#KILL} it ends the target unconditionally (with {@link ExitReason#KILLED});
+     * with {@link ExitReason#NORMAL} it is ignored unless the target traps exits; with any other
+     * reason the target ends with it unless it traps exits (then it receives a
+     * {@link Signal.Exit} from the system's root). A supervised child that ends this way is
+     * replaced by its supervisor, as OTP's is.
+     *
+     * @param actor the target
+     * @param reason the reason
+     */
+    public void exit(ActorRef<?> actor, ExitReason reason) {
+        runtime.exitFromOutside(actor, Objects.requireNonNull(reason, "reason must not be null"));
+    }
+
+    /**
      * Completes with an actor's exit reason when it ends (at once if it has ended).
      *
      * @param actor an actor of this system

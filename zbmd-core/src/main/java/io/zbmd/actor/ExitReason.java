@@ -10,6 +10,8 @@ import java.util.Objects;
  *       actors; a trapping actor still receives it as an {@link Signal.Exit}.
  *   <li>{@link #SHUTDOWN}: the actor was asked to stop (by its parent, a supervisor or the
  *       system closing). Linked actors that do not trap exits stop with it.
+ *       {@link #shutdown(String)} is OTP's {@code {shutdown, Term}}: a shutdown with a
+ *       detail, which a supervisor also does not take for a failure.
  *   <li>{@link #KILL}: only as the reason of an exit signal sent with
  *       {@link ActorContext#exit(ActorRef, ExitReason)}; it cannot be trapped, and the victim
  *       ends with {@link #KILLED}.
@@ -25,7 +27,7 @@ public sealed interface ExitReason {
     /** The actor finished normally. */
     ExitReason NORMAL = new Normal();
     /** The actor was told to stop. */
-    ExitReason SHUTDOWN = new Shutdown();
+    ExitReason SHUTDOWN = new Shutdown(null);
     /** Untrappable kill, only as the reason of an exit signal. */
     ExitReason KILL = new Kill();
     /** The actor was killed by an exit signal with reason {@link #KILL}. */
@@ -40,6 +42,20 @@ public sealed interface ExitReason {
      */
     static ExitReason crash(Throwable cause) {
         return new Crash(cause);
+    }
+
+    /**
+     * OTP's {@code {shutdown, Term}}: the actor stops as asked, saying why; not a failure (a
+     * transient child is not restarted after it), but, like any reason other than normal, it
+     * ends linked actors that do not trap exits.
+     *
+     * @param detail why, not blank
+     * @return the reason
+     * @throws IllegalArgumentException if the detail is blank
+     */
+    static ExitReason shutdown(String detail) {
+        Objects.requireNonNull(detail, "detail must not be null (ExitReason.SHUTDOWN has none)");
+        return new Shutdown(detail);
     }
 
     /**
@@ -62,7 +78,7 @@ public sealed interface ExitReason {
      * Whether a supervisor should treat this exit as a failure (OTP: anything but normal and
      * shutdown).
      *
-     * @return false for {@link #NORMAL} and {@link #SHUTDOWN}, true otherwise
+     * @return false for {@link #NORMAL} and shutdowns, true otherwise
      */
     default boolean isFailure() {
         return !(this instanceof Normal) && !(this instanceof Shutdown);
@@ -76,11 +92,21 @@ public sealed interface ExitReason {
         }
     }
 
-    /** Asked to stop. */
-    record Shutdown() implements ExitReason {
+    /**
+     * Asked to stop.
+     *
+     * @param detail OTP's {@code Term} in {@code {shutdown, Term}}, or null for plain shutdown
+     */
+    record Shutdown(String detail) implements ExitReason {
+        public Shutdown {
+            if (detail != null && detail.isBlank()) {
+                throw new IllegalArgumentException("a shutdown's detail must not be blank (use ExitReason.SHUTDOWN)");
+            }
+        }
+
         @Override
         public String toString() {
-            return "shutdown";
+            return detail == null ? "shutdown" : "shutdown(" + detail + ")";
         }
     }
 

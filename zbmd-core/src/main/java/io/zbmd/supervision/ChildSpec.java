@@ -34,6 +34,11 @@ import java.util.function.Supplier;
  * @param mailboxCapacity the child's mailbox bound, or 0 for the system's default
  * @param snapshotEvery for an actor that implements {@code Snapshotting}: take a snapshot
  *     after every this many handled messages (1: after each, the default)
+ * @param significant OTP's significant child: with the supervisor's
+ *     {@link SupervisorSpec#autoShutdown()}, its ending for good can end the supervisor; only
+ *     for transient and temporary children (checked when it is added to a supervisor)
+ * @param inPlace zbmd: a worker that crashes is restarted in place, keeping its ref and
+ *     mailbox (the default); false restarts it as OTP does, as a new actor with a new ref
  */
 public record ChildSpec(
         String id,
@@ -43,7 +48,9 @@ public record ChildSpec(
         ChildKind kind,
         int retries,
         int mailboxCapacity,
-        int snapshotEvery) {
+        int snapshotEvery,
+        boolean significant,
+        boolean inPlace) {
 
     /** Default shutdown of a worker, as OTP. */
     public static final Duration DEFAULT_WORKER_SHUTDOWN = Duration.ofMillis(5000);
@@ -105,6 +112,10 @@ public record ChildSpec(
             throw new IllegalArgumentException("ChildSpec.snapshotEvery of child '" + id + "' must be at least 1, got "
                     + snapshotEvery);
         }
+        if (kind == ChildKind.SUPERVISOR && inPlace) {
+            throw new IllegalArgumentException("child supervisor '" + id + "' cannot be restarted in place: a new"
+                    + " supervisor replaces it, with its children stopped and started in order");
+        }
         if (kind == ChildKind.SUPERVISOR && !(start instanceof SupervisorStart)) {
             throw new IllegalArgumentException("child '" + id + "' is of kind SUPERVISOR but is not started from a"
                     + " SupervisorSpec; use ChildSpec.supervisor(id, spec)");
@@ -121,7 +132,7 @@ public record ChildSpec(
      */
     public static <M> ChildSpec worker(String id, ActorFactory<M> factory) {
         return new ChildSpec(id, new ActorStart(factory), RestartType.PERMANENT,
-                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true);
     }
 
     /**
@@ -151,7 +162,7 @@ public record ChildSpec(
      */
     public static <M> ChildSpec process(String id, ProcessActor<M> body) {
         return new ChildSpec(id, new ProcessStart(body), RestartType.PERMANENT,
-                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1);
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true);
     }
 
     /**
@@ -163,22 +174,25 @@ public record ChildSpec(
      */
     public static ChildSpec supervisor(String id, SupervisorSpec spec) {
         return new ChildSpec(id, new SupervisorStart(spec), RestartType.PERMANENT, Shutdown.infinity(),
-                ChildKind.SUPERVISOR, 0, 0, 1);
+                ChildKind.SUPERVISOR, 0, 0, 1, false, false);
     }
 
     /** @param value the restart type @return a copy with it */
     public ChildSpec withRestart(RestartType value) {
-        return new ChildSpec(id, start, value, shutdown, kind, retries, mailboxCapacity, snapshotEvery);
+        return new ChildSpec(id, start, value, shutdown, kind, retries, mailboxCapacity, snapshotEvery,
+                significant, inPlace);
     }
 
     /** @param value the shutdown @return a copy with it */
     public ChildSpec withShutdown(Shutdown value) {
-        return new ChildSpec(id, start, restart, value, kind, retries, mailboxCapacity, snapshotEvery);
+        return new ChildSpec(id, start, restart, value, kind, retries, mailboxCapacity, snapshotEvery,
+                significant, inPlace);
     }
 
     /** @param value how many times to retry a crashed message @return a copy with it */
     public ChildSpec withRetries(int value) {
-        return new ChildSpec(id, start, restart, shutdown, kind, value, mailboxCapacity, snapshotEvery);
+        return new ChildSpec(id, start, restart, shutdown, kind, value, mailboxCapacity, snapshotEvery,
+                significant, inPlace);
     }
 
     /**
@@ -186,11 +200,32 @@ public record ChildSpec(
      * @return a copy with it
      */
     public ChildSpec withMailboxCapacity(int value) {
-        return new ChildSpec(id, start, restart, shutdown, kind, retries, value, snapshotEvery);
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, value, snapshotEvery, significant, inPlace);
     }
 
     /** @param value messages between snapshots @return a copy with it */
     public ChildSpec withSnapshotEvery(int value) {
-        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, value);
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, value, significant, inPlace);
+    }
+
+    /**
+     * @param value whether the child is significant (OTP): with the supervisor's auto
+     *     shutdown, its ending for good can end the supervisor
+     * @return a copy with it
+     */
+    public ChildSpec withSignificant(boolean value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, snapshotEvery, value,
+                inPlace);
+    }
+
+    /**
+     * @param value true (the default) to restart a crashed worker in place, keeping its ref
+     *     and mailbox; false to restart it as OTP does, as a new actor with a new ref (the
+     *     messages queued for the old one become dead letters)
+     * @return a copy with it
+     */
+    public ChildSpec withInPlaceRestart(boolean value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, snapshotEvery, significant,
+                value);
     }
 }

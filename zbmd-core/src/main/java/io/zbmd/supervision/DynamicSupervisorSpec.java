@@ -70,7 +70,8 @@ public record DynamicSupervisorSpec<A, M>(
             throw new IllegalArgumentException("DynamicSupervisorSpec.maxChildren must not be negative, got "
                     + maxChildren);
         }
-        new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART, backoff,
+        new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART,
+                AutoShutdown.NEVER, backoff,
                 java.util.List.of()); // validates those
     }
 
@@ -129,7 +130,8 @@ public record DynamicSupervisorSpec<A, M>(
 
     /** @return the strategy-level part of this spec, for the supervisor */
     SupervisorSpec asSupervisorSpec() {
-        return new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART, backoff,
+        return new SupervisorSpec(Strategy.ONE_FOR_ONE, intensity, period, RestartCounting.EVERY_RESTART,
+                AutoShutdown.NEVER, backoff,
                 java.util.List.of());
     }
 

@@ -73,11 +73,33 @@ public final class Supervisor {
     }
 
     /**
+     * A handle on a child supervisor, to list, start, restart, terminate or delete its own
+     * children.
+     *
+     * @param id the child's id
+     * @return the handle, or empty if no such child is running or it is not a supervisor
+     */
+    public CompletableFuture<Optional<Supervisor>> childSupervisor(String id) {
+        Objects.requireNonNull(id, "child id must not be null");
+        return children().thenApply(children -> children.stream()
+                .filter(c -> c.id().equals(id) && c.kind() == ChildKind.SUPERVISOR && c.ref() != null)
+                .findFirst()
+                .map(c -> of(c.ref())));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Supervisor of(ActorRef<?> child) {
+        return new Supervisor((ActorRef<SupervisorCommand>) child, system, timeout);
+    }
+
+    /**
      * Starts a child that is not running (it was terminated, or its restart type left it
      * stopped).
      *
      * @param id the child's id
-     * @return its new ref; fails if it is running or unknown, or if it fails to start
+     * @return its new ref, or null if it declined to start ({@link io.zbmd.actor.IgnoreStart});
+     *     fails with {@link ChildRequestException} if it is running, restarting or unknown, with
+     *     {@link ChildStartException} if it fails to start
      */
     public CompletableFuture<ActorRef<?>> restartChild(String id) {
         Objects.requireNonNull(id, "child id must not be null");
@@ -111,7 +133,12 @@ public final class Supervisor {
      * Adds a child at run time and starts it, after the existing ones.
      *
      * @param spec the child's spec; its id must be new
-     * @return its ref; fails on a duplicate id or if it fails to start
+     * @return its ref, or null if it declined to start ({@link io.zbmd.actor.IgnoreStart}: the
+     *     child is kept, not running, unless temporary); fails with {@link ChildRequestException}
+     *     if the id is taken (already started, or already present), with
+     *     {@link ChildStartException} if it fails to start, with {@link IllegalArgumentException}
+     *     for a significant child that is permanent or under a supervisor that never shuts
+     *     down by itself
      */
     public CompletableFuture<ActorRef<?>> startChild(ChildSpec spec) {
         Objects.requireNonNull(spec, "child spec must not be null");
@@ -147,6 +174,9 @@ public final class Supervisor {
             }
             if (value instanceof SupervisorCommand.Failure failure) {
                 throw failure.error();
+            }
+            if (value instanceof SupervisorCommand.NotStarted) {
+                return null;
             }
             return (T) value;
         });

@@ -27,11 +27,13 @@ import java.util.Set;
  * @param intensity restarts allowed within the period, zero or more
  * @param period the sliding window for the intensity, positive
  * @param counting which restarts count against the intensity
+ * @param autoShutdown OTP's auto_shutdown: whether the supervisor ends when significant
+ *     children end for good ({@link AutoShutdown#NEVER} by default)
  * @param backoff delay before restarts, {@link Backoff#NONE} by default
  * @param children the children, in start order, with unique ids
  */
 public record SupervisorSpec(Strategy strategy, int intensity, Duration period, RestartCounting counting,
-        Backoff backoff, List<ChildSpec> children) {
+        AutoShutdown autoShutdown, Backoff backoff, List<ChildSpec> children) {
 
     /** OTP's default intensity. */
     public static final int DEFAULT_INTENSITY = 1;
@@ -49,6 +51,7 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
             throw new IllegalArgumentException("SupervisorSpec.period must be positive, got " + period);
         }
         Objects.requireNonNull(counting, "SupervisorSpec.counting must not be null (RestartCounting.EVERY_RESTART is OTP's)");
+        Objects.requireNonNull(autoShutdown, "SupervisorSpec.autoShutdown must not be null (AutoShutdown.NEVER is OTP's)");
         Objects.requireNonNull(backoff, "SupervisorSpec.backoff must not be null (use Backoff.NONE)");
         Objects.requireNonNull(children, "SupervisorSpec.children must not be null");
         Set<String> ids = new HashSet<>();
@@ -58,8 +61,22 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
                 throw new IllegalArgumentException("duplicate child id '" + child.id()
                         + "' in a SupervisorSpec: child ids must be unique within a supervisor");
             }
+            checkSignificant(child);
         }
         children = List.copyOf(children);
+    }
+
+    /**
+     * OTP's rule: only a transient or temporary child may be significant.
+     *
+     * @param child a child about to join a supervisor
+     * @throws IllegalArgumentException if it is significant and permanent
+     */
+    static void checkSignificant(ChildSpec child) {
+        if (child.significant() && child.restart() == RestartType.PERMANENT) {
+            throw new IllegalArgumentException("child '" + child.id() + "' is significant and permanent: a significant"
+                    + " child must be transient or temporary, as in OTP");
+        }
     }
 
     /** @return a one-for-one supervisor with OTP's defaults and no children yet */
@@ -78,7 +95,8 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
     }
 
     private static SupervisorSpec of(Strategy strategy) {
-        return new SupervisorSpec(strategy, DEFAULT_INTENSITY, DEFAULT_PERIOD, RestartCounting.EVERY_RESTART, Backoff.NONE,
+        return new SupervisorSpec(strategy, DEFAULT_INTENSITY, DEFAULT_PERIOD, RestartCounting.EVERY_RESTART,
+                AutoShutdown.NEVER, Backoff.NONE,
                 List.of());
     }
 
@@ -88,7 +106,7 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
      * @return a copy with them
      */
     public SupervisorSpec withIntensity(int restarts, Duration within) {
-        return new SupervisorSpec(strategy, restarts, within, counting, backoff, children);
+        return new SupervisorSpec(strategy, restarts, within, counting, autoShutdown, backoff, children);
     }
 
     /**
@@ -97,12 +115,21 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
      * @return a copy with it
      */
     public SupervisorSpec withRestartCounting(RestartCounting value) {
-        return new SupervisorSpec(strategy, intensity, period, value, backoff, children);
+        return new SupervisorSpec(strategy, intensity, period, value, autoShutdown, backoff, children);
+    }
+
+    /**
+     * @param value OTP's auto_shutdown: whether the supervisor ends, with reason shutdown,
+     *     when any or all of its significant children have ended for good
+     * @return a copy with it
+     */
+    public SupervisorSpec withAutoShutdown(AutoShutdown value) {
+        return new SupervisorSpec(strategy, intensity, period, counting, value, backoff, children);
     }
 
     /** @param value the backoff @return a copy with it */
     public SupervisorSpec withBackoff(Backoff value) {
-        return new SupervisorSpec(strategy, intensity, period, counting, value, children);
+        return new SupervisorSpec(strategy, intensity, period, counting, autoShutdown, value, children);
     }
 
     /**
@@ -113,6 +140,6 @@ public record SupervisorSpec(Strategy strategy, int intensity, Duration period, 
     public SupervisorSpec withChild(ChildSpec child) {
         List<ChildSpec> more = new ArrayList<>(children);
         more.add(child);
-        return new SupervisorSpec(strategy, intensity, period, counting, backoff, more);
+        return new SupervisorSpec(strategy, intensity, period, counting, autoShutdown, backoff, more);
     }
 }

@@ -49,7 +49,8 @@ class OtpDifferentialTest {
      * in progress.
      */
     static final Set<Feature> AGREED = EnumSet.of(Feature.RESTART_TYPES, Feature.BRUTAL_KILL, Feature.NESTED,
-            Feature.FAILED_STARTS, Feature.EXITS, Feature.KILLS, Feature.TIME, Feature.CALLS, Feature.START_CHILD);
+            Feature.FAILED_STARTS, Feature.EXITS, Feature.SHUTDOWN_TERM, Feature.KILLS, Feature.TIME, Feature.IGNORE,
+            Feature.SIGNIFICANT, Feature.CALLS, Feature.START_CHILD);
 
     @TempDir
     Path dir;

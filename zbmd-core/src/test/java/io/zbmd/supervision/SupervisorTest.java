@@ -12,6 +12,7 @@ import io.zbmd.actor.CrashReport;
 import io.zbmd.actor.DeadLetter;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.Snapshotting;
 import io.zbmd.testing.Driver;
 import java.time.Duration;
@@ -670,6 +671,75 @@ class SupervisorTest {
             ChildRequestException.Refusal refusal) {
         assertThatThrownBy(call).rootCause().isInstanceOfSatisfying(ChildRequestException.class,
                 refused -> assertThat(refused.refusal()).isEqualTo(refusal));
+    }
+
+    @Test
+    void otpsChildApiAndExitReasonsWorkOnNestedSupervisorsToo() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(21))) {
+            Journal journal = new Journal();
+            List<SupervisionEvent> events = events(driver);
+            Supervisor top = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.supervisor("inner", SupervisorSpec.oneForOne()
+                            .withAutoShutdown(AutoShutdown.ANY_SIGNIFICANT)
+                            .withChild(ChildSpec.worker("x", worker("x", journal)))
+                            .withChild(ChildSpec.worker("s", worker("s", journal)).withRestart(RestartType.TRANSIENT)
+                                    .withSignificant(true)))
+                            .withRestart(RestartType.TRANSIENT)));
+            Supervisor inner = driver.await(top.childSupervisor("inner")).orElseThrow();
+            assertThat(driver.await(top.childSupervisor("nope"))).isEmpty();
+
+            // A child that declines to start is kept, not running; its start answers null (OTP's {ok, undefined}).
+            ActorFactory<Object> declining = ctx -> {
+                throw new IgnoreStart("not today");
+            };
+            assertThat(driver.await(inner.startChild(ChildSpec.worker("lazy", declining)))).isNull();
+            assertThat(driver.await(inner.children())).extracting(ChildInfo::id, ChildInfo::status).containsExactly(
+                    org.assertj.core.api.Assertions.tuple("x", ChildStatus.RUNNING),
+                    org.assertj.core.api.Assertions.tuple("s", ChildStatus.RUNNING),
+                    org.assertj.core.api.Assertions.tuple("lazy", ChildStatus.NOT_RUNNING));
+
+            // {shutdown, Term} from outside: not a failure, so the transient significant child is not
+            // restarted, and ANY_SIGNIFICANT ends the inner supervisor, which is transient too.
+            ActorRef<Object> s = driver.await(inner.<Object>child("s")).orElseThrow();
+            CompletableFuture<ExitReason> innerEnded = driver.system.terminationOf(inner.ref());
+            driver.system.exit(s, ExitReason.shutdown("done"));
+            assertThat(driver.await(innerEnded)).isEqualTo(ExitReason.SHUTDOWN);
+            assertThat(driver.awaitTermination(s)).isEqualTo(ExitReason.shutdown("done"));
+            assertThat(journal.lifecycle).containsSubsequence("stop s", "stop x");
+            assertThat(driver.await(top.children())).singleElement()
+                    .satisfies(c -> assertThat(c.status()).isEqualTo(ChildStatus.NOT_RUNNING));
+            assertThat(List.copyOf(events)).noneMatch(e -> e instanceof SupervisionEvent.ChildCrashed);
+        }
+    }
+
+    @Test
+    void aWorkerRestartedAsOtpDoesGetsANewRefAndItsQueuedMessagesBecomeDeadLetters() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(22))) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("w", worker("w", journal)).withInPlaceRestart(false)));
+            ActorRef<Object> first = child(driver, supervisor, "w");
+            first.tell("crash");
+            first.tell("lost");
+            driver.system.deterministic().runUntilIdle();
+            ActorRef<Object> second = child(driver, supervisor, "w");
+            assertThat(second).isNotSameAs(first);
+            assertThat(journal.handled).isEmpty();
+            assertThat(journal.starts("w")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSignificantChildNeedsAnAutoShutdownAndMustNotBePermanent() {
+        ChildSpec significant = ChildSpec.worker("s", ctx -> m -> {}).withSignificant(true);
+        assertThatThrownBy(() -> SupervisorSpec.oneForOne().withChild(significant))
+                .hasMessageContaining("significant and permanent");
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(23))) {
+            assertThatThrownBy(() -> start(driver, SupervisorSpec.oneForOne()
+                    .withChild(significant.withRestart(RestartType.TRANSIENT))))
+                    .isInstanceOf(SupervisorStartException.class)
+                    .hasMessageContaining("auto shutdown is NEVER");
+        }
     }
 
     record Job(String name) {}

@@ -7,6 +7,7 @@ import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.InjectedFault;
 import io.zbmd.actor.ProcessActor;
 import io.zbmd.dispatch.DeterministicScheduler;
@@ -22,7 +23,6 @@ import io.zbmd.supervision.OtpScenario.Stop;
 import io.zbmd.supervision.OtpScenario.Sup;
 import io.zbmd.supervision.OtpScenario.WaitOp;
 import io.zbmd.supervision.OtpScenario.Worker;
-import io.zbmd.supervision.internal.SupervisorCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -105,7 +105,12 @@ final class ZbmdScenarioPlayer {
             case ONE_FOR_ALL -> SupervisorSpec.oneForAll();
             case REST_FOR_ONE -> SupervisorSpec.restForOne();
         };
-        spec = spec.withIntensity(sup.intensity(), Duration.ofSeconds(sup.periodSeconds()));
+        spec = spec.withIntensity(sup.intensity(), Duration.ofSeconds(sup.periodSeconds()))
+                .withAutoShutdown(switch (sup.autoShutdown()) {
+                    case NEVER -> AutoShutdown.NEVER;
+                    case ANY_SIGNIFICANT -> AutoShutdown.ANY_SIGNIFICANT;
+                    case ALL_SIGNIFICANT -> AutoShutdown.ALL_SIGNIFICANT;
+                });
         for (Child child : sup.children()) {
             spec = spec.withChild(childSpec(child, path));
         }
@@ -119,7 +124,8 @@ final class ZbmdScenarioPlayer {
                     : ChildSpec.worker(w.id(), worker(path, w));
             case Nested n -> ChildSpec.supervisor(n.id(), spec(n.sup(), path));
         };
-        return spec.withRestart(child.restart()).withShutdown(shutdown(child.shutdown()));
+        return spec.withRestart(child.restart()).withShutdown(shutdown(child.shutdown()))
+                .withSignificant(child.significant());
     }
 
     private static Shutdown shutdown(ShutdownSpec spec) {
@@ -127,12 +133,16 @@ final class ZbmdScenarioPlayer {
                 : spec.timeoutMs() < 0 ? Shutdown.infinity() : Shutdown.timeout(Duration.ofMillis(spec.timeoutMs()));
     }
 
-    /** Counts the attempt; a failing one is written down and thrown. */
+    /** Counts the attempt; a failing or ignored one is written down and thrown. */
     private void attempt(List<String> path, Worker w) {
         int n = attempts.merge(path, 1, Integer::sum);
         if (w.failingStarts().contains(n)) {
             trace.add("start_failed " + OtpScenario.text(path));
             throw new InjectedFault("start " + n + " of " + OtpScenario.text(path) + " fails");
+        }
+        if (w.ignoredStarts().contains(n)) {
+            trace.add("ignored " + OtpScenario.text(path));
+            throw new IgnoreStart("start " + n + " of " + OtpScenario.text(path) + " is ignored");
         }
     }
 
@@ -181,6 +191,7 @@ final class ZbmdScenarioPlayer {
             case "crash" -> throw new InjectedFault("crash"); // a crash on purpose: logged quietly
             case "normal" -> ctx.stopSelf();
             case "shutdown" -> ctx.exit(ctx.self(), ExitReason.SHUTDOWN);
+            case "shutdown:x" -> ctx.exit(ctx.self(), ExitReason.shutdown("x"));
             default -> throw new IllegalArgumentException("no such exit in zbmd yet: " + reason);
         }
     }
@@ -188,7 +199,7 @@ final class ZbmdScenarioPlayer {
     private static String text(ExitReason reason) {
         return switch (reason) {
             case ExitReason.Normal n -> "normal";
-            case ExitReason.Shutdown s -> "shutdown";
+            case ExitReason.Shutdown s -> s.detail() == null ? "shutdown" : "shutdown:" + s.detail();
             case ExitReason.Killed k -> "killed";
             case ExitReason.Kill k -> "killed";
             case ExitReason.Crash c -> "crash";
@@ -257,18 +268,8 @@ final class ZbmdScenarioPlayer {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private void kill(ActorRef<?> target) {
-        system.spawn("killer", ctx -> new Actor<Object>() {
-            @Override
-            public void onStart() {
-                ctx.exit(target, ExitReason.KILL);
-                ctx.stopSelf();
-            }
-
-            @Override
-            public void onMessage(Object message) {}
-        });
+        system.exit(target, ExitReason.KILL);
     }
 
     private void call(CallOp call) {
@@ -305,11 +306,12 @@ final class ZbmdScenarioPlayer {
     private String answer(CompletableFuture<?> future) {
         runUntilDone(future);
         try {
-            return future.join() instanceof Optional<?> none && none.isEmpty() ? "ok undefined" : "ok";
+            return future.join() == null ? "ok undefined" : "ok";
         } catch (CompletionException e) {
             return switch (e.getCause()) {
                 case ChildRequestException refused -> "error " + refused.refusal().name().toLowerCase();
                 case ChildStartException failed -> "error start_failed";
+                case IllegalArgumentException badSpec -> "error bad_spec";
                 default -> "error " + e.getCause();
             };
         }
@@ -320,11 +322,16 @@ final class ZbmdScenarioPlayer {
     private Optional<Supervisor> supervisorAt(List<String> path) {
         Supervisor sup = top;
         for (String id : path) {
-            Optional<? extends ActorRef<?>> child = childOf(sup, id);
+            Optional<Supervisor> child;
+            try {
+                child = await(sup.childSupervisor(id));
+            } catch (CompletionException e) {
+                return Optional.empty();
+            }
             if (child.isEmpty()) {
                 return Optional.empty();
             }
-            sup = handle(child.get());
+            sup = child.get();
         }
         return hasEnded(sup.ref()) ? Optional.empty() : Optional.of(sup);
     }
@@ -341,11 +348,6 @@ final class ZbmdScenarioPlayer {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private Supervisor handle(ActorRef<?> ref) {
-        return new Supervisor((ActorRef<SupervisorCommand>) ref, system, ASK);
-    }
-
     private String tree(Supervisor sup) {
         List<ChildInfo> children;
         try {
@@ -358,7 +360,8 @@ final class ZbmdScenarioPlayer {
             String state = switch (child.status()) {
                 case NOT_RUNNING -> "undefined";
                 case RESTARTING -> "restarting";
-                case RUNNING -> child.kind() == ChildKind.SUPERVISOR ? tree(handle(child.ref())) : "running";
+                case RUNNING -> child.kind() == ChildKind.SUPERVISOR
+                        ? await(sup.childSupervisor(child.id())).map(this::tree).orElse("dead") : "running";
             };
             parts.add(child.id() + ":" + state);
         }

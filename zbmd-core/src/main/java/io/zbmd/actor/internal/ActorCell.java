@@ -8,6 +8,7 @@ import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.MonitorRef;
 import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.Signal;
@@ -247,7 +248,10 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             actor = null; // a failed start gets no onStop, as OTP's init
             state = RUNNING;
             ChildSupervision supervision = supervision();
-            if (supervision != null && supervision.starting) {
+            if (failure instanceof IgnoreStart && supervision != null && supervision.starting) {
+                supervision.startIgnored = true; // OTP's ignore: not a failure, nothing to report
+                beginTermination(ExitReason.NORMAL);
+            } else if (supervision != null && supervision.starting) {
                 // The supervisor's own start fails; it reads the cause right after spawning.
                 supervision.startFailure = failure;
                 runtime.crashReport(this, failure, null);
@@ -492,6 +496,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             actor = instance;
             supervision.restore(instance);
             instance.onStart();
+        } catch (IgnoreStart ignored) {
+            actor = null;
+            state = SUSPENDED; // the cell waits, as after a crash, for whatever the supervisor decides
+            parent.sendSystem(new SystemMessage.StartIgnored(this, supervision.incarnation));
+            return;
         } catch (Throwable failure) {
             actor = null;
             crash(failure, null);
@@ -621,6 +630,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             case SystemMessage.IncarnationStarted started -> {
                 if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
                     supervising.childRestarted(started.child, started.incarnation);
+                }
+            }
+            case SystemMessage.StartIgnored ignored -> {
+                if (state == RUNNING && actor instanceof SupervisionSupport.Supervising supervising) {
+                    supervising.childIgnored(ignored.child, ignored.incarnation);
                 }
             }
             case SystemMessage.ChildProgressed progressed -> {

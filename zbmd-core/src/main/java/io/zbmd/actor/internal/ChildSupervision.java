@@ -24,6 +24,8 @@ final class ChildSupervision {
     /** During the first start: a failure then fails the supervisor's own start. */
     boolean starting = true;
     Throwable startFailure;
+    /** Its first start declined ({@code IgnoreStart}). */
+    boolean startIgnored;
     /** Counts incarnations, so that the supervisor can ignore reports about earlier ones. */
     int incarnation;
     /** Restarts so far (of this child id, across cells), for crash reports. */

@@ -192,6 +192,11 @@ public final class Runtime {
      * @param ref an actor
      * @return its exit reason once it has ended
      */
+    /** {@link io.zbmd.actor.ActorSystem#exit}: an exit signal from the root. */
+    public void exitFromOutside(ActorRef<?> ref, ExitReason reason) {
+        cellOf(ref).sendSystem(new SystemMessage.ExitSignal(root, reason, false));
+    }
+
     public CompletableFuture<ExitReason> terminationOf(ActorRef<?> ref) {
         ActorCell<?> cell = cellOf(ref);
         CompletableFuture<ExitReason> result = new CompletableFuture<>();

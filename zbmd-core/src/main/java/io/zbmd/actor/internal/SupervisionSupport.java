@@ -30,6 +30,9 @@ public final class SupervisionSupport {
         /** A child restarted in place has started its new incarnation. */
         void childRestarted(ActorRef<?> child, int incarnation);
 
+        /** A child restarted in place declined to start; its cell waits, suspended. */
+        void childIgnored(ActorRef<?> child, int incarnation);
+
         /**
          * A restarted child has handled its first message to the end (sent only for children
          * spawned with {@link ChildSetup#reportsProgress()}).
@@ -70,9 +73,10 @@ public final class SupervisionSupport {
      * A spawned child: its ref and, if its first start failed, why.
      *
      * @param ref the child
-     * @param startFailure null if it started
+     * @param startFailure null if it started (or declined to)
+     * @param ignored whether it declined to start ({@code IgnoreStart}); its cell then ends
      */
-    public record Started(ActorRef<?> ref, Throwable startFailure) {}
+    public record Started(ActorRef<?> ref, Throwable startFailure, boolean ignored) {}
 
     private static ActorCell<?> cell(ActorContext<?> context) {
         return (ActorCell<?>) context;
@@ -103,7 +107,7 @@ public final class SupervisionSupport {
         if (setup.supervisorKind()) {
             child.faultExempt = true;
         }
-        return new Started(child, supervision.startFailure);
+        return new Started(child, supervision.startFailure, supervision.startIgnored);
     }
 
     /** Spawns a supervised process actor. */
@@ -111,7 +115,7 @@ public final class SupervisionSupport {
         @SuppressWarnings({"unchecked", "rawtypes"})
         ActorCell<?> child = cell(supervisor).spawnProcessChild(options(setup), (ProcessActor) body,
                 supervision(supervisor, setup, 2));
-        return new Started(child, null);
+        return new Started(child, null, false);
     }
 
     /** Asks a running child to stop its incarnation and wait, keeping its cell and mailbox. */

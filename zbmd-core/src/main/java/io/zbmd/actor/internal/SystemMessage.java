@@ -118,6 +118,17 @@ abstract sealed class SystemMessage {
         }
     }
 
+    /** To a supervisor: a child restarted in place declined to start ({@code IgnoreStart}); it waits, suspended. */
+    static final class StartIgnored extends SystemMessage {
+        final ActorCell<?> child;
+        final int incarnation;
+
+        StartIgnored(ActorCell<?> child, int incarnation) {
+            this.child = child;
+            this.incarnation = incarnation;
+        }
+    }
+
     /** To a supervisor that asked for it: a restarted child has handled a message to the end. */
     static final class ChildProgressed extends SystemMessage {
         final ActorCell<?> child;

@@ -47,11 +47,11 @@ final class Child {
 
     /**
      * Whether it is restarted in place (its cell kept, a new incarnation in it). Workers are,
-     * unless their cell has ended (a brutal kill ends it); a child supervisor is replaced by a
-     * new one, whose stop and start are its children's, in order.
+     * unless their spec says otherwise or their cell has ended (a brutal kill ends it); a child
+     * supervisor is replaced by a new one, whose stop and start are its children's, in order.
      */
     boolean inPlace() {
-        return spec.kind() == ChildKind.WORKER;
+        return spec.kind() == ChildKind.WORKER && spec.inPlace();
     }
 
     @Override

@@ -350,6 +350,12 @@ final class Plan {
         };
         child.incarnation = 0;
         child.suspended = false;
+        if (result.ignored()) {
+            child.ref = null;
+            child.status = ChildStatus.NOT_RUNNING;
+            changed.accept(child, Change.REF);
+            return new Outcome(null, true, null);
+        }
         if (result.startFailure() != null) {
             child.ref = null;
             child.status = ChildStatus.NOT_RUNNING;
@@ -486,6 +492,19 @@ final class Plan {
         if (awaited == child && waiting == Wait.SUSPENSION) {
             terminated(child, false);
             resume();
+        }
+    }
+
+    /** The child's in-place restart declined to start: it stays, not running, its cell kept; the group goes on. */
+    void consumeIgnored(Child child) {
+        if (awaited == child && waiting == Wait.RESTART) {
+            child.suspended = true;
+            child.status = ChildStatus.NOT_RUNNING;
+            waiting = Wait.NONE;
+            awaited = null;
+            awaitedGroup = null;
+            changed.accept(child, Change.IGNORED);
+            run();
         }
     }
 

@@ -7,6 +7,7 @@ import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.Signal;
 import io.zbmd.actor.internal.SupervisionSupport;
+import io.zbmd.supervision.AutoShutdown;
 import io.zbmd.supervision.ChildCounts;
 import io.zbmd.supervision.ChildInfo;
 import io.zbmd.supervision.ChildKind;
@@ -108,13 +109,25 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         plan.path(path);
         ctx.trapExits(true);
         SupervisionSupport.exemptFromFaults(ctx);
+        for (ChildSpec childSpec : spec.children()) {
+            String problem = significantProblem(childSpec);
+            if (problem != null) {
+                // OTP's check_startspec: a bad spec fails the start before any child starts.
+                failStart(new SupervisorStartException("supervisor " + path + " could not start: " + problem,
+                        childSpec.id(), new IllegalArgumentException(problem)), null, List.of());
+                return;
+            }
+        }
         List<Child> startedInOrder = new ArrayList<>();
         for (ChildSpec childSpec : spec.children()) {
             Child child = new Child(childSpec);
             add(child);
             Outcome outcome = plan.startNow(child);
             if (outcome.failure() != null) {
-                failStart(child, outcome, startedInOrder);
+                remove(child);
+                failStart(new SupervisorStartException("supervisor " + path + " could not start: child '"
+                        + childSpec.id() + "' failed to start: " + outcome.failure(), childSpec.id(),
+                        outcome.failure()), outcome.endingRef(), startedInOrder);
                 return;
             }
             if (outcome.ignored()) {
@@ -127,6 +140,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         if (started != null) {
             started.complete(null);
         }
+        plan.run(); // what ignored children left to do
     }
 
     /**
@@ -135,19 +149,15 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
      * itself a child says so to its parent at once ({@link SupervisionSupport#failStart}); the
      * parent waits for its end.
      */
-    private void failStart(Child child, Outcome outcome, List<Child> startedInOrder) {
-        SupervisorStartException failure = new SupervisorStartException("supervisor " + path
-                + " could not start: child '" + child.spec.id() + "' failed to start: " + outcome.failure(),
-                child.spec.id(), outcome.failure());
+    private void failStart(SupervisorStartException failure, ActorRef<?> endingRef, List<Child> startedInOrder) {
         startFailure = failure;
         stopping = true;
         SupervisionSupport.failStart(ctx, failure);
         if (started != null) {
             started.completeExceptionally(failure); // whoever waits for the end waits for the cleanup too
         }
-        remove(child);
-        if (outcome.endingRef() != null) {
-            plan.awaitEnd(outcome.endingRef());
+        if (endingRef != null) {
+            plan.awaitEnd(endingRef);
         }
         for (Child c : startedInOrder.reversed()) {
             plan.terminate(c, false);
@@ -193,6 +203,14 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         Child child = byRef.get(ref);
         if (child != null && incarnation == child.incarnation) {
             plan.consumeRestarted(child);
+        }
+    }
+
+    @Override
+    public void childIgnored(ActorRef<?> ref, int incarnation) {
+        Child child = byRef.get(ref);
+        if (child != null && incarnation == child.incarnation) {
+            plan.consumeIgnored(child);
         }
     }
 
@@ -243,7 +261,10 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         restart(child, reason);
     }
 
-    /** The child will not run again: its kept cell is ended, a temporary child forgotten. */
+    /**
+     * The child will not run again (OTP's {@code del_child}): its kept cell is ended, a
+     * temporary child forgotten; then, if it was significant, OTP's {@code do_auto_shutdown}.
+     */
     private void endForGood(Child child, ExitReason reason) {
         if (child.cellKept()) {
             plan.terminate(child, false);
@@ -253,7 +274,20 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             if (child.spec.restart() == RestartType.TEMPORARY || dynamic != null) {
                 remove(child);
             }
+            if (child.spec.significant() && autoShutdown()) {
+                shutDown(ExitReason.SHUTDOWN, false);
+            }
         });
+    }
+
+    /** @return whether a significant child having ended for good ends this supervisor now */
+    private boolean autoShutdown() {
+        return switch (spec.autoShutdown()) {
+            case NEVER -> false;
+            case ANY_SIGNIFICANT -> true;
+            case ALL_SIGNIFICANT -> children.stream()
+                    .noneMatch(c -> c.spec.significant() && c.status != ChildStatus.NOT_RUNNING);
+        };
     }
 
     /** OTP's {@code restart/2}: count the restart, then restart per the strategy. */
@@ -310,11 +344,14 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
     }
 
-    /** A start the supervisor made itself returned ignore: the child is kept, not running (a temporary one is not). */
+    /** A start returned ignore: the child is kept, not running (a temporary one is not). */
     private void ignored(Child child) {
         child.status = ChildStatus.NOT_RUNNING;
         if (child.spec.restart() == RestartType.TEMPORARY) {
-            remove(child);
+            if (child.cellKept()) {
+                plan.terminate(child, false);
+            }
+            plan.then(() -> remove(child));
         }
     }
 
@@ -454,7 +491,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
                 if (child.status == ChildStatus.RUNNING) {
                     replyTo.tell(child.ref);
                 } else if (plan.lastFailure() == null) {
-                    replyTo.tell(Optional.empty()); // ignored: OTP's {ok, undefined}
+                    replyTo.tell(new SupervisorCommand.NotStarted()); // ignored: OTP's {ok, undefined}
                 }
             });
         }
@@ -498,6 +535,11 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
 
     /** OTP's {@code start_child}: adds a child after the others and starts it. */
     private void startOnRequest(ChildSpec childSpec, ActorRef<Object> replyTo) {
+        String problem = significantProblem(childSpec);
+        if (problem != null) {
+            replyTo.tell(new Failure(new IllegalArgumentException(problem)));
+            return;
+        }
         Child existing = byId.get(childSpec.id());
         if (existing != null) {
             refuse(replyTo, existing.status == ChildStatus.RUNNING ? Refusal.ALREADY_STARTED : Refusal.ALREADY_PRESENT,
@@ -516,7 +558,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
                 replyTo.tell(new Failure(new ChildStartException(childSpec.id(), path, outcome.failure())));
             } else if (outcome.ignored()) {
                 ignored(child);
-                replyTo.tell(Optional.empty()); // OTP's {ok, undefined}
+                replyTo.tell(new SupervisorCommand.NotStarted()); // OTP's {ok, undefined}
             } else {
                 publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
                 replyTo.tell(child.ref);
@@ -536,6 +578,22 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
             return;
         }
         startOnRequest(dynamic.childSpec(dynamic.name() + "-" + ++dynamicCount, args), replyTo);
+    }
+
+    /** OTP's {@code validSignificant}: @return what is wrong with a significant child here, or null */
+    private String significantProblem(ChildSpec childSpec) {
+        if (!childSpec.significant()) {
+            return null;
+        }
+        if (childSpec.restart() == RestartType.PERMANENT) {
+            return "child '" + childSpec.id() + "' is significant and permanent: a significant child must be transient"
+                    + " or temporary, as in OTP";
+        }
+        if (spec.autoShutdown() == AutoShutdown.NEVER) {
+            return "child '" + childSpec.id() + "' is significant but the supervisor's auto shutdown is NEVER: give"
+                    + " it ANY_SIGNIFICANT or ALL_SIGNIFICANT, as in OTP";
+        }
+        return null;
     }
 
     private ChildStartException startError(Child child) {

@@ -15,6 +15,9 @@ public sealed interface SupervisorCommand {
     /** A failed command, with the exception the caller's future fails with. */
     record Failure(RuntimeException error) {}
 
+    /** The reply to a start whose child declined to start (OTP's {@code {ok, undefined}}): the future completes with null. */
+    record NotStarted() {}
+
     /** Replies the children's {@code ChildInfo}s in start order. */
     record WhichChildren(ActorRef<Object> replyTo) implements SupervisorCommand {}
 
