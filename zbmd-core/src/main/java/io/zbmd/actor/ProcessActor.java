@@ -30,4 +30,13 @@ public interface ProcessActor<M> {
      * @throws Exception to crash the actor
      */
     void run(ProcessContext<M> context) throws Exception;
+
+    /**
+     * Runs once the body has ended, whatever the reason (its return, an exception, a stop, a
+     * kill), before the actor's supervisor or monitors hear of it: release resources here. An
+     * exception here is logged and otherwise ignored.
+     *
+     * @param reason why the body ended
+     */
+    default void onStop(ExitReason reason) {}
 }

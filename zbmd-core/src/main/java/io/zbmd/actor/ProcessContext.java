@@ -51,4 +51,13 @@ public interface ProcessContext<M> extends ActorContext<M> {
      * @return the message or signal, or empty on timeout
      */
     Optional<Object> receiveAny(Predicate<Object> filter, Duration timeout);
+
+    /**
+     * Ends this process now with {@code reason}, as Erlang's {@code exit/1}: unlike an exit
+     * signal to itself, it is not trapped. Never returns.
+     *
+     * @param reason why ({@link ExitReason#KILL} ends it {@link ExitReason#KILLED})
+     * @throws IllegalStateException if called from another thread than the process's own
+     */
+    void exit(ExitReason reason);
 }

@@ -13,6 +13,9 @@ import io.zbmd.actor.DeadLetter;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.IgnoreStart;
+import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.ProcessContext;
+import io.zbmd.actor.Signal;
 import io.zbmd.actor.Snapshotting;
 import io.zbmd.testing.Driver;
 import java.time.Duration;
@@ -739,6 +742,54 @@ class SupervisorTest {
                     .withChild(significant.withRestart(RestartType.TRANSIENT))))
                     .isInstanceOf(SupervisorStartException.class)
                     .hasMessageContaining("auto shutdown is NEVER");
+        }
+    }
+
+    /** A process child that traps exits and says what it was told, then does or does not end. */
+    static ProcessActor<Object> trapping(boolean endsWhenTold, List<Object> told, List<ExitReason> ends,
+            CompletableFuture<Void> trapping) {
+        return new ProcessActor<>() {
+            @Override
+            public void run(ProcessContext<Object> ctx) {
+                ctx.trapExits(true);
+                trapping.complete(null);
+                while (true) {
+                    Object signal = ctx.receiveAny(o -> o instanceof Signal.Exit, Duration.ofDays(1)).orElseThrow();
+                    told.add(signal);
+                    if (endsWhenTold) {
+                        ctx.exit(((Signal.Exit) signal).reason());
+                    }
+                }
+            }
+
+            @Override
+            public void onStop(ExitReason reason) {
+                ends.add(reason);
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aProcessChildThatTrapsExitsIsToldToShutDownAndEndsOrIsKilledAfterItsTimeout(ActorSystemConfig config) {
+        for (boolean obeys : new boolean[] {true, false}) {
+            try (Driver driver = Driver.of(config)) {
+                List<Object> told = Collections.synchronizedList(new ArrayList<>());
+                List<ExitReason> ends = Collections.synchronizedList(new ArrayList<>());
+                CompletableFuture<Void> trapping = new CompletableFuture<>();
+                Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                        .withChild(ChildSpec.process("p", trapping(obeys, told, ends, trapping))
+                                .withShutdown(Shutdown.timeout(Duration.ofMillis(100)))));
+                ActorRef<Object> p = child(driver, supervisor, "p");
+                driver.await(trapping); // a process's body runs after its supervisor's start returns
+                CompletableFuture<ExitReason> ended = driver.system.terminationOf(p);
+                assertThat(driver.await(supervisor.terminateChild("p"))).isTrue();
+
+                assertThat(driver.await(ended)).isEqualTo(obeys ? ExitReason.SHUTDOWN : ExitReason.KILLED);
+                assertThat(List.copyOf(told)).singleElement().isEqualTo(new Signal.Exit(supervisor.ref(),
+                        ExitReason.SHUTDOWN));
+                assertThat(List.copyOf(ends)).containsExactly(obeys ? ExitReason.SHUTDOWN : ExitReason.KILLED);
+            }
         }
     }
 

@@ -450,15 +450,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     void completeSuspension() {
         ChildSupervision supervision = supervision();
         supervision.awaitingChildren = false;
-        Actor<M> instance = actor;
-        actor = null;
-        if (instance != null) {
-            try {
-                instance.onStop(supervision.suspendReason);
-            } catch (Throwable failure) {
-                runtime.stopHookFailed(this, failure);
-            }
-        }
+        runStopHook(supervision.suspendReason);
         parent.sendSystem(supervision.suspendFailed
                 ? new SystemMessage.ChildFailed(this, supervision.suspendReason, supervision.incarnation)
                 : new SystemMessage.IncarnationStopped(this, supervision.incarnation));
@@ -742,15 +734,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     /** Children are gone: run onStop, become TERMINATED, tell everyone who needs to know. */
     void finishTermination() {
         ExitReason reason = exitReason;
-        Actor<M> instance = actor;
-        actor = null;
-        if (instance != null) {
-            try {
-                instance.onStop(reason);
-            } catch (Throwable failure) {
-                runtime.stopHookFailed(this, failure);
-            }
-        }
+        runStopHook(reason);
         state = TERMINATED;
         if (hasNames) {
             runtime.registry.releaseAll(this);
@@ -768,6 +752,19 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             parent.sendSystem(new SystemMessage.ChildTerminated(this));
         }
         runtime.terminated(this);
+    }
+
+    /** The incarnation's {@code onStop}, once, after its children have ended. */
+    void runStopHook(ExitReason reason) {
+        Actor<M> instance = actor;
+        actor = null;
+        if (instance != null) {
+            try {
+                instance.onStop(reason);
+            } catch (Throwable failure) {
+                runtime.stopHookFailed(this, failure);
+            }
+        }
     }
 
     /** Turns what is left in the mailbox into dead letters. Any thread; one at a time. */

@@ -47,6 +47,8 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     private ExitReason pendingSuspend;
     /** Set by the supervisor's restart of a suspended process. */
     private boolean restartRequested;
+    /** The body of the current incarnation has ended and its {@code onStop} is still to run. */
+    private boolean stopHookDue;
 
     ProcessCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ProcessActor<M> body) {
         super(runtime, parent, name, capacity, null);
@@ -121,6 +123,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         for (;;) {
             Object outcome = runIncarnation();
             inBody = false;
+            stopHookDue = true;
             Thread.interrupted();
             if (outcome instanceof Suspension suspension && awaitRestart(suspension)) {
                 continue;
@@ -183,6 +186,30 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         return restartRequested && state == RUNNING;
     }
 
+    /** The body's {@link ProcessActor#onStop}, once per incarnation, after the body has ended. */
+    @Override
+    void runStopHook(ExitReason reason) {
+        if (!stopHookDue) {
+            return;
+        }
+        stopHookDue = false;
+        try {
+            body.onStop(reason);
+        } catch (Throwable failure) {
+            runtime.stopHookFailed(this, failure);
+        }
+    }
+
+    @Override
+    public void exit(ExitReason reason) {
+        Objects.requireNonNull(reason, "reason must not be null");
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("exit(reason) ends the process that calls it: call it from "
+                    + path() + "'s own body");
+        }
+        throw new ProcessExit(reason instanceof ExitReason.Kill ? ExitReason.KILLED : reason, false);
+    }
+
     @Override
     void restartInPlace() {
         ChildSupervision supervision = supervision();
@@ -225,6 +252,11 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         if (pendingExit == null) {
             pendingExit = ExitReason.NORMAL;
         }
+    }
+
+    /** @return whether the body traps exits (read by its supervisor's thread) */
+    boolean trapsExits() {
+        return trapping;
     }
 
     @Override

@@ -118,10 +118,34 @@ public final class SupervisionSupport {
         return new Started(child, null, false);
     }
 
-    /** Asks a running child to stop its incarnation and wait, keeping its cell and mailbox. */
-    public static void suspend(ActorRef<?> child, ExitReason reason) {
+    /**
+     * Asks a running child to stop its incarnation and wait, keeping its cell and mailbox. A
+     * process actor that traps exits gets an exit signal instead, as OTP's supervisor sends
+     * one, and decides (see {@link #shutdown}).
+     */
+    public static void suspend(ActorContext<?> supervisor, ActorRef<?> child, ExitReason reason) {
         ActorCell<?> cell = (ActorCell<?>) child;
-        cell.sendSystem(new SystemMessage.Control(c -> c.suspendOnRequest(reason)));
+        if (cell instanceof ProcessCell<?> process && process.trapsExits()) {
+            cell.sendSystem(new SystemMessage.ExitSignal(cell(supervisor), reason, false));
+        } else {
+            cell.sendSystem(new SystemMessage.Control(c -> c.suspendOnRequest(reason)));
+        }
+    }
+
+    /**
+     * Asks a running child to stop for good, as OTP's supervisor does with
+     * {@code exit(Pid, shutdown)}: an actor stops (as a {@code gen_server} does, which handles
+     * its parent's exit itself); a process actor that traps exits receives a
+     * {@link io.zbmd.actor.Signal.Exit} from its supervisor and decides, and if it does not end,
+     * its shutdown timeout expires.
+     */
+    public static void shutdown(ActorContext<?> supervisor, ActorRef<?> child, ExitReason reason) {
+        ActorCell<?> cell = (ActorCell<?>) child;
+        if (cell instanceof ProcessCell<?> process && process.trapsExits()) {
+            cell.sendSystem(new SystemMessage.ExitSignal(cell(supervisor), reason, false));
+        } else {
+            cell.sendSystem(new SystemMessage.Stop(reason));
+        }
     }
 
     /** Restarts a suspended child in place. */

@@ -248,10 +248,10 @@ final class Plan {
         }
         if (keepCell) {
             await(child, Wait.SUSPENSION);
-            SupervisionSupport.suspend(child.ref, ExitReason.SHUTDOWN);
+            SupervisionSupport.suspend(ctx, child.ref, ExitReason.SHUTDOWN);
         } else {
             await(child, Wait.END);
-            SupervisionSupport.stop(child.ref, ExitReason.SHUTDOWN);
+            SupervisionSupport.shutdown(ctx, child.ref, ExitReason.SHUTDOWN);
         }
         if (shutdown instanceof Shutdown.Timeout timeout) {
             ActorRef<?> ref = child.ref;
