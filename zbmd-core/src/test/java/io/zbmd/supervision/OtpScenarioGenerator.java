@@ -23,7 +23,8 @@ import java.util.SplittableRandom;
 /**
  * Random supervision scenarios from a seed, with the features to draw from. Time is kept
  * away from the edges OTP's restart window has (it counts in whole seconds of its monotonic
- * clock): periods of 2 or 3 s, and waits that end 1.5 s past the longest period, so that a
+ * clock): periods of 5 or 8 s (far longer than a scenario takes between its waits, even on a
+ * loaded machine), and waits that end 1.5 s past the longest period, so that a
  * restart is either well inside every window or well outside it.
  */
 final class OtpScenarioGenerator {
@@ -62,7 +63,7 @@ final class OtpScenarioGenerator {
     static final long STUBBORN_SHUTDOWN_MS = 200;
     /** Waits per scenario: each takes real seconds on the OTP side. */
     private static final int MAX_WAITS = 2;
-    private static final int[] PERIODS_S = {2, 3};
+    private static final int[] PERIODS_S = {5, 8};
     private static final int UNTIMED_PERIOD_S = 3600;
 
     private final Set<Feature> features;
