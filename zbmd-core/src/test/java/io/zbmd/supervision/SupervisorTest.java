@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zbmd.actor.Actor;
-import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystemConfig;

@@ -41,7 +41,6 @@ import java.util.concurrent.CompletionException;
  * every step.
  */
 final class ZbmdScenarioPlayer {
-    private static final Duration ASK = Duration.ofSeconds(30);
     private static final Duration SETTLE_LIMIT = Duration.ofHours(1);
 
     /** What the driver tells a worker: exit with this reason. */
