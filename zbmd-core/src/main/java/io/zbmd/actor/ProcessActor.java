@@ -24,7 +24,19 @@ package io.zbmd.actor;
 public interface ProcessActor<M> {
 
     /**
-     * The actor's whole life.
+     * Starts an incarnation, on the actor's own thread, before {@link #run}: OTP's
+     * {@code init} of a {@code proc_lib} process. A supervisor starting this actor waits for
+     * it to return before it starts the next child, as OTP's waits for {@code init_ack}; an
+     * exception fails the start (for a supervisor, a start that failed, not a crash), and
+     * {@link IgnoreStart} declines it. Run again on every restart.
+     *
+     * @param context as for {@link #run}
+     * @throws Exception to fail the start
+     */
+    default void init(ProcessContext<M> context) throws Exception {}
+
+    /**
+     * The actor's whole life after {@link #init}.
      *
      * @param context receive, spawn, link, monitor; valid only on this actor's thread
      * @throws Exception to crash the actor

@@ -2,6 +2,7 @@ package io.zbmd.supervision;
 
 import io.zbmd.actor.Actor;
 import io.zbmd.actor.ActorContext;
+import io.zbmd.actor.ProcessActor;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -18,7 +19,9 @@ import java.util.Objects;
  * }</pre>
  *
  * @param name prefix of the children's ids ({@code name-1}, {@code name-2}, ...)
- * @param template makes a child's instance from its arguments
+ * @param template makes a child's instance from its arguments; null for process children
+ * @param processTemplate makes a process child's body from its arguments; null for actor
+ *     children
  * @param restart the children's restart type
  * @param shutdown the children's shutdown
  * @param retries retries of a crashed message
@@ -32,6 +35,7 @@ import java.util.Objects;
 public record DynamicSupervisorSpec<A, M>(
         String name,
         Template<A, M> template,
+        ProcessTemplate<A, M> processTemplate,
         RestartType restart,
         Shutdown shutdown,
         int retries,
@@ -57,10 +61,28 @@ public record DynamicSupervisorSpec<A, M>(
         Actor<M> create(ActorContext<M> context, A args) throws Exception;
     }
 
+    /**
+     * Makes a dynamic process child's body (every incarnation runs it from its
+     * {@link ProcessActor#init}) from its arguments.
+     *
+     * @param <A> the arguments
+     * @param <M> the message type
+     */
+    @FunctionalInterface
+    public interface ProcessTemplate<A, M> {
+        /**
+         * @param args the arguments it was started with
+         * @return the body
+         */
+        ProcessActor<M> create(A args);
+    }
+
     /** Validates every field. */
     public DynamicSupervisorSpec {
         Objects.requireNonNull(name, "DynamicSupervisorSpec.name must not be null");
-        Objects.requireNonNull(template, "DynamicSupervisorSpec.template must not be null");
+        if ((template == null) == (processTemplate == null)) {
+            throw new IllegalArgumentException("DynamicSupervisorSpec needs exactly one of template and processTemplate");
+        }
         Objects.requireNonNull(restart, "DynamicSupervisorSpec.restart must not be null");
         Objects.requireNonNull(shutdown, "DynamicSupervisorSpec.shutdown must not be null");
         if (retries < 0) {
@@ -83,26 +105,42 @@ public record DynamicSupervisorSpec<A, M>(
      * @return permanent children, 5000 ms shutdown, OTP's default intensity, no limit
      */
     public static <A, M> DynamicSupervisorSpec<A, M> of(String name, Template<A, M> template) {
-        return new DynamicSupervisorSpec<>(name, template, RestartType.PERMANENT,
-                Shutdown.timeout(ChildSpec.DEFAULT_WORKER_SHUTDOWN), 0, SupervisorSpec.DEFAULT_INTENSITY,
-                SupervisorSpec.DEFAULT_PERIOD, Backoff.NONE, 0);
+        return new DynamicSupervisorSpec<>(name, Objects.requireNonNull(template, "template must not be null"), null,
+                RestartType.PERMANENT, Shutdown.timeout(ChildSpec.DEFAULT_WORKER_SHUTDOWN), 0,
+                SupervisorSpec.DEFAULT_INTENSITY, SupervisorSpec.DEFAULT_PERIOD, Backoff.NONE, 0);
+    }
+
+    /**
+     * Process-actor children, as OTP's {@code simple_one_for_one} of {@code proc_lib}
+     * processes: each one's {@link ProcessActor#init} has returned before its start does.
+     *
+     * @param name prefix of the children's ids
+     * @param template makes each child's body from its arguments
+     * @param <A> the arguments
+     * @param <M> the message type
+     * @return permanent children, 5000 ms shutdown, OTP's default intensity, no limit
+     */
+    public static <A, M> DynamicSupervisorSpec<A, M> ofProcess(String name, ProcessTemplate<A, M> template) {
+        return new DynamicSupervisorSpec<>(name, null, Objects.requireNonNull(template, "template must not be null"),
+                RestartType.PERMANENT, Shutdown.timeout(ChildSpec.DEFAULT_WORKER_SHUTDOWN), 0,
+                SupervisorSpec.DEFAULT_INTENSITY, SupervisorSpec.DEFAULT_PERIOD, Backoff.NONE, 0);
     }
 
     /** @param value the restart type @return a copy with it */
     public DynamicSupervisorSpec<A, M> withRestart(RestartType value) {
-        return new DynamicSupervisorSpec<>(name, template, value, shutdown, retries, intensity, period, backoff,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, value, shutdown, retries, intensity, period, backoff,
                 maxChildren);
     }
 
     /** @param value the shutdown @return a copy with it */
     public DynamicSupervisorSpec<A, M> withShutdown(Shutdown value) {
-        return new DynamicSupervisorSpec<>(name, template, restart, value, retries, intensity, period, backoff,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, restart, value, retries, intensity, period, backoff,
                 maxChildren);
     }
 
     /** @param value retries of a crashed message @return a copy with it */
     public DynamicSupervisorSpec<A, M> withRetries(int value) {
-        return new DynamicSupervisorSpec<>(name, template, restart, shutdown, value, intensity, period, backoff,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, restart, shutdown, value, intensity, period, backoff,
                 maxChildren);
     }
 
@@ -112,19 +150,19 @@ public record DynamicSupervisorSpec<A, M>(
      * @return a copy with them
      */
     public DynamicSupervisorSpec<A, M> withIntensity(int restarts, Duration within) {
-        return new DynamicSupervisorSpec<>(name, template, restart, shutdown, retries, restarts, within, backoff,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, restart, shutdown, retries, restarts, within, backoff,
                 maxChildren);
     }
 
     /** @param value the backoff @return a copy with it */
     public DynamicSupervisorSpec<A, M> withBackoff(Backoff value) {
-        return new DynamicSupervisorSpec<>(name, template, restart, shutdown, retries, intensity, period, value,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, restart, shutdown, retries, intensity, period, value,
                 maxChildren);
     }
 
     /** @param value the most children at once (0: no limit) @return a copy with it */
     public DynamicSupervisorSpec<A, M> withMaxChildren(int value) {
-        return new DynamicSupervisorSpec<>(name, template, restart, shutdown, retries, intensity, period, backoff,
+        return new DynamicSupervisorSpec<>(name, template, processTemplate, restart, shutdown, retries, intensity, period, backoff,
                 value);
     }
 
@@ -145,9 +183,14 @@ public record DynamicSupervisorSpec<A, M>(
     @SuppressWarnings("unchecked")
     public ChildSpec childSpec(String id, Object args) {
         A typed = (A) args;
-        io.zbmd.actor.ActorFactory<M> factory = ctx -> template.create(ctx, typed);
-        return ChildSpec.worker(id, factory)
-                .withRestart(restart)
+        ChildSpec spec;
+        if (template != null) {
+            io.zbmd.actor.ActorFactory<M> factory = ctx -> template.create(ctx, typed);
+            spec = ChildSpec.worker(id, factory);
+        } else {
+            spec = ChildSpec.process(id, processTemplate.create(typed));
+        }
+        return spec.withRestart(restart)
                 .withShutdown(shutdown)
                 .withRetries(retries);
     }

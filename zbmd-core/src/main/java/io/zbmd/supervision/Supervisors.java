@@ -90,12 +90,21 @@ public final class Supervisors {
     }
 
     /**
-     * The supervisor's onStart ran on this thread: {@code started} is complete by now. If it
-     * failed, the supervisor is stopping what it started; from outside an actor, wait for its
-     * end (running the deterministic dispatcher, which runs nothing by itself).
+     * The supervisor's onStart ran on this thread: {@code started} is complete by now, unless
+     * a process child's {@code init} goes on. From outside an actor ({@code awaitEnd}), wait
+     * for that (running the deterministic dispatcher, which runs nothing by itself); from
+     * inside one, return at once: the supervisor answers requests once its start is done, and
+     * a start that fails after all ends it (link to it or monitor it). If the start failed,
+     * the supervisor is stopping what it started; from outside an actor, wait for its end.
      */
     private static Supervisor started(ActorRef<SupervisorCommand> ref, ActorSystem system,
             CompletableFuture<Void> started, boolean awaitEnd) {
+        if (!started.isDone() && !awaitEnd) {
+            return new Supervisor(ref, system, Supervisor.DEFAULT_TIMEOUT);
+        }
+        if (!started.isDone() && system.config().dispatcher() instanceof DispatcherKind.Deterministic) {
+            system.deterministic().runUntil(started::isDone, Duration.ofDays(1));
+        }
         try {
             started.join();
         } catch (CompletionException e) {

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -780,7 +781,7 @@ class SupervisorTest {
                         .withChild(ChildSpec.process("p", trapping(obeys, told, ends, trapping))
                                 .withShutdown(Shutdown.timeout(Duration.ofMillis(100)))));
                 ActorRef<Object> p = child(driver, supervisor, "p");
-                driver.await(trapping); // a process's body runs after its supervisor's start returns
+                driver.await(trapping); // its run begins after its init, which is all the supervisor's start waits for
                 CompletableFuture<ExitReason> ended = driver.system.terminationOf(p);
                 assertThat(driver.await(supervisor.terminateChild("p"))).isTrue();
 
@@ -789,6 +790,146 @@ class SupervisorTest {
                         ExitReason.SHUTDOWN));
                 assertThat(List.copyOf(ends)).containsExactly(obeys ? ExitReason.SHUTDOWN : ExitReason.KILLED);
             }
+        }
+    }
+
+    /**
+     * A process child whose init journals "init id" on each start, but fails on the attempts
+     * in {@code failing} and declines on those in {@code declining}; its body crashes on
+     * "crash" and journals "stop id" when it ends.
+     */
+    static ProcessActor<Object> initialising(String id, Journal journal, Set<Integer> failing,
+            Set<Integer> declining) {
+        AtomicInteger attempts = new AtomicInteger();
+        return new ProcessActor<>() {
+            @Override
+            public void init(ProcessContext<Object> ctx) {
+                int attempt = attempts.incrementAndGet();
+                if (failing.contains(attempt)) {
+                    throw new IllegalStateException("init " + attempt + " of " + id + " fails");
+                }
+                if (declining.contains(attempt)) {
+                    throw new IgnoreStart("init " + attempt + " of " + id + " declines");
+                }
+                journal.lifecycle.add("init " + id);
+            }
+
+            @Override
+            public void run(ProcessContext<Object> ctx) {
+                while (true) {
+                    Object message = ctx.receive();
+                    if (message.equals("crash")) {
+                        throw new IllegalStateException(id + " crashed");
+                    }
+                    if (message instanceof Get get) {
+                        get.replyTo().tell(id);
+                    }
+                }
+            }
+
+            @Override
+            public void onStop(ExitReason reason) {
+                journal.lifecycle.add("stop " + id);
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aSupervisorStartsTheNextChildOnceAProcessChildsInitHasReturned(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.process("p", initialising("p", journal, Set.of(), Set.of())))
+                    .withChild(ChildSpec.worker("w", worker("w", journal))));
+            assertThat(List.copyOf(journal.lifecycle)).containsExactly("init p", "start w");
+
+            ActorRef<Object> p = child(driver, supervisor, "p");
+            p.tell("crash");
+            roundTrip(driver, p); // answered by its next incarnation, after its init ran again
+            assertThat(List.copyOf(journal.lifecycle)).containsExactly("init p", "start w", "stop p", "init p");
+        }
+    }
+
+    @Test
+    void aProcessChildWhoseInitFailsFailsTheStartAndOneThatDeclinesIsKeptNotRunning() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(31))) {
+            Journal journal = new Journal();
+            assertThatThrownBy(() -> start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.process("p", initialising("p", journal, Set.of(1), Set.of())))
+                    .withChild(ChildSpec.worker("c", worker("c", journal)))))
+                    .isInstanceOf(SupervisorStartException.class)
+                    .hasMessageContaining("child 'p' failed to start")
+                    .hasMessageContaining("init 1 of p fails");
+            // As OTP: what started is stopped, the failed child gets no stop, the rest never starts.
+            assertThat(List.copyOf(journal.lifecycle)).containsExactly("start a", "stop a");
+        }
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(32))) {
+            Journal journal = new Journal();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.process("p", initialising("p", journal, Set.of(), Set.of(1)))));
+            assertThat(driver.await(supervisor.children())).singleElement()
+                    .extracting(ChildInfo::status).isEqualTo(ChildStatus.NOT_RUNNING);
+            assertThat(driver.await(supervisor.startChild(ChildSpec.process("q",
+                    initialising("q", journal, Set.of(), Set.of(1)))))).as("ignored: OTP's {ok, undefined}").isNull();
+            assertThat(driver.await(supervisor.restartChild("p"))).isNotNull(); // its second init starts it
+            assertThat(List.copyOf(journal.lifecycle)).containsExactly("init p");
+        }
+    }
+
+    @Test
+    void restartChildAnswersAStartThatDeclinesAfterAnEarlierStartFailed() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(33))) {
+            Journal journal = new Journal();
+            AtomicInteger starts = new AtomicInteger();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("a", ctx -> {
+                        if (starts.incrementAndGet() == 2) {
+                            throw new IgnoreStart("a declines its second start");
+                        }
+                        return worker("a", journal).create(ctx);
+                    })));
+            assertThatThrownBy(() -> driver.await(supervisor.startChild(ChildSpec.worker("f", ctx -> {
+                throw new IllegalStateException("f cannot start");
+            })))).cause().isInstanceOf(ChildStartException.class);
+            assertThat(driver.await(supervisor.terminateChild("a"))).isTrue();
+            assertThat(driver.await(supervisor.restartChild("a"))).isNull();
+        }
+    }
+
+    @Test
+    void aDynamicSupervisorStopsItsChildrenAtOnceUnderOneShutdownTimeout() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(34))) {
+            List<ExitReason> ends = Collections.synchronizedList(new ArrayList<>());
+            DynamicSupervisor<String, Object> stubborn = Supervisors.startDynamic(driver.system, "stubborn",
+                    DynamicSupervisorSpec.<String, Object>ofProcess("s", name -> new ProcessActor<>() {
+                        @Override
+                        public void init(ProcessContext<Object> ctx) {
+                            ctx.trapExits(true); // and never looks at the exit signals
+                        }
+
+                        @Override
+                        public void run(ProcessContext<Object> ctx) {
+                            while (true) {
+                                ctx.receive();
+                            }
+                        }
+
+                        @Override
+                        public void onStop(ExitReason reason) {
+                            ends.add(reason);
+                        }
+                    }).withShutdown(Shutdown.timeout(Duration.ofSeconds(1))));
+            for (String name : List.of("x", "y", "z")) {
+                driver.await(stubborn.startChild(name));
+            }
+            long before = driver.system.deterministic().nanoTime();
+            assertThat(driver.await(stubborn.stop())).isEqualTo(ExitReason.SHUTDOWN);
+            // OTP's simple_one_for_one: every child told at once, one timer, then the kills;
+            // one after the other would have taken 3 s.
+            assertThat(driver.system.deterministic().nanoTime() - before).isEqualTo(Duration.ofSeconds(1).toNanos());
+            assertThat(List.copyOf(ends)).containsExactly(ExitReason.KILLED, ExitReason.KILLED, ExitReason.KILLED);
         }
     }
 

@@ -26,6 +26,8 @@ final class ChildSupervision {
     Throwable startFailure;
     /** Its first start declined ({@code IgnoreStart}). */
     boolean startIgnored;
+    /** Its first start goes on after the spawn: its parent waits for a report. */
+    boolean startPending;
     /** Counts incarnations, so that the supervisor can ignore reports about earlier ones. */
     int incarnation;
     /** Restarts so far (of this child id, across cells), for crash reports. */

@@ -2,6 +2,7 @@ package io.zbmd.actor.internal;
 
 import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.ExitReason;
+import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.ProcessContext;
 import io.zbmd.actor.Signal;
@@ -49,6 +50,8 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     private boolean restartRequested;
     /** The body of the current incarnation has ended and its {@code onStop} is still to run. */
     private boolean stopHookDue;
+    /** The current incarnation's {@code init} has returned: it started. */
+    private boolean incarnationStarted;
 
     ProcessCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ProcessActor<M> body) {
         super(runtime, parent, name, capacity, null);
@@ -115,6 +118,9 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     /** A suspended incarnation (supervised): why, and whether it crashed. */
     private record Suspension(ExitReason reason, boolean failed) {}
 
+    /** A supervised incarnation whose {@code init} declined to start ({@link IgnoreStart}). */
+    private static final Object DECLINED = new Object();
+
     private void runBody() {
         CURRENT.set(this);
         if (simulated) {
@@ -123,9 +129,9 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         for (;;) {
             Object outcome = runIncarnation();
             inBody = false;
-            stopHookDue = true;
+            stopHookDue = incarnationStarted; // a start that failed gets no onStop, as an actor's
             Thread.interrupted();
-            if (outcome instanceof Suspension suspension && awaitRestart(suspension)) {
+            if ((outcome instanceof Suspension || outcome == DECLINED) && awaitRestart(outcome)) {
                 continue;
             }
             if (outcome instanceof ExitReason reason) {
@@ -145,38 +151,68 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
     }
 
-    /** @return the exit reason, or a {@link Suspension} for a supervised crash or stop */
+    /**
+     * Runs {@code init}, tells the supervisor the incarnation started (OTP's {@code init_ack}),
+     * then runs the body.
+     *
+     * @return the exit reason, a {@link Suspension} for a supervised crash or stop, or
+     *     {@link #DECLINED}
+     */
     private Object runIncarnation() {
         pendingExit = null;
         pendingSuspend = null;
+        incarnationStarted = false;
         try {
+            body.init(this);
+            incarnationStarted = true;
+            ChildSupervision supervision = supervision();
+            if (supervision != null) {
+                parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
+            }
             body.run(this);
             return ExitReason.NORMAL;
         } catch (ProcessExit exit) {
             return exit.suspend ? new Suspension(exit.reason, false) : exit.reason;
+        } catch (IgnoreStart declined) {
+            if (!incarnationStarted) {
+                return supervision() != null ? DECLINED : ExitReason.NORMAL;
+            }
+            return failed(declined);
         } catch (Throwable failure) {
-            Thread.interrupted();
-            processSystemMessages(); // a stop or an exit may be why a blocking call failed
-            if (pendingExit != null) {
-                return pendingExit;
-            }
-            if (pendingSuspend != null) {
-                return new Suspension(pendingSuspend, false);
-            }
-            runtime.crashReport(this, failure, null);
-            ExitReason reason = ExitReason.crash(failure);
-            return supervision() != null ? new Suspension(reason, true) : reason;
+            return failed(failure);
         }
+    }
+
+    /** The incarnation threw: a crash, unless a stop or an exit is why a blocking call failed. */
+    private Object failed(Throwable failure) {
+        Thread.interrupted();
+        processSystemMessages();
+        if (pendingExit != null) {
+            return pendingExit;
+        }
+        if (pendingSuspend != null) {
+            return new Suspension(pendingSuspend, false);
+        }
+        runtime.crashReport(this, failure, null);
+        ExitReason reason = ExitReason.crash(failure);
+        return supervision() != null ? new Suspension(reason, true) : reason;
     }
 
     /**
      * Suspends this supervised process in place and waits for its supervisor.
      *
+     * @param outcome a {@link Suspension}, or {@link #DECLINED}: the supervisor hears that the
+     *     start was declined, and the cell waits as after a crash
      * @return true to run the body again (restarted), false if the process is ending
      */
-    private boolean awaitRestart(Suspension suspension) {
+    private boolean awaitRestart(Object outcome) {
         restartRequested = false;
-        suspend(suspension.reason(), suspension.failed());
+        if (outcome instanceof Suspension suspension) {
+            suspend(suspension.reason(), suspension.failed());
+        } else {
+            state = SUSPENDED;
+            parent.sendSystem(new SystemMessage.StartIgnored(this, supervision().incarnation));
+        }
         while (state == SUSPENDED && !restartRequested) {
             processSystemMessages();
             if (state == SUSPENDED && !restartRequested) {
@@ -221,8 +257,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         supervision.restarted(2);
         state = RUNNING;
         inBody = true;
-        restartRequested = true;
-        parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
+        restartRequested = true; // the body's init tells the supervisor when it has started
     }
 
     @Override

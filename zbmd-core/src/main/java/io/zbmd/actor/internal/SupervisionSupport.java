@@ -75,8 +75,13 @@ public final class SupervisionSupport {
      * @param ref the child
      * @param startFailure null if it started (or declined to)
      * @param ignored whether it declined to start ({@code IgnoreStart}); its cell then ends
+     * @param pending whether its start goes on after the spawn (a process actor's
+     *     {@code init}, a supervisor waiting for one): it reports {@code childRestarted} for
+     *     incarnation 0 once started, and a start that fails after all ends it (see
+     *     {@link #startFailureOf}) or, for a process actor, reports {@code childFailed}, its
+     *     cell kept
      */
-    public record Started(ActorRef<?> ref, Throwable startFailure, boolean ignored) {}
+    public record Started(ActorRef<?> ref, Throwable startFailure, boolean ignored, boolean pending) {}
 
     private static ActorCell<?> cell(ActorContext<?> context) {
         return (ActorCell<?>) context;
@@ -107,7 +112,7 @@ public final class SupervisionSupport {
         if (setup.supervisorKind()) {
             child.faultExempt = true;
         }
-        return new Started(child, supervision.startFailure, supervision.startIgnored);
+        return new Started(child, supervision.startFailure, supervision.startIgnored, supervision.startPending);
     }
 
     /** Spawns a supervised process actor. */
@@ -115,7 +120,7 @@ public final class SupervisionSupport {
         @SuppressWarnings({"unchecked", "rawtypes"})
         ActorCell<?> child = cell(supervisor).spawnProcessChild(options(setup), (ProcessActor) body,
                 supervision(supervisor, setup, 2));
-        return new Started(child, null, false);
+        return new Started(child, null, false, true);
     }
 
     /**
@@ -178,9 +183,37 @@ public final class SupervisionSupport {
      */
     public static void failStart(ActorContext<?> context, Throwable failure) {
         ChildSupervision supervision = cell(context).supervision();
-        if (supervision != null && supervision.starting) {
-            supervision.startFailure = failure;
+        if (supervision != null && (supervision.starting || supervision.startPending)) {
+            supervision.startFailure = failure; // read by the parent after the spawn, or once this cell has ended
+            supervision.startPending = false;
         }
+    }
+
+    /**
+     * A supervisor that is itself a supervised child says, at the end of its first start,
+     * that its start goes on: its parent waits for {@link #startDone} or its end.
+     */
+    public static void startPending(ActorContext<?> context) {
+        ChildSupervision supervision = cell(context).supervision();
+        if (supervision != null && supervision.starting) {
+            supervision.startPending = true;
+        }
+    }
+
+    /** A start that went on after the spawn ({@link #startPending}) is done: the parent hears of it. */
+    public static void startDone(ActorContext<?> context) {
+        ActorCell<?> cell = cell(context);
+        ChildSupervision supervision = cell.supervision();
+        if (supervision != null && supervision.startPending) {
+            supervision.startPending = false;
+            cell.parent.sendSystem(new SystemMessage.IncarnationStarted(cell, supervision.incarnation));
+        }
+    }
+
+    /** @return why an ended child's pending start failed ({@link #failStart}), or null */
+    public static Throwable startFailureOf(ActorRef<?> child) {
+        ChildSupervision supervision = ((ActorCell<?>) child).supervision();
+        return supervision == null ? null : supervision.startFailure;
     }
 
     /** Keeps fault injection away from this actor (supervisors are infrastructure). */

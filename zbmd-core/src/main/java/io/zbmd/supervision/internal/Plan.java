@@ -15,7 +15,10 @@ import io.zbmd.supervision.Shutdown;
 import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.SupervisorSpec;
 import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -45,12 +48,17 @@ final class Plan {
      * @param ignored whether the start returned ignore
      * @param endingRef a failed child supervisor's cell that is still stopping its own
      *     children: wait for its end before going on
+     * @param pending whether the child is still starting (a process actor's {@code init}, a
+     *     child supervisor waiting for one): wait for its report before going on
      */
-    record Outcome(Throwable failure, boolean ignored, ActorRef<?> endingRef) {}
+    private record Outcome(Throwable failure, boolean ignored, ActorRef<?> endingRef, boolean pending) {}
 
     private sealed interface Step {}
 
     private record Terminate(Child child, boolean forRestart) implements Step {}
+
+    /** Children stopped all at once, as a dynamic supervisor stops its own. */
+    private record TerminateAll(List<Child> children) implements Step {}
 
     /** One child of a group started in order; a failure drops the group's later starts. */
     private record Start(Child child, Group group) implements Step {}
@@ -72,7 +80,7 @@ final class Plan {
     }
 
     /** What the step in progress waits for. */
-    private enum Wait { NONE, END, SUSPENSION, RESTART, FAILED_START_END, TIMER }
+    private enum Wait { NONE, END, ALL_ENDS, SUSPENSION, STARTING, FAILED_START_END, TIMER }
 
     private final ActorContext<?> ctx;
     /** Whether children report their first message handled after a restart ({@link RestartCounting#UNRECOVERED}). */
@@ -84,10 +92,14 @@ final class Plan {
     private String path;
     private Wait waiting = Wait.NONE;
     private Child awaited;
+    /** The children whose ends a {@link TerminateAll} still waits for. */
+    private final Set<Child> awaitedAll = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Whether the awaited stop is for good (not for a restart): its end is published. */
     private boolean awaitedForGood;
     private ActorRef<?> awaitedRef;
     private Group awaitedGroup;
+    /** Whether the start awaited is a new cell's (not an in-place restart). */
+    private boolean awaitedNewCell;
     private Throwable awaitedFailure;
     private Cancellable timer;
     private Throwable lastFailure;
@@ -110,6 +122,15 @@ final class Plan {
     /** Stops a child per its shutdown (suspending it for an in-place restart when {@code forRestart}). */
     void terminate(Child child, boolean forRestart) {
         steps.add(new Terminate(child, forRestart));
+    }
+
+    /**
+     * Stops these children at once and waits for all their ends, with one timer for their
+     * shutdown: OTP's {@code terminate_dynamic_children}, how a dynamic supervisor
+     * ({@code simple_one_for_one}) stops. Its children share one spec, so one shutdown.
+     */
+    void terminateAll(List<Child> children) {
+        steps.add(new TerminateAll(List.copyOf(children)));
     }
 
     /** Starts children in order; the first that fails ends the group and is handed to {@code onFailure}. */
@@ -188,6 +209,7 @@ final class Plan {
     private void execute(Step step) {
         switch (step) {
             case Terminate t -> beginTerminate(t.child(), t.forRestart());
+            case TerminateAll t -> beginTerminateAll(t.children());
             case Start s -> beginStart(s.child(), s.group());
             case AwaitEnd a -> {
                 if (!SupervisionSupport.hasEnded(a.ref())) {
@@ -213,7 +235,9 @@ final class Plan {
         awaitedForGood = false;
         awaitedRef = null;
         awaitedGroup = null;
+        awaitedNewCell = false;
         awaitedFailure = null;
+        awaitedAll.clear();
         if (timer != null) {
             timer.cancel();
             timer = null;
@@ -268,6 +292,48 @@ final class Plan {
         }
     }
 
+    private void beginTerminateAll(List<Child> children) {
+        Shutdown shutdown = null;
+        for (Child child : children) {
+            if (child.ref == null || SupervisionSupport.hasEnded(child.ref)) {
+                terminated(child, null);
+                continue;
+            }
+            awaitedAll.add(child);
+            if (child.suspended) {
+                SupervisionSupport.stop(child.ref, ExitReason.SHUTDOWN); // crashed, awaiting its restart
+                continue;
+            }
+            shutdown = child.spec.shutdown();
+            if (shutdown instanceof Shutdown.BrutalKill) {
+                SupervisionSupport.kill(ctx, child.ref);
+            } else {
+                SupervisionSupport.shutdown(ctx, child.ref, ExitReason.SHUTDOWN);
+            }
+        }
+        if (awaitedAll.isEmpty()) {
+            return;
+        }
+        waiting = Wait.ALL_ENDS;
+        awaitedForGood = true;
+        if (shutdown instanceof Shutdown.Timeout timeout) {
+            timer = SupervisionSupport.onTurnAfter(ctx, timeout.timeout().toNanos(), () -> {
+                if (waiting != Wait.ALL_ENDS) {
+                    return;
+                }
+                timer = null;
+                for (Child child : List.copyOf(awaitedAll)) {
+                    if (!child.suspended) {
+                        SupervisionSupport.kill(ctx, child.ref);
+                        publish.accept(new SupervisionEvent.ChildKilled(path, child.spec.id(), timeout.timeout()));
+                    }
+                }
+                LOG.warn("{} of {}'s children ignored their shutdown timeout of {} ms: killed", awaitedAll.size(),
+                        path, timeout.timeout().toMillis());
+            });
+        }
+    }
+
     private void await(Child child, Wait what) {
         awaited = child;
         waiting = what;
@@ -300,7 +366,7 @@ final class Plan {
         if (child.cellKept() && !SupervisionSupport.hasEnded(child.ref)) {
             child.incarnation++;
             awaitedGroup = group;
-            await(child, Wait.RESTART);
+            await(child, Wait.STARTING);
             SupervisionSupport.restart(child.ref);
             return;
         }
@@ -309,6 +375,12 @@ final class Plan {
                     + child.ref.path() + " lives");
         }
         Outcome outcome = startNow(child);
+        if (outcome.pending()) {
+            awaitedGroup = group;
+            awaitedNewCell = true;
+            await(child, Wait.STARTING);
+            return;
+        }
         if (outcome.failure() != null) {
             if (outcome.endingRef() != null) {
                 awaitedGroup = group;
@@ -337,7 +409,7 @@ final class Plan {
      *
      * @return what came of it; on success the child runs
      */
-    Outcome startNow(Child child) {
+    private Outcome startNow(Child child) {
         ChildSpec childSpec = child.spec;
         ChildSetup setup = new ChildSetup(childSpec.id(), childSpec.mailboxCapacity(), childSpec.retries(),
                 childSpec.snapshotEvery(), child.restarts, childSpec.kind() == ChildKind.SUPERVISOR,
@@ -354,19 +426,19 @@ final class Plan {
             child.ref = null;
             child.status = ChildStatus.NOT_RUNNING;
             changed.accept(child, Change.REF);
-            return new Outcome(null, true, null);
+            return new Outcome(null, true, null, false);
         }
         if (result.startFailure() != null) {
             child.ref = null;
             child.status = ChildStatus.NOT_RUNNING;
             changed.accept(child, Change.REF);
             boolean ending = !SupervisionSupport.hasEnded(result.ref());
-            return new Outcome(result.startFailure(), false, ending ? result.ref() : null);
+            return new Outcome(result.startFailure(), false, ending ? result.ref() : null, false);
         }
         child.ref = result.ref();
         child.status = ChildStatus.RUNNING;
         changed.accept(child, Change.REF);
-        return new Outcome(null, false, null);
+        return new Outcome(null, false, null, result.pending());
     }
 
     // ---------------------------------------------------------------- reports
@@ -395,6 +467,12 @@ final class Plan {
 
     /** The child crashed; @return whether this was what the plan waited for */
     boolean consumeFailed(Child child, ExitReason reason) {
+        if (waiting == Wait.ALL_ENDS && awaitedAll.contains(child)) {
+            publishCrash(child, reason);
+            child.suspended = true;
+            SupervisionSupport.stop(child.ref, ExitReason.SHUTDOWN); // end the cell too; keep waiting
+            return true;
+        }
         if (awaited != child) {
             return false;
         }
@@ -409,12 +487,10 @@ final class Plan {
                 child.suspended = true;
                 SupervisionSupport.stop(child.ref, ExitReason.SHUTDOWN); // end the cell too; keep waiting
             }
-            case RESTART -> {
+            case STARTING -> {
                 child.suspended = true;
                 Group group = awaitedGroup;
-                waiting = Wait.NONE;
-                awaited = null;
-                awaitedGroup = null;
+                endWait();
                 startFailed(child, group, reason instanceof ExitReason.Crash crash ? crash.cause()
                         : new IllegalStateException(String.valueOf(reason)));
                 run();
@@ -434,6 +510,14 @@ final class Plan {
 
     /** The child's cell ended; @return whether this was what the plan waited for */
     boolean consumeTerminated(Child child, ExitReason reason) {
+        if (waiting == Wait.ALL_ENDS && awaitedAll.remove(child)) {
+            terminated(child, true);
+            publish.accept(new SupervisionEvent.ChildStopped(path, child.spec.id(), reason));
+            if (awaitedAll.isEmpty()) {
+                resume();
+            }
+            return true;
+        }
         if (awaited != child) {
             return false;
         }
@@ -445,14 +529,13 @@ final class Plan {
                 }
                 resume();
             }
-            case RESTART -> {
+            case STARTING -> {
                 Group group = awaitedGroup;
+                Throwable failure = SupervisionSupport.startFailureOf(child.ref);
                 terminated(child, true);
-                waiting = Wait.NONE;
-                awaited = null;
-                awaitedGroup = null;
-                startFailed(child, group, reason instanceof ExitReason.Crash crash ? crash.cause()
-                        : new IllegalStateException("ended while restarting: " + reason));
+                endWait();
+                startFailed(child, group, failure != null ? failure : reason instanceof ExitReason.Crash crash
+                        ? crash.cause() : new IllegalStateException("ended while starting: " + reason));
                 run();
             }
             default -> {
@@ -497,12 +580,10 @@ final class Plan {
 
     /** The child's in-place restart declined to start: it stays, not running, its cell kept; the group goes on. */
     void consumeIgnored(Child child) {
-        if (awaited == child && waiting == Wait.RESTART) {
+        if (awaited == child && waiting == Wait.STARTING) {
             child.suspended = true;
             child.status = ChildStatus.NOT_RUNNING;
-            waiting = Wait.NONE;
-            awaited = null;
-            awaitedGroup = null;
+            endWait();
             changed.accept(child, Change.IGNORED);
             run();
         }
@@ -510,16 +591,24 @@ final class Plan {
 
     /** The child's in-place restart ran its start. */
     void consumeRestarted(Child child) {
-        if (awaited == child && waiting == Wait.RESTART) {
+        if (awaited == child && waiting == Wait.STARTING) {
             child.suspended = false;
             child.status = ChildStatus.RUNNING;
             Group group = awaitedGroup;
-            waiting = Wait.NONE;
-            awaited = null;
-            awaitedGroup = null;
-            changed.accept(child, group.restart ? Change.RESTARTED_IN_PLACE : Change.STARTED);
+            boolean newCell = awaitedNewCell;
+            endWait();
+            changed.accept(child, !group.restart ? Change.STARTED
+                    : newCell ? Change.RESTARTED : Change.RESTARTED_IN_PLACE);
             run();
         }
+    }
+
+    /** The start or restart awaited has ended, one way or the other. */
+    private void endWait() {
+        waiting = Wait.NONE;
+        awaited = null;
+        awaitedGroup = null;
+        awaitedNewCell = false;
     }
 
     void cancelTimers() {

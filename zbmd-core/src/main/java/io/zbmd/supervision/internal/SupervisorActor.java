@@ -22,7 +22,6 @@ import io.zbmd.supervision.Strategy;
 import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.SupervisorSpec;
 import io.zbmd.supervision.SupervisorStartException;
-import io.zbmd.supervision.internal.Plan.Outcome;
 import io.zbmd.supervision.internal.SupervisorCommand.Failure;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -75,6 +74,8 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
     private boolean stopping;
     /** Why this supervisor's own start failed, while it stops what it started. */
     private Throwable startFailure;
+    /** Every child of the spec has started (or declined to). */
+    private boolean startFinished;
 
     private SupervisorActor(ActorContext<SupervisorCommand> ctx, SupervisorSpec spec, DynamicSupervisorSpec<?, ?> dynamic,
             CompletableFuture<Void> started) {
@@ -118,29 +119,46 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
                 return;
             }
         }
-        List<Child> startedInOrder = new ArrayList<>();
+        List<Child> initial = new ArrayList<>();
         for (ChildSpec childSpec : spec.children()) {
             Child child = new Child(childSpec);
             add(child);
-            Outcome outcome = plan.startNow(child);
-            if (outcome.failure() != null) {
-                remove(child);
-                failStart(new SupervisorStartException("supervisor " + path + " could not start: child '"
-                        + childSpec.id() + "' failed to start: " + outcome.failure(), childSpec.id(),
-                        outcome.failure()), outcome.endingRef(), startedInOrder);
-                return;
-            }
-            if (outcome.ignored()) {
-                ignored(child);
-            } else {
+            initial.add(child);
+        }
+        plan.startGroup(initial, false, failed -> initialStartFailed(initial, failed));
+        plan.then(this::startFinished);
+        plan.run();
+        if (!startFinished && !stopping) {
+            // A process child's init (or a child supervisor waiting for one) goes on: OTP's
+            // start_link waits for it, and so does whoever started this supervisor.
+            SupervisionSupport.startPending(ctx);
+        }
+    }
+
+    private void initialStartFailed(List<Child> initial, Child failed) {
+        Throwable cause = plan.lastFailure();
+        List<Child> startedInOrder = new ArrayList<>();
+        for (Child child : initial.subList(0, initial.indexOf(failed))) {
+            if (child.status == ChildStatus.RUNNING) {
                 startedInOrder.add(child);
-                publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
             }
         }
+        if (failed.cellKept()) {
+            plan.terminate(failed, false); // a process actor whose init failed: its cell waits, suspended
+        }
+        failStart(new SupervisorStartException("supervisor " + path + " could not start: child '" + failed.spec.id()
+                + "' failed to start: " + cause, failed.spec.id(), cause), null, startedInOrder);
+    }
+
+    private void startFinished() {
+        if (stopping) {
+            return;
+        }
+        startFinished = true;
         if (started != null) {
             started.complete(null);
         }
-        plan.run(); // what ignored children left to do
+        SupervisionSupport.startDone(ctx);
     }
 
     /**
@@ -344,10 +362,10 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
     }
 
-    /** A start returned ignore: the child is kept, not running (a temporary one is not). */
+    /** A start returned ignore: the child is kept, not running (a temporary or dynamic one is not). */
     private void ignored(Child child) {
         child.status = ChildStatus.NOT_RUNNING;
-        if (child.spec.restart() == RestartType.TEMPORARY) {
+        if (child.spec.restart() == RestartType.TEMPORARY || dynamic != null) {
             if (child.cellKept()) {
                 plan.terminate(child, false);
             }
@@ -388,11 +406,18 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         return true;
     }
 
-    /** OTP's {@code terminate}: every child stopped in reverse start order, then the end. */
+    /**
+     * OTP's {@code terminate}: every child stopped in reverse start order, then the end; a
+     * dynamic supervisor stops all its children at once and waits for them together.
+     */
     private void shutDown(ExitReason reason, boolean escalate) {
         stopping = true;
-        for (Child child : children.reversed()) {
-            plan.terminate(child, false);
+        if (dynamic != null) {
+            plan.terminateAll(children);
+        } else {
+            for (Child child : children.reversed()) {
+                plan.terminate(child, false);
+            }
         }
         plan.then(() -> {
             if (escalate) {
@@ -486,12 +511,15 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         } else if (child.status == ChildStatus.RUNNING) {
             refuse(replyTo, Refusal.RUNNING, id);
         } else {
-            plan.startGroup(List.of(child), true, failed -> replyTo.tell(new Failure(startError(failed))));
+            boolean[] failed = {false};
+            plan.startGroup(List.of(child), true, c -> {
+                failed[0] = true;
+                replyTo.tell(new Failure(startError(c)));
+            });
             plan.then(() -> {
-                if (child.status == ChildStatus.RUNNING) {
-                    replyTo.tell(child.ref);
-                } else if (plan.lastFailure() == null) {
-                    replyTo.tell(new SupervisorCommand.NotStarted()); // ignored: OTP's {ok, undefined}
+                if (!failed[0]) {
+                    // started, or ignored: OTP's {ok, undefined}
+                    replyTo.tell(child.status == ChildStatus.RUNNING ? child.ref : new SupervisorCommand.NotStarted());
                 }
             });
         }
@@ -548,20 +576,22 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
         Child child = new Child(childSpec);
         add(child);
-        Outcome outcome = plan.startNow(child);
-        if (outcome.endingRef() != null) {
-            plan.awaitEnd(outcome.endingRef());
-        }
-        plan.then(() -> {
-            if (outcome.failure() != null) {
+        boolean[] failed = {false};
+        plan.startGroup(List.of(child), false, c -> {
+            failed[0] = true;
+            Throwable cause = plan.lastFailure();
+            if (child.cellKept()) {
+                plan.terminate(child, false); // a process actor whose init failed: its cell waits, suspended
+            }
+            plan.then(() -> {
                 remove(child);
-                replyTo.tell(new Failure(new ChildStartException(childSpec.id(), path, outcome.failure())));
-            } else if (outcome.ignored()) {
-                ignored(child);
-                replyTo.tell(new SupervisorCommand.NotStarted()); // OTP's {ok, undefined}
-            } else {
-                publish(new SupervisionEvent.ChildStarted(path, childSpec.id(), child.ref));
-                replyTo.tell(child.ref);
+                replyTo.tell(new Failure(new ChildStartException(childSpec.id(), path, cause)));
+            });
+        });
+        plan.then(() -> {
+            if (!failed[0]) {
+                // started (published as it happened) or ignored: OTP's {ok, undefined}
+                replyTo.tell(child.status == ChildStatus.RUNNING ? child.ref : new SupervisorCommand.NotStarted());
             }
         });
     }
