@@ -9,13 +9,16 @@
 %% Usage: escript otp_supervision.erl SCENARIO_FILE PARALLELISM
 %%
 %% Scenario terms (ids are atoms; a path is the list of ids from the top supervisor down):
-%%   {scenario, Id, Sup, Ops}
+%%   {scenario, Id, Sup | Dyn, Ops}
 %%   Sup   = {sup, Strategy, Intensity, PeriodSeconds, AutoShutdown, [Child]}
+%%   Dyn   = {dyn, Intensity, PeriodSeconds, Restart, Shutdown}: a simple_one_for_one supervisor
+%%           of workers, started empty
 %%   Child = {Id, worker, Restart, Shutdown, Significant, {FailingStarts, IgnoredStarts, Stubborn}}
 %%         | {Id, supervisor, Restart, Shutdown, Significant, Sup}
 %%   Op    = {exit, WorkerPath, Reason} | {kill, Path} | {wait_ms, N} | stop
 %%         | {terminate_child, SupPath, Id} | {restart_child, SupPath, Id}
 %%         | {delete_child, SupPath, Id} | {start_child, SupPath, Child}
+%%         | {start_dyn, Name, Behaviour} | {terminate_dyn, Name}      (a Dyn's children, by name)
 %% A worker's Nth start (counting every attempt for its path) fails when N is in
 %% FailingStarts and returns `ignore` when N is in IgnoredStarts; a stubborn worker traps
 %% exits and ignores its supervisor's shutdown, so that its shutdown timeout expires.
@@ -26,18 +29,41 @@
 %% counter gives the order in which they happened on this node.
 -module(otp_supervision).
 -mode(compile).
--export([main/1, init/1, start_worker/3, start_sup/3, worker_init/4]).
+-export([main/1, init/1, start_worker/3, start_dyn_worker/3, start_sup/3, worker_init/4]).
 
 main([File, Parallelism]) ->
     process_flag(trap_exit, true),
     logger:set_primary_config(level, none), % crash and supervisor reports: the trace says it all
     {ok, Scenarios} = file:consult(File),
-    Results = run_all(Scenarios, list_to_integer(Parallelism)),
-    lists:foreach(fun({Id, Lines}) ->
+    {Results, Reruns} = run_until_timely(Scenarios, list_to_integer(Parallelism), 0, 0),
+    lists:foreach(fun({Id, Lines, _Busy}) ->
                           io:put_chars(["scenario ", integer_to_list(Id), "\n",
                                         [[L, "\n"] || L <- Lines], "end_scenario\n"])
                   end, lists:keysort(1, Results)),
+    io:format("reruns ~b~n", [Reruns]),
     halt(0).
+
+%% OTP's restart window is in real seconds, while zbmd's scenario takes no time between its
+%% waits (periods of 5 or 8 s, waits 1.5 s past them). A scenario that took more than
+%% ?BUSY_LIMIT_MS outside its waits (a loaded machine, thousands of scenarios at once) may
+%% have seen restarts age out of the window: it is run again, with fewer beside it.
+-define(BUSY_LIMIT_MS, 2500).
+-define(RERUN_ROUNDS, 3).
+
+run_until_timely(Scenarios, Parallelism, Round, Reruns) ->
+    Results = run_all(Scenarios, Parallelism),
+    {Timely, Slow} = lists:partition(fun({_, _, Busy}) -> Busy =< ?BUSY_LIMIT_MS end, Results),
+    case Slow of
+        [] ->
+            {Results, Reruns};
+        _ when Round >= ?RERUN_ROUNDS ->
+            {Results, Reruns};
+        _ ->
+            SlowIds = [Id || {Id, _, _} <- Slow],
+            Again = [S || S <- Scenarios, lists:member(element(2, S), SlowIds)],
+            {Rerun, N} = run_until_timely(Again, max(1, Parallelism div 100), Round + 1, Reruns + length(Again)),
+            {Timely ++ Rerun, N}
+    end.
 
 %% ------------------------------------------------------------------ running many
 
@@ -53,7 +79,7 @@ run_all([S | Rest], Parallelism, Running, Done) when map_size(Running) < Paralle
                         Result = try run_scenario(S)
                                  catch Class:Reason:Stack ->
                                          {element(2, S), [lists:flatten(io_lib:format("driver_error ~p:~0p ~0p",
-                                                                                      [Class, Reason, Stack]))]}
+                                                                                      [Class, Reason, Stack]))], 0}
                                  end,
                         Self ! {done, self(), Result}
                 end),
@@ -69,14 +95,15 @@ run_all(Scenarios, Parallelism, Running, Done) ->
 
 run_scenario({scenario, Id, Sup, Ops}) ->
     process_flag(trap_exit, true),
+    Began = erlang:monotonic_time(millisecond),
     Tracer = spawn_link(fun() -> tracer(#{}, []) end),
     Counters = ets:new(counters, [public, set]),
-    Ctx = #{tracer => Tracer, counters => Counters},
+    Ctx = #{tracer => Tracer, counters => Counters, dynamic => element(1, Sup) =:= dyn},
     erlang:trace(self(), true, [procs, set_on_spawn, {tracer, Tracer}, strict_monotonic_timestamp]),
     Lines = case supervisor:start_link(?MODULE, {sup, Ctx, [], Sup}) of
                 {ok, Top} ->
                     Tracer ! {sup_started, [], Top},
-                    First = settle(Top, Tracer),
+                    First = settle(Top, Ctx),
                     First ++ run_ops(Ops, Top, Ctx);
                 {error, _} ->
                     flush(Tracer) ++ ["start_failed top"]
@@ -84,22 +111,22 @@ run_scenario({scenario, Id, Sup, Ops}) ->
     erlang:trace(self(), false, [all]),
     unlink(Tracer),
     exit(Tracer, kill),
-    {Id, Lines}.
+    Waited = lists:sum([Ms || {wait_ms, Ms} <- Ops]),
+    {Id, Lines, erlang:monotonic_time(millisecond) - Began - Waited}.
 
 run_ops([], _Top, _Ctx) ->
     [];
 run_ops([Op | Ops], Top, Ctx) ->
-    Tracer = maps:get(tracer, Ctx),
     Said = ["op " ++ describe(Op)],
     Result = case is_process_alive(Top) of
                  true -> apply_op(Op, Top, Ctx);
                  false -> []
              end,
-    Events = settle(Top, Tracer),
+    Events = settle(Top, Ctx),
     Said ++ Result ++ Events ++ run_ops(Ops, Top, Ctx).
 
-apply_op({exit, Path, Reason}, Top, _Ctx) ->
-    case pid_of(Top, Path) of
+apply_op({exit, Path, Reason}, Top, Ctx) ->
+    case pid_of(Top, Path, Ctx) of
         Pid when is_pid(Pid) ->
             Ref = monitor(process, Pid),
             Pid ! {do, exit, Reason},
@@ -108,8 +135,8 @@ apply_op({exit, Path, Reason}, Top, _Ctx) ->
         _ ->
             ["no_such_child " ++ path(Path)]
     end;
-apply_op({kill, Path}, Top, _Ctx) ->
-    case pid_of(Top, Path) of
+apply_op({kill, Path}, Top, Ctx) ->
+    case pid_of(Top, Path, Ctx) of
         Pid when is_pid(Pid) ->
             Ref = monitor(process, Pid),
             exit(Pid, kill),
@@ -133,7 +160,14 @@ apply_op({restart_child, SupPath, Id}, Top, Ctx) ->
 apply_op({delete_child, SupPath, Id}, Top, Ctx) ->
     call(Top, SupPath, Ctx, fun(Sup) -> supervisor:delete_child(Sup, Id) end);
 apply_op({start_child, SupPath, Child}, Top, Ctx) ->
-    call(Top, SupPath, Ctx, fun(Sup) -> supervisor:start_child(Sup, child_spec(Ctx, SupPath, Child)) end).
+    call(Top, SupPath, Ctx, fun(Sup) -> supervisor:start_child(Sup, child_spec(Ctx, SupPath, Child)) end);
+apply_op({start_dyn, Name, Behaviour}, Top, Ctx) ->
+    call(Top, [], Ctx, fun(Sup) -> supervisor:start_child(Sup, [Name, Behaviour]) end);
+apply_op({terminate_dyn, Name}, Top, Ctx) ->
+    case pid_of(Top, [Name], Ctx) of
+        Pid when is_pid(Pid) -> call(Top, [], Ctx, fun(Sup) -> supervisor:terminate_child(Sup, Pid) end);
+        _ -> ["no_such_child " ++ atom_to_list(Name)]
+    end.
 
 %% What happened during the call, then its answer.
 call(Top, SupPath, Ctx, Fun) ->
@@ -164,20 +198,20 @@ answer(Other) -> lists:flatten(io_lib:format("~0p", [Other])).
 %% the same before and after such a check, then returns the events since the last settle and
 %% the tree. (A supervisor's try_again_restart, cast to itself, may still be queued behind
 %% the first look at the tree.)
-settle(Top, Tracer) ->
-    settle(Top, Tracer, 0).
+settle(Top, Ctx) ->
+    settle(Top, Ctx, 0).
 
-settle(Top, Tracer, Round) when Round > 200 ->
-    erlang:error({does_not_settle, Top, Tracer});
-settle(Top, Tracer, Round) ->
-    Before = tree(Top),
+settle(Top, _Ctx, Round) when Round > 200 ->
+    erlang:error({does_not_settle, Top});
+settle(Top, Ctx, Round) ->
+    Before = top_tree(Top, Ctx),
     Idle = idle(Top) andalso idle(Top),
-    After = tree(Top),
+    After = top_tree(Top, Ctx),
     case Idle andalso Before =:= After of
         true ->
-            flush(Tracer) ++ ["tree " ++ After];
+            flush(maps:get(tracer, Ctx)) ++ ["tree " ++ After];
         false ->
-            settle(Top, Tracer, Round + 1)
+            settle(Top, Ctx, Round + 1)
     end.
 
 idle(Pid) ->
@@ -196,6 +230,28 @@ idle(Pid) ->
             Waiting andalso lists:all(fun({_, C, supervisor, _}) when is_pid(C) -> idle(C);
                                              (_) -> true
                                           end, Children)
+    end.
+
+top_tree(Top, #{dynamic := false}) ->
+    tree(Top);
+top_tree(Top, #{dynamic := true, counters := Counters}) ->
+    %% simple_one_for_one's children have no ids and no defined order: named by the worker
+    %% each pid is, sorted; a restarting one has no process (`?`).
+    Listed = case is_process_alive(Top) of
+                 true -> catch supervisor:which_children(Top);
+                 false -> dead
+             end,
+    case Listed of
+        Children when is_list(Children) ->
+            Parts = [case Pid of
+                         restarting -> "?:restarting";
+                         undefined -> "?:undefined";
+                         _ -> [{_, [Name]}] = ets:lookup(Counters, {name, Pid}),
+                              atom_to_list(Name) ++ ":running"
+                     end || {_, Pid, _, _} <- Children],
+            "[" ++ lists:join(" ", lists:sort(Parts)) ++ "]";
+        _ ->
+            "dead"
     end.
 
 tree(Sup) ->
@@ -230,6 +286,22 @@ sup_of(Sup, [Id | Rest]) ->
             undefined
     end.
 
+pid_of(Top, [Name], #{dynamic := true, counters := Counters}) ->
+    %% A dynamic child: the last process started for that name, if it is still a child.
+    case ets:lookup(Counters, {pid, [Name]}) of
+        [{_, Pid}] ->
+            case catch supervisor:which_children(Top) of
+                Children when is_list(Children) ->
+                    case lists:keymember(Pid, 2, Children) of true -> Pid; false -> undefined end;
+                _ ->
+                    undefined
+            end;
+        [] ->
+            undefined
+    end;
+pid_of(Top, Path, _Ctx) ->
+    pid_of(Top, Path).
+
 pid_of(Top, []) ->
     case is_process_alive(Top) of true -> Top; false -> undefined end;
 pid_of(Sup, [Id | Rest]) ->
@@ -247,7 +319,11 @@ pid_of(Sup, [Id | Rest]) ->
 
 init({sup, Ctx, Path, {sup, Strategy, Intensity, Period, AutoShutdown, Children}}) ->
     Flags = #{strategy => Strategy, intensity => Intensity, period => Period, auto_shutdown => AutoShutdown},
-    {ok, {Flags, [child_spec(Ctx, Path, C) || C <- Children]}}.
+    {ok, {Flags, [child_spec(Ctx, Path, C) || C <- Children]}};
+init({sup, Ctx, [], {dyn, Intensity, Period, Restart, Shutdown}}) ->
+    Flags = #{strategy => simple_one_for_one, intensity => Intensity, period => Period},
+    {ok, {Flags, [#{id => dyn, start => {?MODULE, start_dyn_worker, [Ctx]}, restart => Restart,
+                    shutdown => Shutdown, type => worker}]}}.
 
 child_spec(Ctx, Path, {Id, worker, Restart, Shutdown, Significant, Behaviour}) ->
     #{id => Id, start => {?MODULE, start_worker, [Ctx, Path ++ [Id], Behaviour]}, restart => Restart,
@@ -265,8 +341,12 @@ start_sup(Ctx, Path, Sup) ->
             Other
     end.
 
+start_dyn_worker(Ctx, Name, Behaviour) ->
+    start_worker(Ctx, [Name], Behaviour).
+
 start_worker(Ctx, Path, {Failing, Ignored, Stubborn}) ->
-    Attempt = ets:update_counter(maps:get(counters, Ctx), Path, 1, {Path, 0}),
+    Counters = maps:get(counters, Ctx),
+    Attempt = ets:update_counter(Counters, Path, 1, {Path, 0}),
     Tracer = maps:get(tracer, Ctx),
     case {lists:member(Attempt, Failing), lists:member(Attempt, Ignored)} of
         {true, _} ->
@@ -276,7 +356,9 @@ start_worker(Ctx, Path, {Failing, Ignored, Stubborn}) ->
             Tracer ! {event, erlang:unique_integer([monotonic]), "ignored " ++ path(Path)},
             ignore;
         _ ->
-            proc_lib:start_link(?MODULE, worker_init, [self(), Tracer, Path, Stubborn])
+            {ok, Pid} = proc_lib:start_link(?MODULE, worker_init, [self(), Tracer, Path, Stubborn]),
+            ets:insert(Counters, [{{pid, Path}, Pid}, {{name, Pid}, Path}]),
+            {ok, Pid}
     end.
 
 worker_init(Parent, Tracer, Path, Stubborn) ->
@@ -341,4 +423,6 @@ describe(stop) -> "stop";
 describe({terminate_child, P, Id}) -> "terminate_child " ++ path(P) ++ " " ++ atom_to_list(Id);
 describe({restart_child, P, Id}) -> "restart_child " ++ path(P) ++ " " ++ atom_to_list(Id);
 describe({delete_child, P, Id}) -> "delete_child " ++ path(P) ++ " " ++ atom_to_list(Id);
-describe({start_child, P, Child}) -> "start_child " ++ path(P) ++ " " ++ atom_to_list(element(1, Child)).
+describe({start_child, P, Child}) -> "start_child " ++ path(P) ++ " " ++ atom_to_list(element(1, Child));
+describe({start_dyn, Name, _}) -> "start_child top " ++ atom_to_list(Name);
+describe({terminate_dyn, Name}) -> "terminate_child top " ++ atom_to_list(Name).

@@ -10,17 +10,38 @@ import java.util.stream.Collectors;
  * Rendered as Erlang terms for the OTP side ({@link #toErlang()}).
  *
  * @param id its number in the run
- * @param top the top supervisor
+ * @param top the top supervisor: a static one with its tree, or a dynamic one
  * @param ops what happens, in order; the last is {@link Op.Stop}
  */
-record OtpScenario(int id, Sup top, List<Op> ops) {
+record OtpScenario(int id, Top top, List<Op> ops) {
+
+    /** The top supervisor. */
+    sealed interface Top {
+        String toErlang();
+    }
 
     /** A supervisor's flags and children. */
-    record Sup(Strategy strategy, int intensity, int periodSeconds, AutoShutdown autoShutdown, List<Child> children) {
-        String toErlang() {
+    record Sup(Strategy strategy, int intensity, int periodSeconds, AutoShutdown autoShutdown, List<Child> children)
+            implements Top {
+        @Override
+        public String toErlang() {
             return "{sup, " + strategy.name().toLowerCase() + ", " + intensity + ", " + periodSeconds + ", "
                     + autoShutdown.name().toLowerCase() + ", ["
                     + children.stream().map(Child::toErlang).collect(Collectors.joining(", ")) + "]}";
+        }
+    }
+
+    /**
+     * A dynamic supervisor: OTP's {@code simple_one_for_one}, zbmd's {@link DynamicSupervisor};
+     * it starts empty, its children come from {@link StartDynamicOp}s and share one restart
+     * type and shutdown; in zbmd they are actors, or process actors if {@code process}.
+     */
+    record Dynamic(int intensity, int periodSeconds, RestartType restart, ShutdownSpec shutdown, boolean process)
+            implements Top {
+        @Override
+        public String toErlang() {
+            return "{dyn, " + intensity + ", " + periodSeconds + ", " + restart.name().toLowerCase() + ", "
+                    + shutdown.toErlang() + "}";
         }
     }
 
@@ -65,7 +86,12 @@ record OtpScenario(int id, Sup top, List<Op> ops) {
         @Override
         public String toErlang() {
             return "{" + id + ", worker, " + restart.name().toLowerCase() + ", " + shutdown.toErlang() + ", "
-                    + significant + ", {" + list(failingStarts) + ", " + list(ignoredStarts) + ", " + stubborn + "}}";
+                    + significant + ", " + behaviour() + "}";
+        }
+
+        /** @return how it starts and stops, as the Erlang driver reads it */
+        String behaviour() {
+            return "{" + list(failingStarts) + ", " + list(ignoredStarts) + ", " + stubborn + "}";
         }
 
         private static String list(Set<Integer> numbers) {
@@ -125,6 +151,22 @@ record OtpScenario(int id, Sup top, List<Op> ops) {
         @Override
         public String toErlang() {
             return "{start_child, " + path(supervisor) + ", " + child.toErlang() + "}";
+        }
+    }
+
+    /** start_child on the dynamic top supervisor: a worker named {@code worker.id()}. */
+    record StartDynamicOp(Worker worker) implements Op {
+        @Override
+        public String toErlang() {
+            return "{start_dyn, " + worker.id() + ", " + worker.behaviour() + "}";
+        }
+    }
+
+    /** terminate_child on the dynamic top supervisor, of the running worker named {@code name}. */
+    record TerminateDynamicOp(String name) implements Op {
+        @Override
+        public String toErlang() {
+            return "{terminate_dyn, " + name + "}";
         }
     }
 

@@ -3,14 +3,17 @@ package io.zbmd.supervision;
 import io.zbmd.supervision.OtpScenario.AutoShutdown;
 import io.zbmd.supervision.OtpScenario.CallOp;
 import io.zbmd.supervision.OtpScenario.Child;
+import io.zbmd.supervision.OtpScenario.Dynamic;
 import io.zbmd.supervision.OtpScenario.ExitOp;
 import io.zbmd.supervision.OtpScenario.KillOp;
 import io.zbmd.supervision.OtpScenario.Nested;
 import io.zbmd.supervision.OtpScenario.Op;
 import io.zbmd.supervision.OtpScenario.ShutdownSpec;
 import io.zbmd.supervision.OtpScenario.StartChildOp;
+import io.zbmd.supervision.OtpScenario.StartDynamicOp;
 import io.zbmd.supervision.OtpScenario.Stop;
 import io.zbmd.supervision.OtpScenario.Sup;
+import io.zbmd.supervision.OtpScenario.TerminateDynamicOp;
 import io.zbmd.supervision.OtpScenario.WaitOp;
 import io.zbmd.supervision.OtpScenario.Worker;
 import java.util.ArrayList;
@@ -57,7 +60,9 @@ final class OtpScenarioGenerator {
         /** start_child */
         START_CHILD,
         /** workers as zbmd process actors */
-        PROCESS_WORKERS
+        PROCESS_WORKERS,
+        /** dynamic supervisors (simple_one_for_one) as the top of some scenarios */
+        DYNAMIC
     }
 
     static final long STUBBORN_SHUTDOWN_MS = 200;
@@ -79,6 +84,9 @@ final class OtpScenarioGenerator {
     /** The scenario numbered {@code id}, drawn from {@code seed}. */
     OtpScenario scenario(int id, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
+        if (has(Feature.DYNAMIC) && random.nextInt(4) == 0) {
+            return dynamicScenario(id, random);
+        }
         Sup top = sup(random, 0, "");
         List<List<String>> workers = new ArrayList<>();
         List<List<String>> sups = new ArrayList<>();
@@ -99,10 +107,78 @@ final class OtpScenarioGenerator {
         return new OtpScenario(id, top, List.copyOf(ops));
     }
 
+    /**
+     * A dynamic top supervisor: children started on demand ({@code d0}, {@code d1}, ... after
+     * the operation that starts them), crashed, exited, killed and terminated by name. A
+     * worker's start is ignored only on its first attempt: OTP's simple_one_for_one keeps a
+     * child whose restart returned ignore as a child without a process, which its own
+     * shutdown then trips over.
+     */
+    private OtpScenario dynamicScenario(int id, SplittableRandom random) {
+        Worker template = worker(random, "d", false);
+        Dynamic top = new Dynamic(random.nextInt(6), period(random), template.restart(), template.shutdown(),
+                template.process());
+        // A stubborn child sits out its shutdown in real time on the OTP side: only the short one.
+        boolean stubbornAllowed = top.process() && top.shutdown().equals(ShutdownSpec.timeout(STUBBORN_SHUTDOWN_MS));
+        List<String> names = new ArrayList<>();
+        List<Op> ops = new ArrayList<>();
+        int starts = 1 + random.nextInt(4);
+        int count = starts + random.nextInt(8);
+        int waits = 0;
+        for (int i = 0; i < count; i++) {
+            List<Integer> kinds = new ArrayList<>(List.of(0, 0, 1, 1, 1));
+            if (has(Feature.EXITS)) {
+                kinds.add(2);
+            }
+            if (has(Feature.KILLS)) {
+                kinds.add(3);
+            }
+            if (has(Feature.TIME) && waits < MAX_WAITS) {
+                kinds.add(4);
+            }
+            if (has(Feature.CALLS)) {
+                kinds.add(5);
+            }
+            int kind = i < starts ? 0 : kinds.get(random.nextInt(kinds.size()));
+            String name = names.isEmpty() ? null : names.get(random.nextInt(names.size()));
+            ops.add(switch (kind) {
+                case 0 -> {
+                    Worker drawn = worker(random, "d" + i, true);
+                    names.add(drawn.id());
+                    yield new StartDynamicOp(new Worker(drawn.id(), top.restart(), top.shutdown(), false,
+                            drawn.failingStarts(), drawn.ignoredStarts().contains(1) ? Set.of(1) : Set.of(),
+                            stubbornAllowed && random.nextInt(2) == 0, top.process()));
+                }
+                case 2 -> new ExitOp(List.of(name), exitReason(random));
+                case 3 -> new KillOp(List.of(name));
+                case 4 -> {
+                    waits++;
+                    yield new WaitOp(top.periodSeconds() * 1000L + 1500);
+                }
+                case 5 -> new TerminateDynamicOp(name);
+                default -> new ExitOp(List.of(name), "crash");
+            });
+        }
+        ops.add(new Stop());
+        return new OtpScenario(id, top, List.copyOf(ops));
+    }
+
+    private int period(SplittableRandom random) {
+        return has(Feature.TIME) ? PERIODS_S[random.nextInt(PERIODS_S.length)] : UNTIMED_PERIOD_S;
+    }
+
+    private String exitReason(SplittableRandom random) {
+        List<String> reasons = new ArrayList<>(List.of("normal", "shutdown"));
+        if (has(Feature.SHUTDOWN_TERM)) {
+            reasons.add("shutdown:x");
+        }
+        return reasons.get(random.nextInt(reasons.size()));
+    }
+
     private Sup sup(SplittableRandom random, int depth, String prefix) {
         Strategy strategy = Strategy.values()[random.nextInt(Strategy.values().length)];
         int intensity = random.nextInt(6);
-        int period = has(Feature.TIME) ? PERIODS_S[random.nextInt(PERIODS_S.length)] : UNTIMED_PERIOD_S;
+        int period = period(random);
         List<Child> children = new ArrayList<>();
         int count = 1 + random.nextInt(depth == 0 ? 6 : 3);
         boolean anySignificant = false;
@@ -148,7 +224,9 @@ final class OtpScenarioGenerator {
             }
         }
         boolean significant = has(Feature.SIGNIFICANT) && restart != RestartType.PERMANENT && random.nextInt(3) == 0;
-        boolean process = has(Feature.PROCESS_WORKERS) && random.nextInt(3) == 0;
+        // zbmd's actors stop on their supervisor's shutdown, as a gen_server does; only a process
+        // actor that traps exits can sit it out, as a proc_lib process can.
+        boolean process = has(Feature.PROCESS_WORKERS) && random.nextInt(3) == 0 || stubborn;
         return new Worker(id, restart, shutdown, significant, Set.copyOf(failing), Set.copyOf(ignored), stubborn,
                 process);
     }
@@ -193,13 +271,7 @@ final class OtpScenarioGenerator {
         }
         List<String> worker = workers.get(random.nextInt(workers.size()));
         return switch (kinds.get(random.nextInt(kinds.size()))) {
-            case 1 -> {
-                List<String> reasons = new ArrayList<>(List.of("normal", "shutdown"));
-                if (has(Feature.SHUTDOWN_TERM)) {
-                    reasons.add("shutdown:x");
-                }
-                yield new ExitOp(worker, reasons.get(random.nextInt(reasons.size())));
-            }
+            case 1 -> new ExitOp(worker, exitReason(random));
             case 2 -> new KillOp(worker);
             case 3 -> new WaitOp(longestPeriodS(top) * 1000L + 1500);
             case 4 -> {

@@ -10,17 +10,21 @@ import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.InjectedFault;
 import io.zbmd.actor.ProcessActor;
+import io.zbmd.actor.ProcessContext;
 import io.zbmd.dispatch.DeterministicScheduler;
 import io.zbmd.supervision.OtpScenario.CallOp;
 import io.zbmd.supervision.OtpScenario.Child;
+import io.zbmd.supervision.OtpScenario.Dynamic;
 import io.zbmd.supervision.OtpScenario.ExitOp;
 import io.zbmd.supervision.OtpScenario.KillOp;
 import io.zbmd.supervision.OtpScenario.Nested;
 import io.zbmd.supervision.OtpScenario.Op;
 import io.zbmd.supervision.OtpScenario.ShutdownSpec;
 import io.zbmd.supervision.OtpScenario.StartChildOp;
+import io.zbmd.supervision.OtpScenario.StartDynamicOp;
 import io.zbmd.supervision.OtpScenario.Stop;
 import io.zbmd.supervision.OtpScenario.Sup;
+import io.zbmd.supervision.OtpScenario.TerminateDynamicOp;
 import io.zbmd.supervision.OtpScenario.WaitOp;
 import io.zbmd.supervision.OtpScenario.Worker;
 import java.time.Duration;
@@ -54,7 +58,13 @@ final class ZbmdScenarioPlayer {
     private final Set<ActorRef<?>> watched = new HashSet<>();
     /** Paths where start_child put a worker in place of the spec's child supervisor. */
     private final Set<List<String>> nowWorkers = new HashSet<>();
+    /** A dynamic top supervisor's children: the scenario's name of each child id. */
+    private final Map<String, String> dynamicNames = new HashMap<>();
+    /** The name of the dynamic child being started, until its ChildStarted is heard. */
+    private String starting;
     private Supervisor top;
+    private DynamicSupervisor<Worker, Object> dynamicTop;
+    private ActorRef<?> topRef;
 
     private ZbmdScenarioPlayer(OtpScenario scenario, long seed) {
         this.scenario = scenario;
@@ -75,25 +85,38 @@ final class ZbmdScenarioPlayer {
                 e -> childStarted(e.supervisor(), e.childId(), e.child()));
         system.events().subscribe(SupervisionEvent.ChildRestarted.class,
                 e -> childStarted(e.supervisor(), e.childId(), e.child()));
-        try {
-            top = Supervisors.start(system, "top", spec(scenario.top(), List.of()));
-        } catch (SupervisorStartException e) {
-            settle();
-            trace.add("start_failed top");
-            return trace;
+        switch (scenario.top()) {
+            case Sup sup -> {
+                try {
+                    top = Supervisors.start(system, "top", spec(sup, List.of()));
+                } catch (SupervisorStartException e) {
+                    settle();
+                    trace.add("start_failed top");
+                    return trace;
+                }
+                topRef = top.ref();
+            }
+            case Dynamic dynamic -> {
+                dynamicTop = Supervisors.startDynamic(system, "top", dynamicSpec(dynamic));
+                topRef = dynamicTop.ref();
+            }
         }
-        watchEnd(top.ref(), List.of());
+        watchEnd(topRef, List.of());
         settle();
-        trace.add("tree " + tree(top));
+        trace.add("tree " + topTree());
         for (Op op : scenario.ops()) {
             trace.add("op " + describe(op));
-            if (!hasEnded(top.ref())) {
+            if (!hasEnded(topRef)) {
                 apply(op);
             }
             settle();
-            trace.add("tree " + (hasEnded(top.ref()) ? "dead" : tree(top)));
+            trace.add("tree " + (hasEnded(topRef) ? "dead" : topTree()));
         }
         return trace;
+    }
+
+    private String topTree() {
+        return dynamicTop != null ? dynamicTree() : tree(top);
     }
 
     // ------------------------------------------------------------------ the tree as zbmd specs
@@ -125,6 +148,15 @@ final class ZbmdScenarioPlayer {
         };
         return spec.withRestart(child.restart()).withShutdown(shutdown(child.shutdown()))
                 .withSignificant(child.significant());
+    }
+
+    private DynamicSupervisorSpec<Worker, Object> dynamicSpec(Dynamic dynamic) {
+        DynamicSupervisorSpec<Worker, Object> spec = dynamic.process()
+                ? DynamicSupervisorSpec.ofProcess("d", w -> processWorker(List.of(w.id()), w))
+                : DynamicSupervisorSpec.of("d", (ctx, w) -> worker(List.of(w.id()), w).create(ctx));
+        return spec.withRestart(dynamic.restart())
+                .withShutdown(shutdown(dynamic.shutdown()))
+                .withIntensity(dynamic.intensity(), Duration.ofSeconds(dynamic.periodSeconds()));
     }
 
     private static Shutdown shutdown(ShutdownSpec spec) {
@@ -169,18 +201,38 @@ final class ZbmdScenarioPlayer {
         };
     }
 
+    /**
+     * A worker as a process actor, as OTP's proc_lib worker: its init counts the attempt and
+     * says it started (a stubborn one traps exits first), its body ignores everything but the
+     * driver's exits, so a stubborn one sits out its supervisor's shutdown until it is killed.
+     */
     private ProcessActor<Object> processWorker(List<String> path, Worker w) {
-        return ctx -> {
-            attempt(path, w);
-            trace.add("start " + OtpScenario.text(path));
-            try {
+        return new ProcessActor<>() {
+            @Override
+            public void init(ProcessContext<Object> ctx) {
+                ctx.trapExits(w.stubborn());
+                attempt(path, w);
+                trace.add("start " + OtpScenario.text(path));
+            }
+
+            @Override
+            public void run(ProcessContext<Object> ctx) {
                 while (true) {
                     if (ctx.receive() instanceof Exit exit) {
-                        exit(ctx, exit.reason());
+                        switch (exit.reason()) {
+                            case "crash" -> throw new InjectedFault("crash");
+                            case "normal" -> ctx.exit(ExitReason.NORMAL);
+                            case "shutdown" -> ctx.exit(ExitReason.SHUTDOWN);
+                            case "shutdown:x" -> ctx.exit(ExitReason.shutdown("x"));
+                            default -> throw new IllegalArgumentException("no such exit: " + exit.reason());
+                        }
                     }
                 }
-            } finally {
-                trace.add("end " + OtpScenario.text(path) + " " + "?");
+            }
+
+            @Override
+            public void onStop(ExitReason reason) {
+                trace.add("end " + OtpScenario.text(path) + " " + text(reason));
             }
         };
     }
@@ -209,6 +261,13 @@ final class ZbmdScenarioPlayer {
     // ------------------------------------------------------------------ supervisors' ends
 
     private void childStarted(String supervisorPath, String childId, ActorRef<?> child) {
+        if (dynamicTop != null) {
+            if (starting != null) {
+                dynamicNames.put(childId, starting);
+                starting = null;
+            }
+            return;
+        }
         List<String> path = append(scenarioPath(supervisorPath), childId);
         if (isSupervisor(path)) {
             watchEnd(child, path);
@@ -234,10 +293,10 @@ final class ZbmdScenarioPlayer {
     }
 
     private boolean isSupervisor(List<String> path) {
-        if (nowWorkers.contains(path)) {
+        if (nowWorkers.contains(path) || !(scenario.top() instanceof Sup topSup)) {
             return false;
         }
-        Sup sup = scenario.top();
+        Sup sup = topSup;
         for (int i = 0; i < path.size(); i++) {
             String id = path.get(i);
             Optional<Child> child = sup.children().stream().filter(c -> c.id().equals(id)).findFirst();
@@ -263,7 +322,21 @@ final class ZbmdScenarioPlayer {
             case WaitOp wait -> sim.advanceTime(Duration.ofMillis(wait.ms()));
             case CallOp call -> call(call);
             case StartChildOp start -> startChild(start);
-            case Stop stop -> top.stop();
+            case StartDynamicOp start -> {
+                starting = start.worker().id();
+                trace.add("call " + answer(dynamicTop.startChild(start.worker())));
+                starting = null;
+            }
+            case TerminateDynamicOp terminate -> dynamicChild(terminate.name()).ifPresentOrElse(
+                    ref -> trace.add("call " + answer(dynamicTop.terminateChild(ref))),
+                    () -> trace.add("no_such_child " + terminate.name()));
+            case Stop stop -> {
+                if (dynamicTop != null) {
+                    dynamicTop.stop();
+                } else {
+                    top.stop();
+                }
+            }
         }
     }
 
@@ -336,6 +409,9 @@ final class ZbmdScenarioPlayer {
     }
 
     private Optional<ActorRef<Object>> refOf(List<String> path) {
+        if (dynamicTop != null) {
+            return dynamicChild(path.getFirst());
+        }
         return supervisorAt(path.subList(0, path.size() - 1)).flatMap(sup -> childOf(sup, path.getLast()));
     }
 
@@ -345,6 +421,35 @@ final class ZbmdScenarioPlayer {
         } catch (CompletionException e) {
             return Optional.empty();
         }
+    }
+
+    /** The running child of the dynamic top supervisor that the scenario calls {@code name}. */
+    private Optional<ActorRef<Object>> dynamicChild(String name) {
+        for (ChildInfo child : await(dynamicTop.children())) {
+            if (child.status() == ChildStatus.RUNNING && name.equals(dynamicNames.get(child.id()))) {
+                @SuppressWarnings("unchecked")
+                ActorRef<Object> ref = (ActorRef<Object>) child.ref();
+                return Optional.of(ref);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A dynamic supervisor's children, sorted: OTP does not order simple_one_for_one's
+     * which_children, and a restarting child there has neither an id nor a process ({@code ?}).
+     */
+    private String dynamicTree() {
+        List<String> parts = new ArrayList<>();
+        for (ChildInfo child : await(dynamicTop.children())) {
+            parts.add(switch (child.status()) {
+                case RUNNING -> dynamicNames.get(child.id()) + ":running";
+                case RESTARTING -> "?:restarting";
+                case NOT_RUNNING -> "?:undefined";
+            });
+        }
+        parts.sort(null);
+        return "[" + String.join(" ", parts) + "]";
     }
 
     private String tree(Supervisor sup) {
@@ -403,6 +508,8 @@ final class ZbmdScenarioPlayer {
             case WaitOp w -> "wait " + w.ms();
             case CallOp c -> c.call() + " " + OtpScenario.text(c.supervisor()) + " " + c.childId();
             case StartChildOp s -> "start_child " + OtpScenario.text(s.supervisor()) + " " + s.child().id();
+            case StartDynamicOp s -> "start_child top " + s.worker().id();
+            case TerminateDynamicOp t -> "terminate_child top " + t.name();
             case Stop s -> "stop";
         };
     }
