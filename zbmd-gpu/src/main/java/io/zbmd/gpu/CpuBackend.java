@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+    private static final AtomicBoolean ADVISED = new AtomicBoolean();
 
     private final CpuConfig config;
     private final MemoryPool memory;
@@ -58,6 +61,35 @@ public final class CpuBackend implements Backend {
         this.device = new Device("cpu", cpuName() + " (" + config.threads() + " threads, " + kernels.lanesName()
                 + ", GEMM: " + gemm.name() + ")", config.memoryBudgetBytes(), config.threads(), capabilities);
         LOG.info("CPU backend: {}", device.name());
+        jvmFlagAdvice(config.useVectorApi(), ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+                CpuBackend.class.getModule().isNativeAccessEnabled())
+                .filter(advice -> ADVISED.compareAndSet(false, true))
+                .ifPresent(LOG::warn);
+    }
+
+    /**
+     * What the JVM lacks for the CPU backend to run at full speed, said once per JVM.
+     *
+     * @param vectorApiWanted whether the configuration asks for the Vector API
+     * @param vectorApiPresent whether its module is in the JVM
+     * @param nativeAccess whether zbmd may call native code (FFM: OpenBLAS, off-heap memory)
+     * @return the advice, or empty when nothing lacks
+     */
+    static Optional<String> jvmFlagAdvice(boolean vectorApiWanted, boolean vectorApiPresent, boolean nativeAccess) {
+        List<String> missing = new ArrayList<>();
+        if (vectorApiWanted && !vectorApiPresent) {
+            missing.add("--add-modules jdk.incubator.vector (without it the CPU kernels run as scalar loops, several"
+                    + " times slower)");
+        }
+        if (!nativeAccess) {
+            missing.add("--enable-native-access=ALL-UNNAMED (without it the JVM warns on zbmd's first native call"
+                    + " and a later JDK will refuse it; OpenBLAS and off-heap memory go through FFM)");
+        }
+        if (missing.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("the JVM runs zbmd without " + String.join(" and without ", missing)
+                + ": add the flag(s) to the java command line (see docs/getting-started.md)");
     }
 
     /** The processor's model name where Linux reports it, else the architecture. */
