@@ -219,13 +219,7 @@ final class ZbmdScenarioPlayer {
             public void run(ProcessContext<Object> ctx) {
                 while (true) {
                     if (ctx.receive() instanceof Exit exit) {
-                        switch (exit.reason()) {
-                            case "crash" -> throw new InjectedFault("crash");
-                            case "normal" -> ctx.exit(ExitReason.NORMAL);
-                            case "shutdown" -> ctx.exit(ExitReason.SHUTDOWN);
-                            case "shutdown:x" -> ctx.exit(ExitReason.shutdown("x"));
-                            default -> throw new IllegalArgumentException("no such exit: " + exit.reason());
-                        }
+                        ctx.exit(exitReason(exit.reason())); // Erlang's exit/1: not trappable
                     }
                 }
             }
@@ -238,13 +232,23 @@ final class ZbmdScenarioPlayer {
     }
 
     private static void exit(ActorContext<?> ctx, String reason) {
-        switch (reason) {
-            case "crash" -> throw new InjectedFault("crash"); // a crash on purpose: logged quietly
-            case "normal" -> ctx.stopSelf();
-            case "shutdown" -> ctx.exit(ctx.self(), ExitReason.SHUTDOWN);
-            case "shutdown:x" -> ctx.exit(ctx.self(), ExitReason.shutdown("x"));
-            default -> throw new IllegalArgumentException("no such exit in zbmd yet: " + reason);
+        ExitReason exit = exitReason(reason);
+        if (exit.isNormal()) {
+            ctx.stopSelf();
+        } else {
+            ctx.exit(ctx.self(), exit);
         }
+    }
+
+    /** The driver's exit reasons; a crash is thrown (an injected fault: logged quietly). */
+    private static ExitReason exitReason(String reason) {
+        return switch (reason) {
+            case "crash" -> throw new InjectedFault("crash");
+            case "normal" -> ExitReason.NORMAL;
+            case "shutdown" -> ExitReason.SHUTDOWN;
+            case "shutdown:x" -> ExitReason.shutdown("x");
+            default -> throw new IllegalArgumentException("no such exit in the scenarios: " + reason);
+        };
     }
 
     private static String text(ExitReason reason) {
