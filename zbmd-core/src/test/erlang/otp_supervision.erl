@@ -273,18 +273,8 @@ child_state({Id, _Pid, worker, _}) -> atom_to_list(Id) ++ ":running".
 
 %% The supervisor at a path: every step must be a child of type supervisor (start_child may
 %% have put a worker where the spec had a supervisor).
-sup_of(Top, []) ->
-    case is_process_alive(Top) of true -> Top; false -> undefined end;
-sup_of(Sup, [Id | Rest]) ->
-    case catch supervisor:which_children(Sup) of
-        Children when is_list(Children) ->
-            case lists:keyfind(Id, 1, Children) of
-                {Id, Pid, supervisor, _} when is_pid(Pid) -> sup_of(Pid, Rest);
-                _ -> undefined
-            end;
-        _ ->
-            undefined
-    end.
+sup_of(Top, Path) ->
+    walk(Top, Path, supervisor).
 
 pid_of(Top, [Name], #{dynamic := true, counters := Counters}) ->
     %% A dynamic child: the last process started for that name, if it is still a child.
@@ -300,16 +290,19 @@ pid_of(Top, [Name], #{dynamic := true, counters := Counters}) ->
             undefined
     end;
 pid_of(Top, Path, _Ctx) ->
-    pid_of(Top, Path).
+    walk(Top, Path, any).
 
-pid_of(Top, []) ->
+%% The live process at a path of child ids, each step a child of type Type (or any).
+walk(Top, [], _Type) ->
     case is_process_alive(Top) of true -> Top; false -> undefined end;
-pid_of(Sup, [Id | Rest]) ->
+walk(Sup, [Id | Rest], Type) ->
     case catch supervisor:which_children(Sup) of
         Children when is_list(Children) ->
             case lists:keyfind(Id, 1, Children) of
-                {Id, Pid, _, _} when is_pid(Pid) -> pid_of(Pid, Rest);
-                _ -> undefined
+                {Id, Pid, ChildType, _} when is_pid(Pid), Type =:= any orelse ChildType =:= Type ->
+                    walk(Pid, Rest, Type);
+                _ ->
+                    undefined
             end;
         _ ->
             undefined

@@ -2,10 +2,9 @@ package io.zbmd.supervision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.supervision.OtpScenarioGenerator.Feature;
-import java.io.File;
+import io.zbmd.testing.Commands;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +14,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -193,12 +191,7 @@ class OtpDifferentialTest {
 
     /** @return escript on the PATH; skips (or fails under CI) without it */
     static Path escript() {
-        Optional<Path> found = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .map(d -> Path.of(d, "escript")).filter(Files::isExecutable).findFirst();
-        if (found.isEmpty() && System.getenv("CI") != null) {
-            fail("escript is not installed: ./zbmd test installs Debian's erlang-base when it runs as root");
-        }
-        assumeTrue(found.isPresent(), "Erlang/OTP is not installed (apt-get install erlang-base)");
-        return found.get();
+        return Commands.required("escript",
+                "install Debian's erlang-base (./zbmd test does when it runs as root)");
     }
 }

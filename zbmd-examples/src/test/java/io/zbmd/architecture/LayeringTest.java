@@ -21,6 +21,8 @@ class LayeringTest {
     static void importClasses() {
         zbmd = new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                // and zbmd-core's test-jar (test helpers on this module's test classpath)
+                .withImportOption(location -> !location.contains("-tests.jar"))
                 .importPackages("io.zbmd");
     }
 

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
+import io.zbmd.testing.Commands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,7 +36,7 @@ class ConsumerProjectTest {
 
     @Test
     void aProjectOfItsOwnBuildsAndRunsAgainstTheInstalledArtifacts() throws IOException, InterruptedException {
-        Path mvn = onPath("mvn");
+        Path mvn = Commands.required("mvn", "install Maven 3.8.7 or newer");
         String version = builtVersion();
         Path pom = CONSUMER.resolve("pom.xml");
         assertThat(Files.readString(pom)).as("the consumer asks for this build's version")
@@ -92,16 +91,6 @@ class ConsumerProjectTest {
         }
         assumeTrue(Files.isRegularFile(repository.resolve("io/zbmd/zbmd-bom/" + version + "/zbmd-bom-" + version
                 + ".pom")), "zbmd-bom is not installed");
-    }
-
-    private static Path onPath(String command) {
-        Optional<Path> found = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .map(d -> Path.of(d, command)).filter(Files::isExecutable).findFirst();
-        if (found.isEmpty() && System.getenv("CI") != null) {
-            fail(command + " is not on the PATH");
-        }
-        assumeTrue(found.isPresent(), command + " is not on the PATH");
-        return found.get();
     }
 
     private static void copy(Path from, Path to) throws IOException {

@@ -61,7 +61,7 @@ public final class CpuBackend implements Backend {
         this.device = new Device("cpu", cpuName() + " (" + config.threads() + " threads, " + kernels.lanesName()
                 + ", GEMM: " + gemm.name() + ")", config.memoryBudgetBytes(), config.threads(), capabilities);
         LOG.info("CPU backend: {}", device.name());
-        jvmFlagAdvice(config.useVectorApi(), ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+        jvmFlagAdvice(config.useVectorApi(), CpuKernels.vectorApiPresent(),
                 CpuBackend.class.getModule().isNativeAccessEnabled())
                 .filter(advice -> ADVISED.compareAndSet(false, true))
                 .ifPresent(LOG::warn);

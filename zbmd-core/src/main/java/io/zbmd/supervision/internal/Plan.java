@@ -322,14 +322,16 @@ final class Plan {
                     return;
                 }
                 timer = null;
+                int killed = 0;
                 for (Child child : List.copyOf(awaitedAll)) {
                     if (!child.suspended) {
                         SupervisionSupport.kill(ctx, child.ref);
                         publish.accept(new SupervisionEvent.ChildKilled(path, child.spec.id(), timeout.timeout()));
+                        killed++;
                     }
                 }
-                LOG.warn("{} of {}'s children ignored their shutdown timeout of {} ms: killed", awaitedAll.size(),
-                        path, timeout.timeout().toMillis());
+                LOG.warn("{} of {}'s children ignored their shutdown timeout of {} ms: killed", killed, path,
+                        timeout.timeout().toMillis());
             });
         }
     }

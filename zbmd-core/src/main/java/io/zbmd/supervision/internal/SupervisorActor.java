@@ -186,10 +186,16 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
 
     // ---------------------------------------------------------------- reports from children
 
+    /** @return the child whose current incarnation a report is about, or null for a stale report */
+    private Child current(ActorRef<?> ref, int incarnation) {
+        Child child = byRef.get(ref);
+        return child != null && child.incarnation == incarnation ? child : null;
+    }
+
     @Override
     public void childFailed(ActorRef<?> ref, ExitReason reason, int incarnation) {
-        Child child = byRef.get(ref);
-        if (child == null || incarnation != child.incarnation || plan.consumeFailed(child, reason)) {
+        Child child = current(ref, incarnation);
+        if (child == null || plan.consumeFailed(child, reason)) {
             return;
         }
         report(child, () -> exited(child, reason, true), reason, true);
@@ -210,32 +216,32 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
 
     @Override
     public void childSuspended(ActorRef<?> ref, int incarnation) {
-        Child child = byRef.get(ref);
-        if (child != null && incarnation == child.incarnation) {
+        Child child = current(ref, incarnation);
+        if (child != null) {
             plan.consumeSuspended(child);
         }
     }
 
     @Override
     public void childRestarted(ActorRef<?> ref, int incarnation) {
-        Child child = byRef.get(ref);
-        if (child != null && incarnation == child.incarnation) {
+        Child child = current(ref, incarnation);
+        if (child != null) {
             plan.consumeRestarted(child);
         }
     }
 
     @Override
     public void childIgnored(ActorRef<?> ref, int incarnation) {
-        Child child = byRef.get(ref);
-        if (child != null && incarnation == child.incarnation) {
+        Child child = current(ref, incarnation);
+        if (child != null) {
             plan.consumeIgnored(child);
         }
     }
 
     @Override
     public void childProgressed(ActorRef<?> ref, int incarnation) {
-        Child child = byRef.get(ref);
-        if (child != null && incarnation == child.incarnation && child.status == ChildStatus.RUNNING) {
+        Child child = current(ref, incarnation);
+        if (child != null && child.status == ChildStatus.RUNNING) {
             window.forgive(child);
         }
     }
