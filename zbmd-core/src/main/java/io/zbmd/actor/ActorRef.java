@@ -10,16 +10,24 @@ import java.util.function.Function;
  *
  * <p>Refs are compared by identity, stay valid for the actor's whole life (supervised
  * restarts included), and may be shared freely between threads and put in messages. All
- * methods are thread-safe and never block.
+ * methods are thread-safe; only {@link #offer(Object, Duration)} blocks, and {@link #tell}
+ * waits in the one case it describes.
  *
  * @param <M> the messages the actor accepts: immutable values (records, sealed protocols)
  */
 public interface ActorRef<M> {
 
     /**
-     * Sends a message without waiting. Never blocks and never throws for a full mailbox or a
-     * dead actor: such a message is recorded as a {@link DeadLetter} with the reason, which
-     * {@link ActorSystem#events()} reports and {@link ActorSystem#metrics()} counts.
+     * Sends a message. Never throws for a full mailbox or a dead actor: such a message is
+     * recorded as a {@link DeadLetter} with the reason, which {@link ActorSystem#events()}
+     * reports and {@link ActorSystem#metrics()} counts.
+     *
+     * <p>It does not wait, but for one case: sent from inside an actor to a full mailbox
+     * whose actor is taking messages on another thread, it waits for room for as long as that
+     * actor keeps taking them, so that a flood is slowed to the consumer's pace rather than
+     * lost. A receiver that takes nothing for 20 ms ends the wait, and its messages are dead
+     * letters at once until it takes one. From outside the system it never waits: use
+     * {@link #offer(Object, Duration)} there.
      *
      * @param message the message, not null
      * @throws NullPointerException if message is null
@@ -36,6 +44,28 @@ public interface ActorRef<M> {
      * @throws NullPointerException if message is null
      */
     boolean offer(M message);
+
+    /**
+     * Sends a message, waiting up to the timeout for room in a full mailbox: back-pressure for
+     * producers outside the actor system (an ingest thread, a data loader), as a
+     * {@code BlockingQueue}'s timed offer or Pekko's bounded mailbox with a push timeout. The
+     * actor wakes waiting producers once it has drained half its mailbox. A refused message
+     * is the caller's to keep: it is not recorded as a dead letter.
+     *
+     * <p>The one method of a ref that blocks, so it may not be called from inside an actor,
+     * where waiting would hold a dispatcher thread that the receiver may need: actors use
+     * {@link #tell} or {@link #offer(Object)}. Process actors, which own their thread, may.
+     *
+     * @param message the message, not null
+     * @param timeout the longest wait for room; zero or negative waits not at all
+     * @return true if the message was queued, false if the timeout passed first or the actor
+     *     had ended
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws IllegalStateException if called from a dispatcher thread, that is from inside
+     *     an actor
+     * @throws NullPointerException if message or timeout is null
+     */
+    boolean offer(M message, Duration timeout) throws InterruptedException;
 
     /**
      * Request/reply: builds a request around a one-shot reply ref, sends it, and returns the

@@ -14,8 +14,8 @@ import java.util.Objects;
  *
  * @param name the system's name, in logs and thread names
  * @param workers worker threads, 1 to 1024 (ignored by the deterministic dispatcher)
- * @param mailboxCapacity default bound of every mailbox, a power of two from 4 to 2^30
- *     (the bound is exact; JCTools' growable queues need a power of two)
+ * @param mailboxCapacity default bound of every mailbox, from 1 to 2^30 messages (the bound
+ *     is exact)
  * @param reductionsPerTurn how many messages (or cost units, see
  *     {@link ActorContext#charge(int)}) an actor may handle before it gives up its worker,
  *     1 to 1,000,000
@@ -131,10 +131,9 @@ public record ActorSystemConfig(
     }
 
     static void checkMailboxCapacity(String field, int capacity) {
-        if (capacity < 4 || capacity > (1 << 30) || Integer.bitCount(capacity) != 1) {
-            int suggestion = capacity < 4 ? 4 : Math.min(1 << 30, Integer.highestOneBit(capacity - 1) << 1);
-            throw new IllegalArgumentException(field + " must be a power of two from 4 to 2^30, got " + capacity
-                    + "; use " + suggestion);
+        if (capacity < 1 || capacity > (1 << 30)) {
+            throw new IllegalArgumentException(field + " must be from 1 to 2^30 messages, got " + capacity
+                    + "; use " + (capacity < 1 ? 1 : 1 << 30) + " or a value between");
         }
     }
 }

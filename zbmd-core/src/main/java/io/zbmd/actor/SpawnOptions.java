@@ -40,7 +40,7 @@ public record SpawnOptions(String name, int mailboxCapacity, boolean link) {
     }
 
     /**
-     * @param capacity a power of two from 4 to 2^30
+     * @param capacity from 1 to 2^30 messages
      * @return these options with that mailbox capacity
      */
     public SpawnOptions withMailboxCapacity(int capacity) {

@@ -196,7 +196,7 @@ public record ChildSpec(
     }
 
     /**
-     * @param value the mailbox bound, a power of two (see {@link ActorSystemConfig#mailboxCapacity()})
+     * @param value the mailbox bound (see {@link ActorSystemConfig#mailboxCapacity()})
      * @return a copy with it
      */
     public ChildSpec withMailboxCapacity(int value) {

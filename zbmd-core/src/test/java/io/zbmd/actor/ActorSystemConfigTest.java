@@ -24,10 +24,11 @@ class ActorSystemConfigTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ActorSystemConfig.workers")
                 .hasMessageContaining("got 0");
-        assertThatThrownBy(() -> base.withMailboxCapacity(1000))
+        assertThatThrownBy(() -> base.withMailboxCapacity((1 << 30) + 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ActorSystemConfig.mailboxCapacity")
-                .hasMessageContaining("use 1024");
+                .hasMessageContaining("use 1073741824");
+        assertThat(base.withMailboxCapacity(1000).mailboxCapacity()).as("any bound is exact").isEqualTo(1000);
         assertThatThrownBy(() -> base.withMailboxCapacity(-1))
                 .hasMessageContaining("ActorSystemConfig.mailboxCapacity");
         assertThatThrownBy(() -> base.withReductionsPerTurn(0))
@@ -39,7 +40,7 @@ class ActorSystemConfigTest {
         assertThatThrownBy(() -> base.withDispatcher(null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("ActorSystemConfig.dispatcher");
-        assertThatThrownBy(() -> SpawnOptions.named("x").withMailboxCapacity(3))
+        assertThatThrownBy(() -> SpawnOptions.named("x").withMailboxCapacity(-2))
                 .hasMessageContaining("SpawnOptions.mailboxCapacity");
         assertThatThrownBy(() -> FaultInjection.seeded(1).withDropRate(1.5))
                 .hasMessageContaining("FaultInjection.dropRate");

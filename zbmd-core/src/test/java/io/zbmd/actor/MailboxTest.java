@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -168,6 +169,228 @@ class MailboxTest {
             assertThat(seen.get(4)).isInstanceOf(Signal.Down.class);
             assertThat(driver.system.metrics().deadLetters(DeadLetterReason.MAILBOX_FULL)).isZero();
             driver.system.deterministic().advanceTime(Duration.ZERO);
+        }
+    }
+
+    /**
+     * A producer outside the system waits for room in a full mailbox instead of losing its
+     * message: it is parked while the actor is held busy, and its message goes in, after the
+     * sixteen before it, once the actor drains.
+     */
+    @Test
+    @Timeout(60)
+    void aTimedOfferWaitsForRoomAndLosesNothing() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch gate = new CountDownLatch(1);
+            List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch all = new CountDownLatch(18);
+            ActorRef<Integer> actor = driver.system.spawn(SpawnOptions.named("slow").withMailboxCapacity(16), ctx -> m -> {
+                seen.add(m);
+                all.countDown();
+                if (m == 0) {
+                    busy.countDown();
+                    gate.await();
+                }
+            });
+            actor.tell(0);
+            driver.await(busy);
+            for (int i = 1; i <= 16; i++) {
+                assertThat(actor.offer(i)).isTrue();
+            }
+            boolean[] accepted = new boolean[1];
+            Thread producer = Thread.ofPlatform().start(() -> {
+                try {
+                    accepted[0] = actor.offer(17, Duration.ofMinutes(1));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            while (producer.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait(); // parked in the offer: the mailbox is full
+            }
+            assertThat(driver.system.metricsOf(actor).mailboxSize()).isEqualTo(16);
+            gate.countDown();
+            producer.join();
+            driver.await(all);
+            assertThat(accepted[0]).isTrue();
+            assertThat(seen).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 17).boxed().toList());
+            assertThat(driver.system.metrics().deadLettersTotal()).isZero();
+        }
+    }
+
+    /** The wait ends with false at the timeout while there is no room, and when the actor ends. */
+    @Test
+    @Timeout(60)
+    void aTimedOfferGivesUpAtItsTimeoutOrWhenTheActorEnds() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch gate = new CountDownLatch(1);
+            ActorRef<Integer> actor = driver.system.spawn(SpawnOptions.named("stuck").withMailboxCapacity(4), ctx -> m -> {
+                busy.countDown();
+                gate.await();
+            });
+            actor.tell(0);
+            driver.await(busy);
+            for (int i = 1; i <= 4; i++) {
+                assertThat(actor.offer(i)).isTrue();
+            }
+            assertThat(actor.offer(5, Duration.ofMillis(20))).as("no room within the timeout").isFalse();
+            assertThat(actor.offer(5, Duration.ZERO)).isFalse();
+
+            boolean[] accepted = {true};
+            Thread producer = Thread.ofPlatform().start(() -> {
+                try {
+                    accepted[0] = actor.offer(6, Duration.ofHours(1));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            while (producer.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait();
+            }
+            driver.system.stop(actor);
+            gate.countDown();
+            producer.join(); // woken by the actor's end, long before its hour
+            assertThat(accepted[0]).isFalse();
+            assertThat(driver.system.metrics().deadLetters(DeadLetterReason.MAILBOX_FULL)).as("refused offers are the caller's").isZero();
+        }
+    }
+
+    /** Inside an actor a timed offer would hold a dispatcher thread: it is refused at once. */
+    @Test
+    void aTimedOfferFromInsideAnActorIsRefused() {
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(5))) {
+            ActorRef<String> target = driver.system.spawn("target", ctx -> m -> {});
+            java.util.concurrent.CompletableFuture<Throwable> thrown = new java.util.concurrent.CompletableFuture<>();
+            ActorRef<String> sender = driver.system.spawn("sender", ctx -> m -> {
+                try {
+                    target.offer(m, Duration.ofSeconds(1));
+                    thrown.complete(null);
+                } catch (Throwable t) {
+                    thrown.complete(t);
+                }
+            });
+            sender.tell("hello");
+            driver.system.deterministic().runUntilIdle();
+            assertThat(thrown.join()).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("/target").hasMessageContaining("tell");
+        }
+    }
+
+    /**
+     * Twenty producers outside the system feed one actor through a mailbox of 64 with timed
+     * offers: every message arrives, in order per producer, and none is a dead letter.
+     */
+    @Test
+    @Timeout(120)
+    void manyProducersWithTimedOffersLoseNothing() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            int producers = 20;
+            int perProducer = 20_000;
+            long[] lastSeen = new long[producers];
+            java.util.Arrays.fill(lastSeen, -1);
+            AtomicLong outOfOrder = new AtomicLong();
+            CountDownLatch done = new CountDownLatch(producers * perProducer);
+            ActorRef<long[]> sink = driver.system.spawn(SpawnOptions.named("sink").withMailboxCapacity(64), ctx -> m -> {
+                int from = (int) m[0];
+                if (m[1] != lastSeen[from] + 1) {
+                    outOfOrder.incrementAndGet();
+                }
+                lastSeen[from] = m[1];
+                done.countDown();
+            });
+            AtomicLong refused = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int from = p;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (long i = 0; i < perProducer; i++) {
+                        try {
+                            if (!sink.offer(new long[] {from, i}, Duration.ofMinutes(1))) {
+                                refused.incrementAndGet();
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                }));
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            driver.await(done);
+            assertThat(refused.get()).isZero();
+            assertThat(outOfOrder.get()).isZero();
+            assertThat(driver.system.metrics().deadLettersTotal()).isZero();
+            assertThat(driver.system.metricsOf(sink).mailboxHighWaterMark()).isLessThanOrEqualTo(64);
+        }
+    }
+
+    /**
+     * An actor floods another through a mailbox of 16: the counter drains it on the other
+     * worker while the producer's turn goes on, and the producer waits for room while it
+     * does, so nothing becomes a dead letter.
+     */
+    @Test
+    @Timeout(120)
+    void aFloodFromAnActorWaitsForAConsumerThatKeepsDraining() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            int messages = 200_000;
+            CountDownLatch counted = new CountDownLatch(messages);
+            ActorRef<Integer> counter = driver.system.spawn(SpawnOptions.named("counter").withMailboxCapacity(16),
+                    ctx -> m -> counted.countDown());
+            ActorRef<String> producer = driver.system.spawn("producer", ctx -> m -> {
+                for (int i = 0; i < messages; i++) {
+                    counter.tell(i);
+                }
+            });
+            producer.tell("go");
+            driver.await(counted);
+            assertThat(driver.system.metrics().deadLettersTotal()).isZero();
+            assertThat(driver.system.metricsOf(counter).mailboxHighWaterMark()).isLessThanOrEqualTo(16);
+        }
+    }
+
+    /**
+     * A consumer that takes nothing (it is busy in one long handler) cannot hold a flooding
+     * producer: the producer waits once, then its messages become dead letters, and every
+     * message is accounted for.
+     */
+    @Test
+    @Timeout(120)
+    void aFloodToAConsumerThatTakesNothingEndsInDeadLetters() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch gate = new CountDownLatch(1);
+            AtomicLong handled = new AtomicLong();
+            ActorRef<Integer> stuck = driver.system.spawn(SpawnOptions.named("stuck").withMailboxCapacity(16), ctx -> m -> {
+                handled.incrementAndGet();
+                if (m == -1) {
+                    busy.countDown();
+                    gate.await();
+                }
+            });
+            stuck.tell(-1);
+            driver.await(busy);
+            int messages = 10_000;
+            CountDownLatch sent = new CountDownLatch(1);
+            ActorRef<String> producer = driver.system.spawn("producer", ctx -> m -> {
+                for (int i = 0; i < messages; i++) {
+                    stuck.tell(i);
+                }
+                sent.countDown();
+            });
+            producer.tell("go");
+            driver.await(sent);
+            long full = driver.system.metrics().deadLetters(DeadLetterReason.MAILBOX_FULL);
+            assertThat(full).isEqualTo(messages - 16);
+            gate.countDown();
+            driver.system.stop(stuck);
+            driver.awaitTermination(stuck);
+            long terminated = driver.system.metrics().deadLetters(DeadLetterReason.TERMINATED);
+            assertThat(handled.get() - 1 + terminated).isEqualTo(16);
         }
     }
 }

@@ -14,14 +14,16 @@ import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.Signal;
 import io.zbmd.actor.SpawnOptions;
 import io.zbmd.actor.Timers;
+import io.zbmd.dispatch.internal.Dispatcher;
 import io.zbmd.dispatch.internal.Task;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
-import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
 
 /**
  * One actor: its mailbox, its system-message stack, its place in the tree, its links and
@@ -53,9 +55,10 @@ import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
  * actors from any thread, so the root's list is guarded by its monitor.
  *
  * <h2>Memory</h2>
- * An idle cell costs about a hundred bytes: the mailbox (a JCTools queue of about 500
- * bytes, mostly cache-line padding) is allocated on the first message, and links,
- * monitors, timers and names live in an {@link Extra} allocated on first use.
+ * An idle cell costs about a hundred bytes: the mailbox (a linked queue of
+ * {@value Mailbox#EMPTY_BYTES} bytes when empty, see {@link Mailbox}) is allocated on the
+ * first message, and links, monitors, timers and names live in an {@link Extra} allocated
+ * on first use.
  *
  * @param <M> the actor's message type
  */
@@ -69,6 +72,20 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     static final int TERMINATING = 3;
     static final int TERMINATED = 4;
 
+    /**
+     * Every this many queued messages (a power of two: a default turn's worth) a sender tells
+     * the dispatcher that this actor has a backlog, so that it is not held back behind the
+     * sender's own turn; see {@code Dispatcher.backlogged}.
+     */
+    private static final int BACKLOG = 64;
+
+    /** How long a sender waits for a full mailbox's consumer to take a message; see awaitDraining. */
+    private static final long DRAIN_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** How many looks at the consumer index without progress go with that time. */
+    private static final int DRAIN_PATIENCE_LOOKS = 10_000;
+    /** Looks that spin before the sender yields its processor between looks. */
+    private static final int DRAIN_SPINS = 1_000;
+
     /** Marks a terminated cell's system stack: senders answer for the dead actor. */
     static final SystemMessage CLOSED = new SystemMessage.Closed();
 
@@ -80,7 +97,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             SCHEDULED = lookup.findVarHandle(ActorCell.class, "scheduled", int.class);
-            MAILBOX = lookup.findVarHandle(ActorCell.class, "mailbox", MpscGrowableVarHandleArrayQueue.class);
+            MAILBOX = lookup.findVarHandle(ActorCell.class, "mailbox", Mailbox.class);
             SYS_HEAD = lookup.findVarHandle(ActorCell.class, "sysHead", SystemMessage.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -98,10 +115,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     private volatile int scheduled;
     volatile int state;
-    transient volatile MpscGrowableVarHandleArrayQueue<Object> mailbox;
+    transient volatile Mailbox mailbox;
     private transient volatile SystemMessage sysHead;
     /** Never the target of injected faults (the root, supervisors). */
     boolean faultExempt;
+    /** The consumer index at which a sender last waited in vain for room; see awaitDraining. */
+    private volatile long stalledAt = -1;
     /** Set once the registry gave this actor a name; see RegistryImpl.register. */
     volatile boolean hasNames;
     /** Written before {@code state = TERMINATED}, read after seeing it. */
@@ -139,15 +158,104 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             return;
         }
         DeadLetterReason refused = enqueue(message);
+        while (refused == DeadLetterReason.MAILBOX_FULL && awaitDraining()) {
+            refused = enqueue(message);
+        }
         if (refused != null) {
             runtime.deadLetter(path(), message, refused);
         }
+    }
+
+    /**
+     * A tell from inside another actor found this mailbox full. If this actor is taking
+     * messages on another thread, the sender waits for room for as long as it keeps taking
+     * them: a producer flooding a consumer that keeps up on average is slowed to its pace
+     * instead of losing messages, as Pekko's bounded mailbox blocks a sender for its push
+     * timeout. Unlike that timeout, the wait ends once the consumer has taken nothing for
+     * {@link #DRAIN_PATIENCE_NANOS}: a stuck, slow or unscheduled consumer costs the sender
+     * that much once, and then its messages become dead letters at once until it takes
+     * another ({@code stalledAt}). Outside actors use {@code offer(message, timeout)}; on one
+     * thread (one worker, or the deterministic dispatcher) there is nobody to wait for.
+     *
+     * @return whether the mailbox may have room now
+     */
+    private boolean awaitDraining() {
+        Dispatcher dispatcher = runtime.dispatcher;
+        Mailbox queue = mailbox;
+        if (queue == null || !dispatcher.isDispatcherThread() || !dispatcher.runsInParallel()) {
+            return false;
+        }
+        long taken = queue.consumerIndex();
+        if (taken == stalledAt) {
+            return false;
+        }
+        dispatcher.backlogged(this); // if it waits in this worker's LIFO slot, let others take it
+        // Both a time and a number of looks without progress: a pause of the whole JVM (a
+        // collection) passes the time but not the looks, and must not count as a stall.
+        long deadline = System.nanoTime() + DRAIN_PATIENCE_NANOS;
+        int looks = 0;
+        while (queue.size() >= capacity) {
+            if (state == TERMINATED) {
+                return false;
+            }
+            long now = queue.consumerIndex();
+            if (now != taken) {
+                taken = now;
+                looks = 0;
+                deadline = System.nanoTime() + DRAIN_PATIENCE_NANOS;
+            } else if (++looks >= DRAIN_PATIENCE_LOOKS && System.nanoTime() - deadline > 0) {
+                stalledAt = taken;
+                return false;
+            }
+            if (looks < DRAIN_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // the consumer's thread may be waiting for this processor
+            }
+        }
+        return true;
     }
 
     @Override
     public final boolean offer(M message) {
         Objects.requireNonNull(message, () -> "message must not be null (offer to " + path() + ")");
         return enqueue(message) == null;
+    }
+
+    @Override
+    public final boolean offer(M message, Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(message, () -> "message must not be null (offer to " + path() + ")");
+        Objects.requireNonNull(timeout, "timeout");
+        // Refused even when there is room, so that code that works on a quiet system does not
+        // start blocking dispatcher threads under load.
+        if (runtime.dispatcher.isDispatcherThread()) {
+            throw new IllegalStateException("offer with a timeout would block a dispatcher thread (offer to "
+                    + path() + "); from inside an actor use tell or offer without a timeout");
+        }
+        if (enqueue(message) == null) {
+            return true;
+        }
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        Mailbox queue = mailbox;
+        queue.register();
+        try {
+            for (;;) {
+                DeadLetterReason refused = enqueue(message);
+                if (refused == null) {
+                    return true;
+                }
+                long remaining = deadline - System.nanoTime();
+                if (refused == DeadLetterReason.TERMINATED || remaining <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(queue, remaining);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for room in " + path());
+                }
+            }
+        } finally {
+            queue.deregister();
+        }
     }
 
     @Override
@@ -164,11 +272,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         if (state == TERMINATED) {
             return DeadLetterReason.TERMINATED;
         }
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         if (queue == null) {
             queue = createMailbox();
         }
-        if (!queue.offer(message)) {
+        int queued = queue.offer(message);
+        if (queued == 0) {
             return DeadLetterReason.MAILBOX_FULL;
         }
         // The offer's CAS on the producer index is a full fence, so this read of `state`
@@ -180,12 +289,14 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             return null;
         }
         signalWork();
+        if ((queued & (BACKLOG - 1)) == 0 && queue.size() >= BACKLOG) {
+            runtime.dispatcher.backlogged(this);
+        }
         return null;
     }
 
-    private MpscGrowableVarHandleArrayQueue<Object> createMailbox() {
-        MpscGrowableVarHandleArrayQueue<Object> created =
-                new MpscGrowableVarHandleArrayQueue<>(Math.min(16, capacity / 2), capacity);
+    private Mailbox createMailbox() {
+        Mailbox created = new Mailbox(capacity);
         if (MAILBOX.compareAndSet(this, null, created)) {
             return created;
         }
@@ -294,6 +405,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      */
     final void release(boolean endOfTurn) {
         scheduled = 0;
+        // After the fence above: a producer that registered while this turn's last poll
+        // looked (see Mailbox) is seen here.
+        Mailbox queue = mailbox;
+        if (queue != null && queue.hasWaiters() && queue.size() <= capacity / 2) {
+            queue.wakeWaiters();
+        }
         if (hasWork() && SCHEDULED.compareAndSet(this, 0, 1)) {
             if (endOfTurn) {
                 runtime.dispatcher.executeYielded(this);
@@ -314,12 +431,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         if (x != null && x.hasPendingSignals()) {
             return true;
         }
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         return queue != null && !queue.isEmpty();
     }
 
     private void processMailbox(int budget) {
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         if (queue != null) {
             int size = queue.size();
             if (size > mailboxHighWater) {
@@ -337,9 +454,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 if (queue == null && (queue = mailbox) == null) {
                     break;
                 }
-                // relaxedPoll may miss a message whose producer has claimed a slot but not yet
-                // written it; release() then sees the queue non-empty and runs the cell again.
-                Object message = queue.relaxedPoll();
+                // poll may miss a message whose producer has reserved its place but not yet
+                // linked it; release() then sees the queue non-empty and runs the cell again.
+                Object message = queue.poll();
                 if (message == null) {
                     break;
                 }
@@ -351,8 +468,14 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 }
             }
             handled++;
-            used += 1 + turnCost;
-            turnCost = 0;
+            // Counted at once: a stop or crash
+            // below may end the actor, and whoever sees it ended may read its metrics.
+            processed++;
+            used += 1;
+            if (turnCost != 0) {
+                used += turnCost;
+                turnCost = 0;
+            }
             if (state != RUNNING || checkStopRequested()) {
                 break;
             }
@@ -363,7 +486,6 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 }
             }
         }
-        processed += handled;
         runtime.metrics.processed(handled);
     }
 
@@ -669,8 +791,8 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      * was counted in the producer index before that actor ended, so its DOWN comes after it.
      */
     void queueSignal(Signal signal) {
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
-        long barrier = queue == null ? 0 : queue.currentProducerIndex();
+        Mailbox queue = mailbox;
+        long barrier = queue == null ? 0 : queue.producerIndex();
         extra().queueSignal(barrier, signal);
     }
 
@@ -769,7 +891,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     /** Turns what is left in the mailbox into dead letters. Any thread; one at a time. */
     private void drainToDeadLetters() {
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         if (queue == null) {
             return;
         }
@@ -782,6 +904,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 runtime.deadLetter(path(), message, DeadLetterReason.TERMINATED);
             }
         }
+        queue.wakeWaiters(); // producers waiting for room see the actor ended
     }
 
     // ---------------------------------------------------------------- the tree
@@ -1062,7 +1185,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     }
 
     final io.zbmd.actor.ActorMetrics metricsNow() {
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         return new io.zbmd.actor.ActorMetrics(state != TERMINATED, processed, queue == null ? 0 : queue.size(),
                 mailboxHighWater, capacity);
     }

@@ -54,6 +54,12 @@ final class AskRef<R> implements ActorRef<R> {
      * also sees no timer left behind; see {@link #installTimeout} for a reply that comes
      * before the timer is even set.
      */
+    /** A reply ref never fills up: there is nothing to wait for. */
+    @Override
+    public boolean offer(R reply, Duration timeout) {
+        return offer(reply);
+    }
+
     @Override
     public boolean offer(R reply) {
         Objects.requireNonNull(reply, () -> "reply must not be null (reply to " + path() + ")");

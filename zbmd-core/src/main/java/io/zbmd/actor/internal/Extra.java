@@ -11,7 +11,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
 
 /**
  * The parts of a cell that most actors never use, allocated on first use so that an idle
@@ -49,12 +48,12 @@ final class Extra {
     }
 
     /** @return whether the oldest signal's messages-before have all been consumed */
-    boolean hasDeliverableSignal(MpscGrowableVarHandleArrayQueue<Object> mailbox) {
+    boolean hasDeliverableSignal(Mailbox mailbox) {
         if (pendingSignals == null) {
             return false;
         }
         PendingSignal first = pendingSignals.peek();
-        return first != null && (mailbox == null || mailbox.currentConsumerIndex() >= first.barrier);
+        return first != null && (mailbox == null || mailbox.consumerIndex() >= first.barrier);
     }
 
     Signal pollSignal() {

@@ -15,7 +15,6 @@ import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-import org.jctools.queues.varhandle.MpscGrowableVarHandleArrayQueue;
 
 /**
  * A process actor's cell: the same mailbox, system messages, links, monitors and tree as
@@ -402,14 +401,14 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     private Object nextArrival() {
         for (;;) {
             Extra x = extra;
-            MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+            Mailbox queue = mailbox;
             if (x != null && x.hasDeliverableSignal(queue)) {
                 return new SignalItem(x.pollSignal());
             }
             if (queue == null) {
                 return null;
             }
-            Object message = queue.relaxedPoll();
+            Object message = queue.poll();
             if (message instanceof TimerEntry timer) {
                 if (!timer.takeDelivery(this)) {
                     continue; // cancelled or replaced timer: never handled
@@ -428,7 +427,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
             return false;
         }
         Extra x = extra;
-        MpscGrowableVarHandleArrayQueue<Object> queue = mailbox;
+        Mailbox queue = mailbox;
         return (x != null && x.hasPendingSignals()) || (queue != null && !queue.isEmpty());
     }
 
@@ -444,6 +443,12 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
         waiting = true;
         try {
+            // After the fence above: producers waiting for room that this thread's last poll
+            // did not see (see Mailbox) are woken before it sleeps.
+            Mailbox queue = mailbox;
+            if (queue != null && queue.hasWaiters()) {
+                queue.wakeWaiters();
+            }
             if (!hasArrivals()) {
                 if (remainingNanos == Long.MAX_VALUE) {
                     LockSupport.park(this);

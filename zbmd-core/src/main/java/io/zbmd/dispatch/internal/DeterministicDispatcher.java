@@ -62,6 +62,11 @@ public final class DeterministicDispatcher implements Dispatcher, DeterministicS
     }
 
     @Override
+    public boolean runsInParallel() {
+        return false; // one thread: the driver
+    }
+
+    @Override
     public boolean isDispatcherThread() {
         return Thread.currentThread() == driver;
     }

@@ -22,6 +22,19 @@ public sealed interface Dispatcher permits WorkStealingDispatcher, ForkJoinDispa
      */
     void executeYielded(Task task);
 
+    /**
+     * Says that a queued task has a backlog that its sender keeps adding to: if the calling
+     * thread is holding it back (the work-stealing dispatcher's LIFO slot, which other
+     * workers cannot steal from), let another thread run it. Called by a sender, from inside
+     * its own turn; a hint that the other dispatchers ignore.
+     *
+     * @param task a task that is queued (its {@code scheduled} flag is set)
+     */
+    default void backlogged(Task task) {}
+
+    /** @return whether turns may run on other threads while the caller's turn goes on */
+    boolean runsInParallel();
+
     /** @return whether the calling thread runs turns for this dispatcher */
     boolean isDispatcherThread();
 

@@ -57,6 +57,11 @@ public final class ForkJoinDispatcher implements Dispatcher {
     }
 
     @Override
+    public boolean runsInParallel() {
+        return pool.getParallelism() > 1;
+    }
+
+    @Override
     public boolean isDispatcherThread() {
         return Thread.currentThread() instanceof ForkJoinWorkerThread worker && worker.getPool() == pool;
     }

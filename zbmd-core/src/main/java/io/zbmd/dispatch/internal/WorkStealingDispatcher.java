@@ -49,8 +49,10 @@ public final class WorkStealingDispatcher implements Dispatcher {
     static final int LIFO_LIMIT = 32;
     /** Every this many turns a worker looks at the global queue before its own. */
     static final int GLOBAL_CHECK_INTERVAL = 61;
-    /** Search rounds (global queue, then every other worker) before a worker parks. */
-    static final int SEARCH_ROUNDS = Integer.getInteger("zbmd.searchRounds", 2_000);
+    /** Search rounds (global queue, then every other worker) that spin before backing off. */
+    static final int SPIN_ROUNDS = Integer.getInteger("zbmd.spinRounds", 500);
+    /** Further search rounds that yield the processor between looks, before a worker parks. */
+    static final int YIELD_ROUNDS = Integer.getInteger("zbmd.yieldRounds", 100);
 
     private final Worker[] workers;
     private final MpmcVarHandleArrayQueue<Task> global = new MpmcVarHandleArrayQueue<>(GLOBAL_QUEUE_CAPACITY);
@@ -96,6 +98,20 @@ public final class WorkStealingDispatcher implements Dispatcher {
         } else {
             pushGlobal(task);
             wakeIfNeeded();
+        }
+    }
+
+    /**
+     * A sender that keeps a receiver busy from inside a long turn (a producer sending a burst)
+     * would otherwise hold that receiver in its LIFO slot until the turn ends, while other
+     * workers search in vain and the mailbox fills. Moving it to the local queue lets an idle
+     * worker steal it and drain the mailbox in parallel, as Go's scheduler steals a busy
+     * processor's {@code runnext}. Ping-pongs never get here: their mailboxes hold one message.
+     */
+    @Override
+    public void backlogged(Task task) {
+        if (Thread.currentThread() instanceof Worker worker && worker.dispatcher == this) {
+            worker.release(task);
         }
     }
 
@@ -154,6 +170,11 @@ public final class WorkStealingDispatcher implements Dispatcher {
             woken.parked = false;
         }
         LockSupport.unpark(woken);
+    }
+
+    @Override
+    public boolean runsInParallel() {
+        return workers.length > 1;
     }
 
     @Override
@@ -311,6 +332,14 @@ public final class WorkStealingDispatcher implements Dispatcher {
             }
         }
 
+        /** Makes the task in the LIFO slot stealable; see {@link WorkStealingDispatcher#backlogged}. */
+        void release(Task task) {
+            if (next == task) {
+                next = null;
+                enqueueLocal(task);
+            }
+        }
+
         /** The running task used up its turn: it goes behind everything else. */
         void yielded(Task task) {
             preferGlobal = true;
@@ -397,7 +426,16 @@ public final class WorkStealingDispatcher implements Dispatcher {
             return task != null ? task : dispatcher.pollGlobal();
         }
 
-        /** Polls the global queue and steals, for a while, if allowed to search. */
+        /**
+         * Polls the global queue and steals, for a while, if allowed to search. It backs off
+         * the way Agrona's {@code BackoffIdleStrategy} does, without its timed parks: it spins
+         * for {@link #SPIN_ROUNDS} rounds (work that comes within a few microseconds is taken
+         * at once), then yields the processor between looks for {@link #YIELD_ROUNDS} rounds
+         * (on a busy machine, the other processes and the producers outside the system run
+         * meanwhile), then parks until woken. A timed park would sleep at least the kernel's
+         * timer slack (50 µs) while counted as searching, when nobody would wake it for new
+         * work; parking untimed leaves the waking to {@link #wakeIfNeeded()}.
+         */
         private Task search() {
             if (!isSearching) {
                 if (!dispatcher.tryStartSearching()) {
@@ -405,7 +443,7 @@ public final class WorkStealingDispatcher implements Dispatcher {
                 }
                 isSearching = true;
             }
-            for (int round = 0; round < SEARCH_ROUNDS && dispatcher.running; round++) {
+            for (int round = 0; round < SPIN_ROUNDS + YIELD_ROUNDS && dispatcher.running; round++) {
                 Task task = dispatcher.pollGlobal();
                 if (task == null) {
                     task = dispatcher.steal(this);
@@ -413,7 +451,11 @@ public final class WorkStealingDispatcher implements Dispatcher {
                 if (task != null) {
                     return task;
                 }
-                Thread.onSpinWait();
+                if (round < SPIN_ROUNDS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             return null;
         }
