@@ -13,10 +13,11 @@ import org.openjdk.jmh.util.Statistics;
 /**
  * Turns a JMH run into the Markdown tables the README quotes: one table per peer (the actor
  * and supervision benchmarks against Pekko, the ML training step against PyTorch), one row
- * per benchmark and parameter set (and per secondary result), one column per runtime, and
- * zbmd's ratio to the peer, computed from the same run. Scores are medians of the measured
- * iterations (JMH's mean is in the raw output), so that one disturbed iteration on a shared
- * machine does not decide.
+ * per benchmark and parameter set (and per secondary result), one column per runtime that
+ * ran, and zbmd's ratio to the better of its peers' configurations, computed from the same
+ * run. A cell is the median of every measured iteration of every fork, with the lowest and
+ * highest beside it (JMH's mean and error are in the raw output), so that one disturbed
+ * iteration on a shared machine neither decides nor hides.
  */
 final class ResultTable {
     /**
@@ -26,29 +27,39 @@ final class ResultTable {
      * @param throughputUnit what one operation per second is, in words
      * @param runtimes the values of the {@code runtime} parameter, in column order
      * @param headers the columns' titles, one per runtime
-     * @param peer the runtime zbmd's ratio is taken to
+     * @param peers the runtimes zbmd's ratio may be taken to: the better one in each row
+     * @param peerName the ratio column's peer, in words
      */
     private record Comparison(String packagePrefix, String throughputUnit, List<String> runtimes, List<String> headers,
-            String peer) {
+            List<String> peers, String peerName) {
         boolean covers(String benchmark) {
             return benchmark.startsWith(packagePrefix);
         }
 
-        String peerHeader() {
-            return headers.get(runtimes.indexOf(peer));
+        String header(String runtime) {
+            return headers.get(runtimes.indexOf(runtime));
         }
     }
 
     /** The first one that covers a benchmark takes it. */
     private static final List<Comparison> COMPARISONS = List.of(
             new Comparison("io.zbmd.bench.ml.", "samples/s", List.of("zbmd", "pytorch"),
-                    List.of("zbmd", "PyTorch (DJL)"), "pytorch"),
-            new Comparison("", "messages/s", List.of("zbmd", "zbmd-fj", "pekko"),
-                    List.of("zbmd", "zbmd (fork-join dispatcher)", "Pekko"), "pekko"));
+                    List.of("zbmd", "PyTorch (libtorch via DJL)"), List.of("pytorch"), "PyTorch (libtorch via DJL)"),
+            new Comparison("", "messages/s", List.of("zbmd", "zbmd-fj", "pekko", "pekko-tuned"),
+                    List.of("zbmd", "zbmd (fork-join dispatcher)", "Pekko (defaults)", "Pekko (tuned)"),
+                    List.of("pekko", "pekko-tuned"), "the better Pekko"));
 
     private ResultTable() {}
 
-    private record Cell(double median, String unit) {}
+    private record Cell(double median, double min, double max, String unit) {
+        static Cell of(Result<?> result, String unit) {
+            Statistics statistics = result.getStatistics();
+            if (statistics.getN() == 0) {
+                return new Cell(result.getScore(), result.getScore(), result.getScore(), unit);
+            }
+            return new Cell(statistics.getPercentile(50), statistics.getMin(), statistics.getMax(), unit);
+        }
+    }
 
     static String markdown(Collection<RunResult> results) {
         Map<Comparison, Map<String, Map<String, Cell>>> tables = new LinkedHashMap<>(); // in order of appearance
@@ -62,16 +73,19 @@ final class ResultTable {
             Map<String, Map<String, Cell>> rows = tables.computeIfAbsent(comparison, c -> new LinkedHashMap<>());
             String benchmark = className.replaceAll(".*\\.(\\w+)Benchmark\\.(\\w+)$", "$1") + otherParams(run);
             String mode = run.getParams().getMode().shortLabel();
-            String key = benchmark + (mode.equals("sample") ? " (p50)" : "");
-            Result<?> primary = run.getPrimaryResult();
-            rows.computeIfAbsent(key, k -> new LinkedHashMap<>())
-                    .put(runtime, new Cell(median(primary), primary.getScoreUnit()));
+            boolean counters = !run.getSecondaryResults().isEmpty() && mode.equals("ss");
+            if (!counters) {
+                // A single-shot benchmark with counters reports them; its time is not the point.
+                String key = benchmark + (mode.equals("sample") ? " (p50)" : "");
+                Result<?> primary = run.getPrimaryResult();
+                rows.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(runtime, Cell.of(primary, primary.getScoreUnit()));
+            }
             for (Map.Entry<String, Result> secondary : run.getSecondaryResults().entrySet()) {
                 if (secondary.getKey().matches("p\\d.*")) {
                     continue; // sample-mode percentiles: the p50 is the row's score
                 }
                 rows.computeIfAbsent(benchmark + " " + secondary.getKey(), k -> new LinkedHashMap<>())
-                        .put(runtime, new Cell(secondary.getValue().getScore(), "bytes"));
+                        .put(runtime, Cell.of(secondary.getValue(), counterUnit(secondary.getKey())));
             }
         }
         if (tables.isEmpty()) {
@@ -83,20 +97,21 @@ final class ResultTable {
     }
 
     private static String table(Comparison comparison, Map<String, Map<String, Cell>> rows) {
+        List<String> columns = comparison.runtimes().stream()
+                .filter(runtime -> rows.isEmpty() || rows.values().stream().anyMatch(cells -> cells.containsKey(runtime)))
+                .toList();
         List<String> lines = new ArrayList<>();
-        lines.add("| benchmark | unit | " + String.join(" | ", comparison.headers()) + " | zbmd vs "
-                + comparison.peerHeader() + " |");
-        lines.add("|---|---|" + "---:|".repeat(comparison.runtimes().size()) + "---|");
+        lines.add("| benchmark | unit | " + String.join(" | ", columns.stream().map(comparison::header).toList())
+                + " | zbmd vs " + comparison.peerName() + " |");
+        lines.add("|---|---|" + "---:|".repeat(columns.size()) + "---|");
         rows.forEach((name, cells) -> {
             Cell any = cells.values().iterator().next();
             StringBuilder line = new StringBuilder("| " + name + " | " + unit(any.unit, comparison) + " |");
-            for (String runtime : comparison.runtimes()) {
+            for (String runtime : columns) {
                 Cell cell = cells.get(runtime);
-                line.append(' ').append(cell == null ? "–" : format(cell.median)).append(" |");
+                line.append(' ').append(cell == null ? "–" : format(cell)).append(" |");
             }
-            Cell zbmd = cells.get("zbmd");
-            Cell peer = cells.get(comparison.peer());
-            line.append(' ').append(zbmd == null || peer == null ? "–" : ratio(zbmd, peer)).append(" |");
+            line.append(' ').append(ratio(comparison, cells)).append(" |");
             lines.add(line.toString());
         });
         return String.join(System.lineSeparator(), lines);
@@ -113,16 +128,40 @@ final class ResultTable {
         return params.isEmpty() ? "" : " (" + String.join(", ", params) + ")";
     }
 
-    private static double median(Result<?> result) {
-        Statistics statistics = result.getStatistics();
-        return statistics.getN() > 0 ? statistics.getPercentile(50) : result.getScore();
+    /** A counter's unit, from its name (JMH knows only "#"): lower is better for both. */
+    private static String counterUnit(String counter) {
+        if (counter.toLowerCase(Locale.ROOT).contains("bytes")) {
+            return "bytes";
+        }
+        return counter.endsWith("Micros") ? "µs" : "#";
     }
 
-    private static String ratio(Cell zbmd, Cell peer) {
-        boolean higherIsBetter = zbmd.unit.startsWith("ops/");
-        double factor = higherIsBetter ? zbmd.median / peer.median : peer.median / zbmd.median;
-        return String.format(Locale.ROOT, "%.1f× %s", factor >= 1 ? factor : 1 / factor,
-                factor >= 1 ? "better" : "worse");
+    private static boolean higherIsBetter(Cell cell) {
+        return cell.unit.startsWith("ops/");
+    }
+
+    /** zbmd against the better of the peers that ran, naming it when there is a choice. */
+    private static String ratio(Comparison comparison, Map<String, Cell> cells) {
+        Cell zbmd = cells.get("zbmd");
+        String best = null;
+        for (String peer : comparison.peers()) {
+            Cell cell = cells.get(peer);
+            if (cell != null && (best == null || better(cell, cells.get(best)))) {
+                best = peer;
+            }
+        }
+        if (zbmd == null || best == null) {
+            return "–";
+        }
+        Cell peer = cells.get(best);
+        double factor = higherIsBetter(zbmd) ? zbmd.median / peer.median : peer.median / zbmd.median;
+        String against = comparison.peers().size() > 1 ? " (vs " + comparison.header(best) + ")" : "";
+        return String.format(Locale.ROOT, "%.2f× %s%s", factor >= 1 ? factor : 1 / factor,
+                factor >= 1 ? "better" : "worse", against);
+    }
+
+    private static boolean better(Cell a, Cell b) {
+        return higherIsBetter(a) ? a.median > b.median : a.median < b.median;
     }
 
     private static String unit(String jmhUnit, Comparison comparison) {
@@ -131,6 +170,13 @@ final class ResultTable {
             case "ns/op", "us/op", "ms/op" -> jmhUnit.replace("/op", "").replace("us", "µs");
             default -> jmhUnit;
         };
+    }
+
+    private static String format(Cell cell) {
+        if (cell.min == cell.max) {
+            return format(cell.median);
+        }
+        return format(cell.median) + " (" + format(cell.min) + "–" + format(cell.max) + ")";
     }
 
     private static String format(double value) {

@@ -28,7 +28,7 @@ public final class Summary {
     public static void main(String[] args) throws Exception {
         String include = args.length > 0 ? args[0] : "(PingPong|ForkJoinThroughput|ThreadRing|MlpStep)Benchmark";
         List<RunResult> results = new ArrayList<>();
-        results.addAll(run(options("io\\.zbmd\\.bench\\.actors\\." + include).param("runtime", "zbmd", "pekko")));
+        results.addAll(run(options("io\\.zbmd\\.bench\\.actors\\." + include).param("runtime", "zbmd", "pekko", "pekko-tuned")));
         results.addAll(run(options("io\\.zbmd\\.bench\\.ml\\." + include).param("runtime", "zbmd", "pytorch")
                 .param("threads", "1")));
         print(results);

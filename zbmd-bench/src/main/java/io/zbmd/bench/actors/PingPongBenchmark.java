@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * invocation; the score is nanoseconds per round trip (two messages).
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class PingPongBenchmark {
     static final int ROUND_TRIPS = 100_000;
 
-    @Param({Runtimes.ZBMD, Runtimes.ZBMD_FJ, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     /** Starts a rally of {@code roundTrips}, completing {@code done}. */
@@ -56,12 +56,12 @@ public class PingPongBenchmark {
 
     @Setup
     public void setUp() {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = Runtimes.pekko();
+        if (Runtimes.isPekko(runtime)) {
+            pekko = Runtimes.pekko(runtime, Runtimes.Workload.LATENCY);
             ActorRef<PekkoMsg> ponger = Runtimes.spawn(pekko, pekkoPonger());
             pekkoPinger = Runtimes.spawn(pekko, pekkoPinger(ponger));
         } else {
-            zbmd = Runtimes.zbmd(runtime, 1024);
+            zbmd = Runtimes.zbmd(runtime);
             io.zbmd.actor.ActorRef<Msg> ponger = zbmd.spawn("ponger", ctx -> msg -> {
                 Ball ball = (Ball) msg;
                 @SuppressWarnings("unchecked")
@@ -84,14 +84,15 @@ public class PingPongBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(ROUND_TRIPS)
-    public void roundTrip() {
+    public void roundTrip() throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (zbmd != null) {
             zbmdPinger.tell(new Serve(ROUND_TRIPS, done));
         } else {
             pekkoPinger.tell(new Serve(ROUND_TRIPS, done));
         }
-        done.join();
+        Runtimes.await(done, zbmd);
+        Runtimes.checkNoneLost(zbmd);
     }
 
     static final class ZbmdPinger implements Actor<Msg> {

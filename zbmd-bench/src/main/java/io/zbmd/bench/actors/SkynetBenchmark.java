@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * and stopping a million actors).
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 5)
@@ -38,7 +38,7 @@ public class SkynetBenchmark {
     static final long LEAVES = 1_000_000;
     static final long EXPECTED_SUM = 499_999_500_000L;
 
-    @Param({Runtimes.ZBMD, Runtimes.ZBMD_FJ, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     sealed interface Msg permits Start, Result {}
@@ -53,10 +53,10 @@ public class SkynetBenchmark {
 
     @Setup
     public void setUp() {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = Runtimes.pekko();
+        if (Runtimes.isPekko(runtime)) {
+            pekko = Runtimes.pekko(runtime, Runtimes.Workload.THROUGHPUT);
         } else {
-            zbmd = Runtimes.zbmd(runtime, 16);
+            zbmd = Runtimes.zbmd(runtime);
         }
     }
 
@@ -71,7 +71,7 @@ public class SkynetBenchmark {
     }
 
     @Benchmark
-    public long skynet() {
+    public long skynet() throws Exception {
         CompletableFuture<Long> sum = new CompletableFuture<>();
         if (zbmd != null) {
             io.zbmd.actor.ActorRef<Msg> collector = zbmd.spawn("collector", ctx -> msg -> {
@@ -86,7 +86,8 @@ public class SkynetBenchmark {
             }));
             Runtimes.spawn(pekko, pekkoNode()).tell(new Start(0, LEAVES, collector));
         }
-        long result = sum.join();
+        long result = Runtimes.await(sum, zbmd);
+        Runtimes.checkNoneLost(zbmd);
         if (result != EXPECTED_SUM) {
             throw new IllegalStateException("skynet summed " + result + ", expected " + EXPECTED_SUM);
         }

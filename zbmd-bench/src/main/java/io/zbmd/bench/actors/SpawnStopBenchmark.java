@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * means every child has ended first. Score: nanoseconds per child spawned and stopped.
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class SpawnStopBenchmark {
     static final int CHILDREN = 10_000;
 
-    @Param({Runtimes.ZBMD, Runtimes.ZBMD_FJ, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     private io.zbmd.actor.ActorSystem zbmd;
@@ -44,10 +44,10 @@ public class SpawnStopBenchmark {
 
     @Setup
     public void setUp() {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = Runtimes.pekko();
+        if (Runtimes.isPekko(runtime)) {
+            pekko = Runtimes.pekko(runtime, Runtimes.Workload.THROUGHPUT);
         } else {
-            zbmd = Runtimes.zbmd(runtime, 16);
+            zbmd = Runtimes.zbmd(runtime);
         }
     }
 
@@ -63,7 +63,7 @@ public class SpawnStopBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(CHILDREN)
-    public Object spawnAndStop() {
+    public Object spawnAndStop() throws Exception {
         if (zbmd != null) {
             io.zbmd.actor.ActorRef<Object> parent = zbmd.spawn("parent", ctx -> new Actor<>() {
                 @Override
@@ -77,7 +77,9 @@ public class SpawnStopBenchmark {
                 @Override
                 public void onMessage(Object message) {}
             });
-            return zbmd.terminationOf(parent).join();
+            Object reason = Runtimes.await(zbmd.terminationOf(parent), zbmd);
+            Runtimes.checkNoneLost(zbmd);
+            return reason;
         }
         CompletableFuture<Void> ended = new CompletableFuture<>();
         Behavior<Object> child = Behaviors.receiveMessage(m -> Behaviors.same());
@@ -88,7 +90,7 @@ public class SpawnStopBenchmark {
             }
             return Behaviors.stopped(() -> ended.complete(null));
         }));
-        ended.join();
+        Runtimes.await(ended, null);
         return ended;
     }
 }

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * times. Score: passes per second (one message in flight: pure hand-off cost).
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @BenchmarkMode(Mode.Throughput)
@@ -34,7 +34,7 @@ public class ThreadRingBenchmark {
     static final int RING = 100;
     static final int PASSES = 100_000;
 
-    @Param({Runtimes.ZBMD, Runtimes.ZBMD_FJ, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     sealed interface Msg permits Next, Token {}
@@ -51,8 +51,8 @@ public class ThreadRingBenchmark {
     @Setup
     @SuppressWarnings("unchecked")
     public void setUp() {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = Runtimes.pekko();
+        if (Runtimes.isPekko(runtime)) {
+            pekko = Runtimes.pekko(runtime, Runtimes.Workload.LATENCY);
             ActorRef<Msg>[] ring = new ActorRef[RING];
             for (int i = 0; i < RING; i++) {
                 ring[i] = Runtimes.spawn(pekko, Behaviors.<Msg>setup(ctx -> {
@@ -77,7 +77,7 @@ public class ThreadRingBenchmark {
             }
             pekkoFirst = ring[0];
         } else {
-            zbmd = Runtimes.zbmd(runtime, 1024);
+            zbmd = Runtimes.zbmd(runtime);
             io.zbmd.actor.ActorRef<Msg>[] ring = new io.zbmd.actor.ActorRef[RING];
             for (int i = 0; i < RING; i++) {
                 ring[i] = zbmd.spawn("ring", ctx -> new io.zbmd.actor.Actor<>() {
@@ -117,13 +117,14 @@ public class ThreadRingBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(PASSES)
-    public void ring() {
+    public void ring() throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (zbmd != null) {
             zbmdFirst.tell(new Token(PASSES, done));
         } else {
             pekkoFirst.tell(new Token(PASSES, done));
         }
-        done.join();
+        Runtimes.await(done, zbmd);
+        Runtimes.checkNoneLost(zbmd);
     }
 }

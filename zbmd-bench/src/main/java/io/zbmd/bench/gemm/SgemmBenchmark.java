@@ -40,11 +40,18 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Scores: the primary one is calls per second; the secondary {@code gflop} is GFLOP/s
  * ({@code 2n³} floating-point operations per call); {@code cores} is the process's CPU time
  * over wall time, which shows that the 1-thread runs keep one core busy, not two. {@link SgemmReport} runs this benchmark and prints the GFLOP/s table.
+ *
+ * <p>The headline comparison is zbmd's Java kernel against OpenBLAS through FFM: the same
+ * off-heap matrices, the same library as zbmd's native path, no JNI copy or pinning. netlib's
+ * JNI binding on heap arrays is a second peer (it is slower than FFM on the same library, so
+ * a ratio against it flatters zbmd). {@value #ZBMD_DEFAULT} is whichever of the two zbmd
+ * kernels won its start-up probe: a row of it may be OpenBLAS against itself. Every
+ * iteration ends with {@link #checkResult()}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "--add-modules", "jdk.incubator.vector",
+@Fork(value = 3, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "--add-modules", "jdk.incubator.vector",
     "--enable-native-access=ALL-UNNAMED"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
@@ -57,6 +64,9 @@ public class SgemmBenchmark {
     public static final String ZBMD_OPENBLAS_FFM = "zbmd-openblas-ffm";
     /** The peer: OpenBLAS through netlib's JNI binding. */
     public static final String OPENBLAS_JNI = "openblas-jni";
+
+    /** Entries of C checked against a reference after each iteration. */
+    static final int CHECKED = 32;
 
     /** Rows, columns and depth. */
     @Param({"256", "512", "1024", "2048"})
@@ -144,6 +154,33 @@ public class SgemmBenchmark {
             segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(-1, 1));
         }
         return segment;
+    }
+
+    /**
+     * Checks the last product against a reference: {@value #CHECKED} entries of C at random,
+     * each recomputed in double precision. Float sums of {@code n} products of values in
+     * (-1, 1) drift by far less than {@code 1e-4·n}; a wrong index or a skipped block is off
+     * by about {@code √n/3}, the entries' own size.
+     */
+    @TearDown(Level.Iteration)
+    public void checkResult() {
+        SplittableRandom random = new SplittableRandom(n * 31L + threads);
+        double tolerance = 1e-4 * n;
+        for (int sample = 0; sample < CHECKED; sample++) {
+            int i = random.nextInt(n);
+            int j = random.nextInt(n);
+            double expected = 0;
+            for (int k = 0; k < n; k++) {
+                expected += (double) a.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + k)
+                        * b.getAtIndex(ValueLayout.JAVA_FLOAT, (long) k * n + j);
+            }
+            float actual = kernel != null ? c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + j) : cArray[i * n + j];
+            if (!(Math.abs(actual - expected) <= tolerance)) {
+                throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+                        "%s computed C[%d][%d] = %s for n = %d on %d threads, expected %.6f (tolerance %.4f)",
+                        impl, i, j, actual, n, threads, expected, tolerance));
+            }
+        }
     }
 
     /** Closes the kernel and frees the matrices. */

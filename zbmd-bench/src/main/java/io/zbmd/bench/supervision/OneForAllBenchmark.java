@@ -9,8 +9,10 @@ import io.zbmd.supervision.Supervisors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntConsumer;
 import org.apache.pekko.actor.AbstractActor;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSystem;
@@ -18,11 +20,14 @@ import org.apache.pekko.actor.AllForOneStrategy;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.actor.SupervisorStrategy;
 import org.apache.pekko.pattern.Patterns;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -32,24 +37,29 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One-for-all restart of {@value #CHILDREN} children: one crashes, the supervisor restarts
- * all of them; the invocation ends when every child has handled a message sent right after
- * the crash. Pekko typed has no one-for-all strategy, so the peer is Pekko classic's
- * {@code AllForOneStrategy} (logging off on both sides). zbmd stops the others in reverse
- * order and restarts them one by one in start order, as OTP does; Pekko restarts them all at
- * once.
+ * One-for-all restart of {@value #CHILDREN} children, driven from inside the system: a driver
+ * actor crashes the first child, then pings every child until each has answered from a new
+ * incarnation (every incarnation numbers itself when it is made), {@value #CRASHES} times per
+ * invocation. Score: time per cycle; the secondary results are the cycles' median and 99th
+ * percentile over the measurement iteration.
+ *
+ * <p>Pekko typed has no one-for-all strategy, so the peer is Pekko classic's
+ * {@code AllForOneStrategy} (logging off on both sides), with a classic driver. zbmd stops
+ * the others in reverse order and restarts them one by one in start order, as OTP does;
+ * Pekko restarts them all at once.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-Dorg.slf4j.simpleLogger.log.io.zbmd.actor.CrashReport=off",
+@Fork(value = 3, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-Dorg.slf4j.simpleLogger.log.io.zbmd.actor.CrashReport=off",
     "-Dorg.slf4j.simpleLogger.log.io.zbmd.actor.DeadLetter=off"})
 @Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Measurement(iterations = 1, time = 10) // one iteration per fork: its percentiles are the fork's
 public class OneForAllBenchmark {
     static final int CHILDREN = 100;
+    static final int CRASHES = 20;
 
-    @Param({Runtimes.ZBMD, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     /** Crashes a child. */
@@ -57,40 +67,71 @@ public class OneForAllBenchmark {
         INSTANCE
     }
 
-    /** Answered by each child. */
-    record Ping(CountDownLatch done) {}
+    /** Answered by each child with its index and incarnation. */
+    record Ping(Object replyTo) {}
 
+    /** A child's answer. */
+    record Pong(int child, long incarnation) {}
+
+    /** Starts an invocation's cycles. */
+    record Go(int crashes, CompletableFuture<Void> done) {}
+
+    /** The cycles' percentiles, set at the end of each invocation for the iteration so far. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Percentiles {
+        public double latencyP50Micros;
+        public double latencyP99Micros;
+    }
+
+    /** The incarnation each child made last. */
+    private final AtomicLongArray incarnations = new AtomicLongArray(CHILDREN);
+    private final Latencies latencies = new Latencies();
     private io.zbmd.actor.ActorSystem zbmd;
-    private final List<io.zbmd.actor.ActorRef<Object>> zbmdChildren = new ArrayList<>();
+    private io.zbmd.actor.ActorRef<Object> zbmdDriver;
     private ActorSystem pekko;
-    private final List<ActorRef> pekkoChildren = new ArrayList<>();
+    private ActorRef pekkoDriver;
 
     @Setup
+    @SuppressWarnings("unchecked")
     public void setUp() throws Exception {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = ActorSystem.create("bench", Runtimes.pekkoConfig());
-            ActorRef parent = pekko.actorOf(Props.create(PekkoParent.class, PekkoParent::new));
-            @SuppressWarnings("unchecked")
+        if (Runtimes.isPekko(runtime)) {
+            pekko = ActorSystem.create("bench", Runtimes.pekkoConfig(runtime, Runtimes.Workload.LATENCY));
+            ActorRef parent = pekko.actorOf(Props.create(PekkoParent.class, () -> new PekkoParent(incarnations)));
             List<ActorRef> children = (List<ActorRef>) Patterns.ask(parent, "children", Duration.ofSeconds(10))
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
-            pekkoChildren.addAll(children);
+            pekkoDriver = pekko.actorOf(Props.create(PekkoDriver.class, () -> new PekkoDriver(new Cycles(latencies), children)));
         } else {
-            zbmd = Runtimes.zbmd(Runtimes.ZBMD, 1024);
+            zbmd = Runtimes.zbmd(Runtimes.ZBMD);
             SupervisorSpec spec = SupervisorSpec.oneForAll().withIntensity(Integer.MAX_VALUE, Duration.ofSeconds(1));
             for (int i = 0; i < CHILDREN; i++) {
-                spec = spec.withChild(ChildSpec.worker("child-" + i, () -> (Actor<Object>) msg -> {
-                    if (msg instanceof Ping ping) {
-                        ping.done().countDown();
-                        return;
-                    }
-                    throw new IllegalStateException("crash");
+                int index = i;
+                spec = spec.withChild(ChildSpec.worker("child-" + i, () -> {
+                    long incarnation = incarnations.incrementAndGet(index);
+                    return (Actor<Object>) msg -> {
+                        if (msg instanceof Ping ping) {
+                            ((io.zbmd.actor.ActorRef<Object>) ping.replyTo()).tell(new Pong(index, incarnation));
+                            return;
+                        }
+                        throw new IllegalStateException("crash");
+                    };
                 }));
             }
             Supervisor supervisor = Supervisors.start(zbmd, "supervisor", spec);
+            List<io.zbmd.actor.ActorRef<Object>> children = new ArrayList<>();
             for (int i = 0; i < CHILDREN; i++) {
-                zbmdChildren.add(supervisor.<Object>child("child-" + i).join().orElseThrow());
+                children.add(supervisor.<Object>child("child-" + i).join().orElseThrow());
             }
+            Cycles cycles = new Cycles(latencies);
+            zbmdDriver = zbmd.spawn("driver", ctx -> msg -> cycles.handle(msg,
+                    child -> children.get(child).tell(new Ping(ctx.self())),
+                    () -> children.getFirst().tell(Crash.INSTANCE)));
         }
+    }
+
+    @Setup(Level.Iteration)
+    public void clearLatencies() {
+        latencies.clear();
     }
 
     @TearDown
@@ -105,31 +146,100 @@ public class OneForAllBenchmark {
     }
 
     @Benchmark
-    public void restartAll() throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(CHILDREN);
-        Ping ping = new Ping(done);
+    @OperationsPerInvocation(CRASHES)
+    public void restartAllAndAnswerFromNewIncarnations(Percentiles percentiles) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         if (zbmd != null) {
-            zbmdChildren.get(0).tell(Crash.INSTANCE);
-            for (io.zbmd.actor.ActorRef<Object> child : zbmdChildren) {
-                child.tell(ping);
-            }
+            zbmdDriver.tell(new Go(CRASHES, done));
         } else {
-            pekkoChildren.get(0).tell(Crash.INSTANCE, ActorRef.noSender());
-            for (ActorRef child : pekkoChildren) {
-                child.tell(ping, ActorRef.noSender());
+            pekkoDriver.tell(new Go(CRASHES, done), ActorRef.noSender());
+        }
+        Runtimes.await(done, null);
+        percentiles.latencyP50Micros = latencies.micros(0.50);
+        percentiles.latencyP99Micros = latencies.micros(0.99);
+    }
+
+    /**
+     * The driver's logic, the same for both runtimes: learn every child's incarnation, then
+     * crash the first child and ping all of them, pinging again each child that answers from
+     * an incarnation already seen; a cycle ends when all have answered from new ones.
+     */
+    static final class Cycles {
+        private final Latencies latencies;
+        private final long[] seen = new long[CHILDREN];
+        private final boolean[] renewed = new boolean[CHILDREN];
+        private int waiting;
+        private int remaining;
+        private boolean learning;
+        private long started;
+        private CompletableFuture<Void> done;
+
+        Cycles(Latencies latencies) {
+            this.latencies = latencies;
+        }
+
+        void handle(Object msg, IntConsumer ping, Runnable crash) {
+            if (msg instanceof Go go) {
+                remaining = go.crashes();
+                done = go.done();
+                learning = true;
+                pingAll(ping);
+            } else if (msg instanceof Pong pong) {
+                answered(pong, ping, crash);
             }
         }
-        done.await();
+
+        private void pingAll(IntConsumer ping) {
+            java.util.Arrays.fill(renewed, false);
+            waiting = CHILDREN;
+            for (int child = 0; child < CHILDREN; child++) {
+                ping.accept(child);
+            }
+        }
+
+        private void answered(Pong pong, IntConsumer ping, Runnable crash) {
+            int child = pong.child();
+            if (renewed[child]) {
+                return;
+            }
+            if (!learning && pong.incarnation() <= seen[child]) {
+                ping.accept(child); // an old incarnation answered: its restart is not done yet
+                return;
+            }
+            seen[child] = pong.incarnation();
+            renewed[child] = true;
+            if (--waiting > 0) {
+                return;
+            }
+            if (learning) {
+                learning = false;
+            } else {
+                latencies.record(System.nanoTime() - started);
+                if (--remaining == 0) {
+                    done.complete(null);
+                    return;
+                }
+            }
+            started = System.nanoTime();
+            crash.run();
+            pingAll(ping);
+        }
     }
 
     /** A classic parent with an all-for-one strategy over its children. */
     static final class PekkoParent extends AbstractActor {
+        private final AtomicLongArray incarnations;
         private final List<ActorRef> children = new ArrayList<>();
+
+        PekkoParent(AtomicLongArray incarnations) {
+            this.incarnations = incarnations;
+        }
 
         @Override
         public void preStart() {
             for (int i = 0; i < CHILDREN; i++) {
-                children.add(getContext().actorOf(Props.create(PekkoChild.class, PekkoChild::new)));
+                int index = i;
+                children.add(getContext().actorOf(Props.create(PekkoChild.class, () -> new PekkoChild(index, incarnations))));
             }
         }
 
@@ -146,16 +256,42 @@ public class OneForAllBenchmark {
         }
     }
 
-    /** A classic child: answers pings, crashes on request. */
+    /** A classic child: answers pings with its incarnation, crashes on request. */
     static final class PekkoChild extends AbstractActor {
+        private final int index;
+        private final long incarnation;
+
+        PekkoChild(int index, AtomicLongArray incarnations) {
+            this.index = index;
+            this.incarnation = incarnations.incrementAndGet(index); // a new instance per restart
+        }
+
         @Override
         public Receive createReceive() {
             return receiveBuilder()
-                    .match(Ping.class, ping -> ping.done().countDown())
+                    .match(Ping.class, ping -> ((ActorRef) ping.replyTo()).tell(new Pong(index, incarnation), getSelf()))
                     .matchEquals(Crash.INSTANCE, crash -> {
                         throw new IllegalStateException("crash");
                     })
                     .build();
+        }
+    }
+
+    /** The classic driver. */
+    static final class PekkoDriver extends AbstractActor {
+        private final Cycles cycles;
+        private final List<ActorRef> children;
+
+        PekkoDriver(Cycles cycles, List<ActorRef> children) {
+            this.cycles = cycles;
+            this.children = children;
+        }
+
+        @Override
+        public Receive createReceive() {
+            return receiveBuilder().matchAny(msg -> cycles.handle(msg,
+                    child -> children.get(child).tell(new Ping(getSelf()), getSelf()),
+                    () -> children.getFirst().tell(Crash.INSTANCE, getSelf()))).build();
         }
     }
 }

@@ -37,13 +37,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class SupervisorStartBenchmark {
     static final int CHILDREN = 10_000;
 
-    @Param({Runtimes.ZBMD, Runtimes.PEKKO})
+    @Param({Runtimes.ZBMD, Runtimes.PEKKO, Runtimes.PEKKO_TUNED})
     public String runtime;
 
     private io.zbmd.actor.ActorSystem zbmd;
@@ -54,10 +54,10 @@ public class SupervisorStartBenchmark {
 
     @Setup
     public void setUp() {
-        if (runtime.equals(Runtimes.PEKKO)) {
-            pekko = Runtimes.pekko();
+        if (Runtimes.isPekko(runtime)) {
+            pekko = Runtimes.pekko(runtime, Runtimes.Workload.THROUGHPUT);
         } else {
-            zbmd = Runtimes.zbmd(Runtimes.ZBMD, 1024);
+            zbmd = Runtimes.zbmd(Runtimes.ZBMD);
             SupervisorSpec built = SupervisorSpec.oneForOne();
             for (int i = 0; i < CHILDREN; i++) {
                 built = built.withChild(ChildSpec.worker("child-" + i, () -> (Actor<Object>) msg -> {}));

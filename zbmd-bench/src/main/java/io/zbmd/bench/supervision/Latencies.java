@@ -1,0 +1,41 @@
+package io.zbmd.bench.supervision;
+
+import java.util.Arrays;
+
+/**
+ * Latencies of the cycles of one measurement iteration, for percentiles: a log-scale
+ * histogram (buckets 2 % apart from 100 ns to about 20 s), so that recording costs an
+ * increment and a percentile is read without sorting. Written by the benchmark's driver
+ * actor, read by the JMH thread after the invocation's future completed.
+ */
+final class Latencies {
+    private static final double GROWTH = 1.02;
+    private static final double FIRST_NANOS = 100;
+    private final long[] counts = new long[1000];
+    private long total;
+
+    void record(long nanos) {
+        int bucket = nanos <= FIRST_NANOS ? 0
+                : (int) Math.min(counts.length - 1, Math.ceil(Math.log(nanos / FIRST_NANOS) / Math.log(GROWTH)));
+        counts[bucket]++;
+        total++;
+    }
+
+    void clear() {
+        Arrays.fill(counts, 0);
+        total = 0;
+    }
+
+    /** @return the latency at or under which {@code quantile} of the cycles ended, in µs */
+    double micros(double quantile) {
+        long rank = (long) Math.ceil(quantile * total);
+        long seen = 0;
+        for (int bucket = 0; bucket < counts.length; bucket++) {
+            seen += counts[bucket];
+            if (seen >= rank && seen > 0) {
+                return FIRST_NANOS * Math.pow(GROWTH, bucket) / 1000;
+            }
+        }
+        return Double.NaN;
+    }
+}
