@@ -468,8 +468,8 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 }
             }
             handled++;
-            // Counted at once: a stop or crash
-            // below may end the actor, and whoever sees it ended may read its metrics.
+            // Counted at once: a stop or crash below may end the actor, and whoever sees it
+            // ended may read its metrics.
             processed++;
             used += 1;
             if (turnCost != 0) {
