@@ -6,47 +6,49 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * An actor's mailbox: a bounded multi-producer, single-consumer queue of linked nodes
- * (Vyukov's MPSC queue, the shape of Pekko's {@code AbstractNodeQueue}), with two counters
- * for the bound.
+ * An actor's mailbox: a bounded multi-producer, single-consumer queue of linked nodes, each
+ * numbered: the shape of Vyukov's MPSC queue (and of Pekko's {@code AbstractNodeQueue}), with
+ * the bound kept by the numbers.
  *
  * <h2>Why linked nodes</h2>
  * An array queue keeps its array (and, in JCTools, several lines of padding) for as long as
  * the actor lives: about 500 bytes for every actor that was ever sent a message. This
- * mailbox costs {@value #EMPTY_BYTES} bytes when empty (itself and one stub node), and 24
+ * mailbox costs {@value #EMPTY_BYTES} bytes when empty (itself and one stub node), and 32
  * bytes per queued message, freed as it is handled. Most actors are idle most of the time.
  *
- * <h2>Layout</h2>
- * What producers write at every message ({@code enqueued}, {@code tail}) and what the
- * consumer writes at every message ({@code head}, {@code dequeued}) sit on different cache
- * lines, kept apart by one line of padding (superclass fields come first, as in JCTools).
- * Without it, a producer and a consumer running at once on two cores would pass that line
- * back and forth at every message: a counting actor fed by another ran five times slower.
- * Producers read the consumer's index only when they reach {@code producerLimit}, and the
- * consumer reads the producers' line only when a producer waits.
- *
  * <h2>Producers</h2>
- * A producer reserves a place by a CAS on {@code enqueued} (refused when the consumer index
- * plus the capacity is reached, so the bound is exact), then swaps its node in as the tail
- * and links the old tail to it. Between the swap and the link the message is counted but not
- * yet reachable: {@link #poll()} returns null and {@link #isEmpty()} false, and the
- * consumer's caller comes back for it (see {@code ActorCell.release}).
+ * A producer reads the tail, numbers its node one past it, and swings the tail to its node
+ * with one CAS (refused when that number would pass the consumer's plus the capacity, so the
+ * bound is exact); then it links the old tail to its node. One atomic per message, as an
+ * array queue's CAS on its producer index. Between the CAS and the link the message is
+ * counted but not yet reachable: {@link #poll()} returns null and {@link #isEmpty()} false,
+ * and the consumer's caller comes back for it (see {@code ActorCell.release}).
+ *
+ * <h2>Layout</h2>
+ * The consumer's index is the number of its current stub node, so the consumer writes one
+ * field per message ({@code head}) and the producers one ({@code tail}); the two sit a cache
+ * line apart (superclass fields come first, as in JCTools). Without the padding, a producer
+ * and a consumer running at once on two cores passed that line back and forth at every
+ * message. Producers read {@code head} only when they reach {@code producerLimit}, and the
+ * consumer reads the producers' line only when a producer waits.
  *
  * <h2>Waiting producers</h2>
  * A producer outside the dispatcher may wait for room ({@code ActorRef.offer(message,
- * timeout)}): it registers in {@code waiters}, tries again, and parks. The consumer wakes
- * every waiter once the queue has drained to half its capacity, and its owner wakes them
- * when the actor ends ({@link #wakeWaiters()}), so that a burst of producers refills half a
- * mailbox per wake-up rather than one message per system call.
+ * timeout)}): it registers in {@code waiters}, tries again, and parks. Once the queue has
+ * drained to half its capacity the consumer wakes one waiter, which, having queued its
+ * message, wakes the next while there is room: the consumer pays for one wake-up per half
+ * mailbox, and the producers for the rest. The owner wakes them all when the actor ends.
  */
 final class Mailbox extends MailboxConsumerFields {
-    /** Heap of an empty mailbox: this object (136 bytes, padding included) and its stub node (24). */
-    static final int EMPTY_BYTES = 160;
+    /**
+     * Heap of an empty mailbox with compressed references: this object (112 bytes, its line of
+     * padding included) and its stub node (32).
+     */
+    static final int EMPTY_BYTES = 144;
 
     private static final VarHandle NEXT;
     private static final VarHandle TAIL;
-    private static final VarHandle ENQUEUED;
-    private static final VarHandle DEQUEUED;
+    private static final VarHandle HEAD;
     private static final VarHandle LIMIT;
     private static final VarHandle WAITING;
     private static final VarHandle WAITERS;
@@ -56,9 +58,8 @@ final class Mailbox extends MailboxConsumerFields {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             NEXT = lookup.findVarHandle(Node.class, "next", Node.class);
             TAIL = lookup.findVarHandle(MailboxProducerFields.class, "tail", Node.class);
-            ENQUEUED = lookup.findVarHandle(MailboxProducerFields.class, "enqueued", long.class);
             LIMIT = lookup.findVarHandle(MailboxProducerFields.class, "producerLimit", long.class);
-            DEQUEUED = lookup.findVarHandle(MailboxConsumerFields.class, "dequeued", long.class);
+            HEAD = lookup.findVarHandle(MailboxConsumerFields.class, "head", Node.class);
             WAITING = lookup.findVarHandle(MailboxConsumerFields.class, "waiting", int.class);
             WAITERS = lookup.findVarHandle(MailboxConsumerFields.class, "waiters", ConcurrentLinkedQueue.class);
         } catch (ReflectiveOperationException e) {
@@ -66,10 +67,15 @@ final class Mailbox extends MailboxConsumerFields {
         }
     }
 
-    /** One queued message; the consumer's current node is the stub whose item is gone. */
+    /**
+     * One queued message, numbered from 1 in queueing order; the consumer's current node is the
+     * stub whose item is gone, and its number is how many messages have been taken.
+     */
     static final class Node {
         volatile Node next;
         Object item;
+        /** Written before the CAS that publishes the node. */
+        long number;
 
         Node(Object item) {
             this.item = item;
@@ -89,23 +95,25 @@ final class Mailbox extends MailboxConsumerFields {
      */
     int offer(Object item) {
         Node node = new Node(item);
-        long reserved;
         long limit = producerLimit;
-        do {
-            reserved = enqueued;
-            if (reserved >= limit) {
-                limit = dequeued + capacity;
-                if (reserved >= limit) {
+        for (;;) {
+            Node last = tail;
+            long number = last.number + 1;
+            if (number > limit) {
+                limit = head.number + capacity;
+                if (number > limit) {
                     return 0;
                 }
                 raiseLimit(limit);
             }
-        } while (!ENQUEUED.weakCompareAndSet(this, reserved, reserved + 1));
-        Node previous = (Node) TAIL.getAndSet(this, node);
-        NEXT.setRelease(previous, node);
-        // Messages queued since the consumer index was last read: at least the backlog, and
-        // more when the consumer has kept up since (see ActorCell.BACKLOG).
-        return (int) (reserved + 1 - (limit - capacity));
+            node.number = number;
+            if (TAIL.weakCompareAndSet(this, last, node)) {
+                NEXT.setRelease(last, node);
+                // Messages queued since the consumer index was last read: at least the
+                // backlog, and more when the consumer has kept up since (see ActorCell.BACKLOG).
+                return (int) (number - (limit - capacity));
+            }
+        }
     }
 
     private void raiseLimit(long limit) {
@@ -128,36 +136,39 @@ final class Mailbox extends MailboxConsumerFields {
         }
         Object item = first.item;
         first.item = null;
-        head = first;
+        HEAD.setRelease(this, first);
         // The old stub may already be in the old generation: unlink it from the young node
         // so that it cannot keep that node (and everything queued after it) alive.
         NEXT.setOpaque(stub, stub);
-        long taken = dequeued + 1;
-        DEQUEUED.setRelease(this, taken);
-        if (waiting != 0 && enqueued - taken <= capacity / 2) {
-            wakeWaiters();
+        if (waiting != 0 && tail.number - first.number <= capacity / 2) {
+            wakeOne();
         }
         return item;
     }
 
     /** @return whether no message is queued or being queued */
     boolean isEmpty() {
-        return enqueued == dequeued;
+        return tail.number == head.number;
     }
 
     /** @return the messages queued or being queued */
     int size() {
-        return (int) (enqueued - dequeued);
+        return (int) (tail.number - head.number);
+    }
+
+    /** @return the room left, for a producer about to wake another */
+    boolean hasRoom() {
+        return tail.number - head.number < capacity;
     }
 
     /** @return how many places producers have reserved since the mailbox was created */
     long producerIndex() {
-        return enqueued;
+        return tail.number;
     }
 
     /** @return how many messages the consumer has taken since the mailbox was created */
     long consumerIndex() {
-        return dequeued;
+        return head.number;
     }
 
     /**
@@ -185,6 +196,15 @@ final class Mailbox extends MailboxConsumerFields {
         return waiting != 0;
     }
 
+    /** Unparks the longest waiting producer; it wakes the next if it leaves room. Any thread. */
+    void wakeOne() {
+        ConcurrentLinkedQueue<Thread> queue = waiters;
+        Thread first = queue == null ? null : queue.peek();
+        if (first != null) {
+            LockSupport.unpark(first);
+        }
+    }
+
     /** Unparks every waiting producer; each looks at the mailbox again. Any thread. */
     void wakeWaiters() {
         ConcurrentLinkedQueue<Thread> queue = waiters;
@@ -196,15 +216,14 @@ final class Mailbox extends MailboxConsumerFields {
     }
 }
 
-/** The fields producers write at every message, on the object's first cache line. */
+/** The field producers write at every message, on the object's first cache line. */
 abstract class MailboxProducerFields {
     final int capacity;
     volatile Mailbox.Node tail;
-    /** Places reserved by producers: the producer index. */
-    volatile long enqueued;
     /**
-     * {@code dequeued + capacity} as a producer last read it: below it there is room without
-     * reading {@code dequeued} (JCTools' producer limit). Only ever raised.
+     * The consumer's index plus the capacity, as a producer last read it: below it there is
+     * room without reading {@code head}, which the consumer writes at every message
+     * (JCTools' producer limit). Only ever raised.
      */
     volatile long producerLimit;
 
@@ -224,12 +243,10 @@ abstract class MailboxPadding extends MailboxProducerFields {
     }
 }
 
-/** The fields the consumer writes at every message, and the rarely written waiters. */
+/** The field the consumer writes at every message, and the rarely written waiters. */
 abstract class MailboxConsumerFields extends MailboxPadding {
-    /** The consumer's stub: the next message is {@code head.next}. Consumer only. */
-    Mailbox.Node head;
-    /** Messages taken by the consumer: the consumer index. Written by the consumer only. */
-    volatile long dequeued;
+    /** The consumer's stub: the next message is {@code head.next}. Written by the consumer only. */
+    volatile Mailbox.Node head;
     /** Producers registered in {@code waiters}: read by the consumer at every message. */
     volatile int waiting;
     volatile ConcurrentLinkedQueue<Thread> waiters;

@@ -447,7 +447,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
             // did not see (see Mailbox) are woken before it sleeps.
             Mailbox queue = mailbox;
             if (queue != null && queue.hasWaiters()) {
-                queue.wakeWaiters();
+                queue.wakeOne();
             }
             if (!hasArrivals()) {
                 if (remainingNanos == Long.MAX_VALUE) {
