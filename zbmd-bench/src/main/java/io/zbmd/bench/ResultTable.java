@@ -43,8 +43,9 @@ final class ResultTable {
 
     /** The first one that covers a benchmark takes it. */
     private static final List<Comparison> COMPARISONS = List.of(
-            new Comparison("io.zbmd.bench.ml.", "samples/s", List.of("zbmd", "pytorch"),
-                    List.of("zbmd", "PyTorch (libtorch via DJL)"), List.of("pytorch"), "PyTorch (libtorch via DJL)"),
+            new Comparison("io.zbmd.bench.ml.", "samples/s", List.of("zbmd", "pytorch", "torch-python", "torch-python-fused"),
+                    List.of("zbmd", "PyTorch (libtorch via DJL)", "PyTorch (Python, Adam)", "PyTorch (Python, fused Adam)"),
+                    List.of("pytorch", "torch-python", "torch-python-fused"), "the better PyTorch"),
             new Comparison("", "messages/s", List.of("zbmd", "zbmd-fj", "pekko", "pekko-tuned"),
                     List.of("zbmd", "zbmd (fork-join dispatcher)", "Pekko (defaults)", "Pekko (tuned)"),
                     List.of("pekko", "pekko-tuned"), "the better Pekko"));

@@ -1,5 +1,6 @@
 package io.zbmd.bench;
 
+import io.zbmd.bench.ml.MlpStepBenchmark;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,7 +30,7 @@ public final class Summary {
         String include = args.length > 0 ? args[0] : "(PingPong|ForkJoinThroughput|ThreadRing|MlpStep)Benchmark";
         List<RunResult> results = new ArrayList<>();
         results.addAll(run(options("io\\.zbmd\\.bench\\.actors\\." + include).param("runtime", "zbmd", "pekko", "pekko-tuned")));
-        results.addAll(run(options("io\\.zbmd\\.bench\\.ml\\." + include).param("runtime", "zbmd", "pytorch")
+        results.addAll(run(options("io\\.zbmd\\.bench\\.ml\\." + include).param("runtime", MlpStepBenchmark.runtimesHere())
                 .param("threads", "1")));
         print(results);
     }

@@ -18,13 +18,18 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One training step of the MLP 784-256-128-10 (ReLU, biases, cross-entropy from logits,
  * Adam at 1e-3) on a batch of {@value MlpBatch#SIZE}: forward, loss, zeroed gradients,
- * backward and update. The score is samples per second. zbmd and PyTorch (CPU libtorch
- * through DJL) run the same seeded batch from the same initial weights, with {@code threads}
- * compute threads each (PyTorch: intra-op threads, and one inter-op thread); each parameter
- * set runs in a JVM of its own, since libtorch's thread pools are per process.
+ * backward and update. The score is samples per second. zbmd and PyTorch run the same seeded
+ * batch from the same initial weights, with {@code threads} compute threads each (PyTorch:
+ * intra-op threads, and one inter-op thread); each parameter set runs in a JVM of its own,
+ * since libtorch's thread pools are per process. PyTorch runs twice: {@value #PYTORCH} is
+ * CPU libtorch through DJL in this JVM (a JNI call and a Java object per op, DJL's own Adam),
+ * {@value #TORCH_PYTHON} and {@value #TORCH_PYTHON_FUSED} are PyTorch as its users run it,
+ * Python with {@code torch.optim.Adam} (default and {@code fused=True}), driven step by step
+ * over a pipe ({@link PythonTorchMlpTraining}); without Python torch on the machine their
+ * setup fails saying so, and the table leaves their column empty.
  *
  * <p>Setup checks that the peer learns: the first loss is near ln 10 and the loss falls over
- * a few steps ({@link MlpStepCheck} compares the two peers step by step).
+ * a few steps ({@code MlpStepAgreementTest} compares the peers step by step).
  */
 @State(Scope.Benchmark)
 // zbmd's kernels need the Vector API; DJL must not reach the network (PyTorchRuntime sets it too).
@@ -37,6 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class MlpStepBenchmark {
     static final String ZBMD = "zbmd";
     static final String PYTORCH = "pytorch";
+    static final String TORCH_PYTHON = "torch-python";
+    static final String TORCH_PYTHON_FUSED = "torch-python-fused";
 
     /** Seed of the synthetic batch. */
     static final long BATCH_SEED = 7;
@@ -44,8 +51,8 @@ public class MlpStepBenchmark {
     private static final int SANITY_STEPS = 5;
     private static final double INITIAL_LOSS_TOLERANCE = 0.35;
 
-    /** Whose training step: {@value #ZBMD} or {@value #PYTORCH}. */
-    @Param({ZBMD, PYTORCH})
+    /** Whose training step. */
+    @Param({ZBMD, PYTORCH, TORCH_PYTHON, TORCH_PYTHON_FUSED})
     public String runtime;
 
     /** Compute threads (PyTorch: intra-op threads). */
@@ -81,7 +88,7 @@ public class MlpStepBenchmark {
     }
 
     /**
-     * @param runtime {@value #ZBMD} or {@value #PYTORCH}
+     * @param runtime one of the {@code runtime} parameter's values
      * @param threads compute threads
      * @param batch what it trains on
      * @return that peer's MLP, from zbmd's initial weights for {@link MlpTraining#MODEL_SEED}
@@ -93,9 +100,18 @@ public class MlpStepBenchmark {
                 PyTorchRuntime.start(threads);
                 yield new PyTorchMlpTraining(batch, ZbmdMlpTraining.initialParameters());
             }
-            default -> throw new IllegalArgumentException("runtime must be " + ZBMD + " or " + PYTORCH + ", got "
-                    + runtime);
+            case TORCH_PYTHON, TORCH_PYTHON_FUSED -> new PythonTorchMlpTraining(batch,
+                    ZbmdMlpTraining.initialParameters(), threads, runtime.equals(TORCH_PYTHON_FUSED));
+            default -> throw new IllegalArgumentException("runtime must be " + ZBMD + ", " + PYTORCH + ", "
+                    + TORCH_PYTHON + " or " + TORCH_PYTHON_FUSED + ", got " + runtime);
         };
+    }
+
+    /** @return the {@code runtime} values this machine can run: the Python ones need Python torch */
+    public static String[] runtimesHere() {
+        return PythonTorchMlpTraining.python().isPresent()
+                ? new String[] {ZBMD, PYTORCH, TORCH_PYTHON, TORCH_PYTHON_FUSED}
+                : new String[] {ZBMD, PYTORCH};
     }
 
     /**

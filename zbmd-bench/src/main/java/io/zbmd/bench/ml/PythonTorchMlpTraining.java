@@ -1,0 +1,183 @@
+package io.zbmd.bench.ml;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * PyTorch as its users run it: the same MLP in Python ({@code torch.nn}, {@code torch.optim.Adam},
+ * fused or not), from zbmd's initial weights on the same batch, with the same number of
+ * intra-op threads, in a Python process of its own that this class drives over a pipe (one
+ * line per step, a few tens of microseconds beside a step of milliseconds). The script is
+ * {@code torch_mlp.py} next to this class.
+ *
+ * <p>Python with torch is found at {@code -Dzbmd.torch.python=PATH}, else at the virtual
+ * environment {@code ./zbmd} sets up from the CPU wheel shipped on the reference machines
+ * ({@value #VENV} under the home directory). Where there is none, {@link #python()} is empty
+ * and its callers skip, saying so.
+ */
+final class PythonTorchMlpTraining implements MlpTraining {
+    /** Where {@code ./zbmd} installs torch, relative to the home directory. */
+    static final String VENV = ".cache/zbmd/torch-venv";
+
+    private final Process process;
+    private final BufferedWriter commands;
+    private final BufferedReader answers;
+    private final Path workDir;
+    private final String describe;
+
+    /**
+     * @param batch what every step trains on
+     * @param parameters the initial parameters, in {@link ZbmdMlpTraining#parameterValues()} order
+     * @param threads torch's intra-op threads
+     * @param fused {@code Adam(fused=True)} rather than PyTorch's default implementation
+     * @throws IllegalStateException if Python with torch is missing or the script fails
+     */
+    PythonTorchMlpTraining(MlpBatch batch, List<float[]> parameters, int threads, boolean fused) {
+        Path python = python().orElseThrow(() -> new IllegalStateException(missing()));
+        try {
+            workDir = Files.createTempDirectory("zbmd-torch-");
+            Path script = workDir.resolve("torch_mlp.py");
+            try (InputStream source = PythonTorchMlpTraining.class.getResourceAsStream("torch_mlp.py")) {
+                Files.copy(source, script);
+            }
+            Path state = workDir.resolve("state.bin");
+            Files.write(state, stateBytes(batch, parameters));
+            process = new ProcessBuilder(python.toString(), script.toString(), state.toString(),
+                    Integer.toString(threads), fused ? "1" : "0")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            commands = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII));
+            answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+            String ready = answers.readLine();
+            if (ready == null || !ready.startsWith("ready ")) {
+                throw new IllegalStateException("the PyTorch script did not start (" + python + " said " + ready + ")");
+            }
+            String[] fields = ready.split(" ");
+            describe = "PyTorch " + fields[1] + " in Python, " + fields[2] + " intra-op threads, Adam"
+                    + (fused ? "(fused=True)" : " (default foreach)");
+        } catch (IOException e) {
+            throw new IllegalStateException("could not run the PyTorch script with " + python + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return Python with torch, if this machine has it */
+    static Optional<Path> python() {
+        String configured = System.getProperty("zbmd.torch.python");
+        Path path = configured != null ? Path.of(configured)
+                : Path.of(System.getProperty("user.home"), VENV, "bin", "python3");
+        return Files.isExecutable(path) ? Optional.of(path) : Optional.empty();
+    }
+
+    /** @return why there is no Python torch peer, and how to get one */
+    static String missing() {
+        return "no Python with torch at -Dzbmd.torch.python or ~/" + VENV + " (./zbmd test or ./zbmd bench installs"
+                + " it from the CPU wheel in /opt/wheels when there is one)";
+    }
+
+    private static byte[] stateBytes(MlpBatch batch, List<float[]> parameters) {
+        int floats = parameters.stream().mapToInt(p -> p.length).sum() + batch.features().length;
+        ByteBuffer buffer = ByteBuffer.allocate(4 * parameters.size() + 4 * floats + 4 * batch.labels().length)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] parameter : parameters) {
+            buffer.putInt(parameter.length);
+        }
+        for (float[] parameter : parameters) {
+            buffer.asFloatBuffer().put(parameter);
+            buffer.position(buffer.position() + 4 * parameter.length);
+        }
+        buffer.asFloatBuffer().put(batch.features());
+        buffer.position(buffer.position() + 4 * batch.features().length);
+        buffer.asIntBuffer().put(batch.labels());
+        return buffer.array();
+    }
+
+    @Override
+    public float step() {
+        return Float.parseFloat(ask("step"));
+    }
+
+    /**
+     * @param shapes each parameter's element count, in order
+     * @return the current parameters, in {@link ZbmdMlpTraining#parameterValues()} order
+     */
+    List<float[]> parameterValues(List<float[]> shapes) {
+        Path dump = workDir.resolve("parameters.bin");
+        String answer = ask("dump " + dump);
+        if (!answer.equals("ok")) {
+            throw new IllegalStateException("the PyTorch script could not write its parameters: " + answer);
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(Files.readAllBytes(dump)).order(ByteOrder.LITTLE_ENDIAN);
+            List<float[]> values = new ArrayList<>();
+            for (float[] shape : shapes) {
+                float[] value = new float[shape.length];
+                buffer.asFloatBuffer().get(value);
+                buffer.position(buffer.position() + 4 * value.length);
+                values.add(value);
+            }
+            return values;
+        } catch (IOException e) {
+            throw new IllegalStateException("could not read the PyTorch parameters: " + e.getMessage(), e);
+        }
+    }
+
+    private String ask(String command) {
+        try {
+            commands.write(command);
+            commands.newLine();
+            commands.flush();
+            String answer = answers.readLine();
+            if (answer == null || answer.startsWith("error")) {
+                throw new IllegalStateException("the PyTorch script failed on '" + command + "': " + answer);
+            }
+            return answer;
+        } catch (IOException e) {
+            throw new IllegalStateException("the PyTorch script is gone: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    @Override
+    public void close() {
+        try {
+            commands.write("quit");
+            commands.newLine();
+            commands.flush();
+        } catch (IOException e) {
+            // already gone
+        }
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        try (var files = Files.list(workDir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(workDir);
+        } catch (IOException e) {
+            // a temporary directory left behind
+        }
+    }
+}
