@@ -257,6 +257,18 @@ class MailboxTest {
         }
     }
 
+    /** A timed offer to an actor that has ended, never sent anything, is refused at once. */
+    @Test
+    @Timeout(60)
+    void aTimedOfferToAnEndedActorIsRefusedAtOnce() throws Exception {
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            ActorRef<Integer> ended = driver.system.spawn("ended", ctx -> m -> {});
+            driver.system.stop(ended);
+            driver.awaitTermination(ended);
+            assertThat(ended.offer(1, Duration.ofHours(1))).isFalse();
+        }
+    }
+
     /** Inside an actor a timed offer would hold a dispatcher thread: it is refused at once. */
     @Test
     void aTimedOfferFromInsideAnActorIsRefused() {

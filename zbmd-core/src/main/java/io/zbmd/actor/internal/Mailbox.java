@@ -146,9 +146,9 @@ final class Mailbox extends MailboxConsumerFields {
         return item;
     }
 
-    /** @return whether no message is queued or being queued */
+    /** @return whether no message is queued or being queued (the tail is the stub: no node to read) */
     boolean isEmpty() {
-        return tail.number == head.number;
+        return tail == head;
     }
 
     /** @return the messages queued or being queued */
