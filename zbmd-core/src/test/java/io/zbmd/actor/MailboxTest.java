@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -198,22 +199,11 @@ class MailboxTest {
             for (int i = 1; i <= 16; i++) {
                 assertThat(actor.offer(i)).isTrue();
             }
-            boolean[] accepted = new boolean[1];
-            Thread producer = Thread.ofPlatform().start(() -> {
-                try {
-                    accepted[0] = actor.offer(17, Duration.ofMinutes(1));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            while (producer.getState() != Thread.State.TIMED_WAITING) {
-                Thread.onSpinWait(); // parked in the offer: the mailbox is full
-            }
+            CompletableFuture<Boolean> accepted = parkedOffer(actor, 17, Duration.ofMinutes(1));
             assertThat(driver.system.metricsOf(actor).mailboxSize()).isEqualTo(16);
             gate.countDown();
-            producer.join();
+            assertThat(driver.await(accepted)).isTrue();
             driver.await(all);
-            assertThat(accepted[0]).isTrue();
             assertThat(seen).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 17).boxed().toList());
             assertThat(driver.system.metrics().deadLettersTotal()).isZero();
         }
@@ -238,23 +228,33 @@ class MailboxTest {
             assertThat(actor.offer(5, Duration.ofMillis(20))).as("no room within the timeout").isFalse();
             assertThat(actor.offer(5, Duration.ZERO)).isFalse();
 
-            boolean[] accepted = {true};
-            Thread producer = Thread.ofPlatform().start(() -> {
-                try {
-                    accepted[0] = actor.offer(6, Duration.ofHours(1));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            while (producer.getState() != Thread.State.TIMED_WAITING) {
-                Thread.onSpinWait();
-            }
+            CompletableFuture<Boolean> accepted = parkedOffer(actor, 6, Duration.ofHours(1));
             driver.system.stop(actor);
             gate.countDown();
-            producer.join(); // woken by the actor's end, long before its hour
-            assertThat(accepted[0]).isFalse();
+            // Woken by the actor's end, long before its hour.
+            assertThat(driver.await(accepted)).isFalse();
             assertThat(driver.system.metrics().deadLetters(DeadLetterReason.MAILBOX_FULL)).as("refused offers are the caller's").isZero();
         }
+    }
+
+    /**
+     * Starts a timed offer on a thread outside the system and returns once that thread is
+     * parked in it (the mailbox is full), or the offer has already ended.
+     */
+    private static CompletableFuture<Boolean> parkedOffer(ActorRef<Integer> actor, int message, Duration timeout) {
+        CompletableFuture<Boolean> accepted = new CompletableFuture<>();
+        Thread producer = Thread.ofPlatform().start(() -> {
+            try {
+                accepted.complete(actor.offer(message, timeout));
+            } catch (Throwable e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        while (!accepted.isDone() && producer.getState() != Thread.State.TIMED_WAITING) {
+            Thread.onSpinWait();
+        }
+        assertThat(accepted).as("a timed offer to a full mailbox waits").isNotDone();
+        return accepted;
     }
 
     /** A timed offer to an actor that has ended, never sent anything, is refused at once. */

@@ -20,7 +20,6 @@ import org.apache.pekko.actor.AllForOneStrategy;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.actor.SupervisorStrategy;
 import org.apache.pekko.pattern.Patterns;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -75,14 +74,6 @@ public class OneForAllBenchmark {
 
     /** Starts an invocation's cycles. */
     record Go(int crashes, CompletableFuture<Void> done) {}
-
-    /** The cycles' percentiles, set at the end of each invocation for the iteration so far. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Percentiles {
-        public double latencyP50Micros;
-        public double latencyP99Micros;
-    }
 
     /** The incarnation each child made last. */
     private final AtomicLongArray incarnations = new AtomicLongArray(CHILDREN);
@@ -147,7 +138,7 @@ public class OneForAllBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(CRASHES)
-    public void restartAllAndAnswerFromNewIncarnations(Percentiles percentiles) throws Exception {
+    public void restartAllAndAnswerFromNewIncarnations(Latencies.Percentiles percentiles) throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (zbmd != null) {
             zbmdDriver.tell(new Go(CRASHES, done));
@@ -155,8 +146,7 @@ public class OneForAllBenchmark {
             pekkoDriver.tell(new Go(CRASHES, done), ActorRef.noSender());
         }
         Runtimes.await(done, null);
-        percentiles.latencyP50Micros = latencies.micros(0.50);
-        percentiles.latencyP99Micros = latencies.micros(0.99);
+        percentiles.update(latencies);
     }
 
     /**

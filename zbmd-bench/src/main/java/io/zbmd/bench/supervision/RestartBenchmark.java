@@ -17,7 +17,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SpawnProtocol;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -70,14 +69,6 @@ public class RestartBenchmark {
 
     /** Starts an invocation's cycles. */
     record Go(int crashes, CompletableFuture<Void> done) implements Msg {}
-
-    /** The cycles' percentiles, set at the end of each invocation for the iteration so far. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Percentiles {
-        public double latencyP50Micros;
-        public double latencyP99Micros;
-    }
 
     private final AtomicLong incarnations = new AtomicLong();
     private final Latencies latencies = new Latencies();
@@ -138,7 +129,7 @@ public class RestartBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(CRASHES)
-    public void crashRestartAndAnswerFromTheNewIncarnation(Percentiles percentiles) throws Exception {
+    public void crashRestartAndAnswerFromTheNewIncarnation(Latencies.Percentiles percentiles) throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (zbmd != null) {
             zbmdDriver.tell(new Go(CRASHES, done));
@@ -146,8 +137,7 @@ public class RestartBenchmark {
             pekkoDriver.tell(new Go(CRASHES, done));
         }
         Runtimes.await(done, null);
-        percentiles.latencyP50Micros = latencies.micros(0.50);
-        percentiles.latencyP99Micros = latencies.micros(0.99);
+        percentiles.update(latencies);
     }
 
     /**

@@ -156,7 +156,7 @@ final class Mailbox extends MailboxConsumerFields {
         return (int) (tail.number - head.number);
     }
 
-    /** @return the room left, for a producer about to wake another */
+    /** @return whether there is room for another message (a producer about to wake another asks) */
     boolean hasRoom() {
         return tail.number - head.number < capacity;
     }
