@@ -518,6 +518,76 @@ class SupervisorTest {
         }
     }
 
+    @Test
+    void anIdleSiblingWhoseStopOutlastsItsShutdownTimeoutIsKilled() {
+        // An idle child is stopped on its supervisor's thread (no hand-off), where no timer can
+        // fire during its onStop: the supervisor does afterwards what the timer would have done.
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            Journal journal = new Journal();
+            AtomicInteger slowStarts = new AtomicInteger();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForAll()
+                    .withChild(ChildSpec.worker("a", worker("a", journal)))
+                    .withChild(ChildSpec.worker("slow", ctx -> {
+                        slowStarts.incrementAndGet();
+                        return new Actor<>() {
+                            @Override
+                            public void onMessage(Object message) {
+                                if (message instanceof Get get) {
+                                    get.replyTo().tell("slow");
+                                }
+                            }
+
+                            @Override
+                            public void onStop(ExitReason reason) {
+                                try {
+                                    Thread.sleep(60); // the slowness under test, longer than the 20 ms allowed
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                        };
+                    }).withShutdown(Shutdown.timeout(Duration.ofMillis(20)))));
+            ActorRef<Object> a = child(driver, supervisor, "a");
+            ActorRef<Object> slow = child(driver, supervisor, "slow");
+            CompletableFuture<SupervisionEvent.ChildKilled> killed = next(driver, SupervisionEvent.ChildKilled.class,
+                    "slow");
+            a.tell("crash");
+            assertThat(driver.await(killed).timeout()).isEqualTo(Duration.ofMillis(20));
+            assertThat(driver.awaitTermination(slow)).isEqualTo(ExitReason.KILLED);
+            ActorRef<Object> restarted = child(driver, supervisor, "slow");
+            assertThat(restarted).isNotSameAs(slow); // killed, so a new cell
+            roundTrip(driver, restarted);
+            assertThat(slowStarts).hasValue(2);
+            driver.await(journal.latch("start a")); // restarted after "slow" was stopped
+            assertThat(journal.starts("a")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aRetriedMessageDoesNotHoldUpItsSupervisor() throws Exception {
+        // A restart may run on the supervisor's thread; the message retried after it runs on
+        // the child's own turn, so the supervisor keeps answering while it takes its time.
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withWorkers(2))) {
+            CountDownLatch retrying = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicInteger attempts = new AtomicInteger();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForOne()
+                    .withChild(ChildSpec.worker("step", ctx -> m -> {
+                        if (attempts.incrementAndGet() == 1) {
+                            throw new IllegalStateException("first attempt fails");
+                        }
+                        retrying.countDown();
+                        release.await();
+                    }).withRetries(1)));
+            ActorRef<Object> step = child(driver, supervisor, "step");
+            step.tell("train");
+            retrying.await();
+            assertThat(driver.await(supervisor.countChildren()).active()).isEqualTo(1);
+            release.countDown();
+            assertThat(attempts).hasValue(2);
+        }
+    }
+
     /** A counter that keeps its value across crashes through snapshots. */
     static final class Counter implements Actor<Object>, Snapshotting<Integer> {
         private int value;

@@ -329,20 +329,59 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      * On a terminated cell the sender answers for it ({@link #answerAsDead}).
      */
     final void sendSystem(SystemMessage message) {
+        if (push(message)) {
+            signalWork();
+            afterSystemMessage(message);
+        }
+    }
+
+    /**
+     * A supervisor's request to a child: sent as {@link #sendSystem}, and when the child is
+     * idle (neither queued nor running) its system messages, this one last, are handled now on
+     * the supervisor's thread, as a turn of its own that leaves the mailbox, and whatever
+     * these messages send the cell itself (a crashed message to retry), for its own turn. The
+     * child's answer then waits on the supervisor's system stack, which the supervisor's
+     * current turn goes on to read.
+     *
+     * <p>OTP's supervisor stops and starts children one at a time and waits for each (a
+     * selective receive for the {@code 'DOWN'}, {@code proc_lib}'s acknowledgement of
+     * {@code init}), so taking the child's turn here changes who runs it, not what waits for
+     * what: a one-for-all restart of a hundred idle children costs no thread hand-offs. A
+     * child busy with a message is not waited for here; it handles the request on its own turn.
+     *
+     * @return whether the system messages were handled now
+     */
+    boolean sendSystemNow(SystemMessage message) {
+        if (!push(message)) {
+            return false;
+        }
+        // As in signalWork: the push's CAS is a full fence before this read of `scheduled`.
+        if (scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
+            try {
+                processSystemBatch();
+            } finally {
+                release(false);
+            }
+            return true;
+        }
+        afterSystemMessage(message);
+        return false;
+    }
+
+    /** @return false if the cell had ended, and the sender answered for it ({@link #answerAsDead}) */
+    private boolean push(SystemMessage message) {
         for (;;) {
             SystemMessage head = sysHead;
             if (head == CLOSED) {
                 answerAsDead(message);
-                return;
+                return false;
             }
             message.next = head;
             // Release: the message's fields (and `next`) are visible to whoever pops it.
             if (SYS_HEAD.compareAndSet(this, head, message)) {
-                break;
+                return true;
             }
         }
-        signalWork();
-        afterSystemMessage(message);
     }
 
     /** Hook for process cells, which interrupt their thread for a stop or a kill. */
@@ -599,14 +638,21 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 : new SystemMessage.IncarnationStopped(this, supervision.incarnation));
     }
 
-    /** On the supervisor's request (on this cell's turn): stop the incarnation, keep the cell. */
-    void suspendOnRequest(ExitReason reason) {
+    /**
+     * On the supervisor's request (on this cell's turn): stop the incarnation, keep the cell.
+     *
+     * @return whether the report that the incarnation stopped has been sent
+     */
+    boolean suspendOnRequest(ExitReason reason) {
         ChildSupervision supervision = supervision();
         if (state == RUNNING) {
             suspend(reason, false);
+            return state == SUSPENDED && !supervision.awaitingChildren;
         } else if (state == SUSPENDED && !supervision.awaitingChildren) {
             parent.sendSystem(new SystemMessage.IncarnationStopped(this, supervision.incarnation));
-        } // suspending already: its report answers the request; ending: ChildTerminated will
+            return true;
+        }
+        return false; // suspending already: its report answers the request; ending: ChildTerminated will
     }
 
     /**
@@ -642,12 +688,22 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             return;
         }
         parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
+        if (supervision.retryMessage != null) {
+            // Next among the system messages: on this turn, or on the cell's own turn if the
+            // supervisor restarted it (sendSystemNow), which a message handler must not hold up.
+            sendSystem(new SystemMessage.Control(ActorCell::retryCrashedMessage));
+        }
+        checkStopRequested();
+    }
+
+    /** Hands a restarted incarnation the message its predecessor crashed on. */
+    private void retryCrashedMessage() {
+        ChildSupervision supervision = supervision();
         Object retry = supervision.retryMessage;
-        if (retry != null && deliver(retry) && state == RUNNING) {
+        if (retry != null && state == RUNNING && deliver(retry) && state == RUNNING) {
             supervision.retried();
             handledUnderSupervision(supervision);
         }
-        checkStopRequested();
     }
 
     /** A supervised child handled a message to the end: snapshot if due, report progress if due. */
@@ -670,24 +726,38 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     // ---------------------------------------------------------------- system messages
 
     final void processSystemMessages() {
-        while (state != TERMINATED) {
-            // Only this thread ever installs CLOSED (in finishTermination), so taking the
-            // whole stack here cannot overwrite it.
-            SystemMessage taken = (SystemMessage) SYS_HEAD.getAndSet(this, (SystemMessage) null);
-            if (taken == null) {
-                return;
-            }
-            for (SystemMessage message = killFirst(reverse(taken)); message != null; ) {
-                SystemMessage following = message.next;
-                message.next = null;
-                if (state == TERMINATED) {
-                    answerAsDead(message);
-                } else {
-                    handleSystem(message);
-                }
-                message = following;
-            }
+        while (processSystemBatch()) {
+            // until the stack is empty, or the cell has ended
         }
+    }
+
+    /**
+     * Handles the system messages on the stack now, in the order they came (messages pushed
+     * meanwhile wait for the next batch).
+     *
+     * @return false if there were none, or the cell has ended
+     */
+    private boolean processSystemBatch() {
+        if (state == TERMINATED) {
+            return false;
+        }
+        // Only this thread ever installs CLOSED (in finishTermination), so taking the
+        // whole stack here cannot overwrite it.
+        SystemMessage taken = (SystemMessage) SYS_HEAD.getAndSet(this, (SystemMessage) null);
+        if (taken == null) {
+            return false;
+        }
+        for (SystemMessage message = killFirst(reverse(taken)); message != null; ) {
+            SystemMessage following = message.next;
+            message.next = null;
+            if (state == TERMINATED) {
+                answerAsDead(message);
+            } else {
+                handleSystem(message);
+            }
+            message = following;
+        }
+        return true;
     }
 
     /**

@@ -87,6 +87,13 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
     }
 
+    /** A process handles its system messages on its own thread, always. */
+    @Override
+    boolean sendSystemNow(SystemMessage message) {
+        sendSystem(message);
+        return false;
+    }
+
     /** Deterministic dispatcher only: let the process run until it waits again. */
     @Override
     public void runTurn() {
@@ -260,14 +267,14 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     }
 
     @Override
-    void suspendOnRequest(ExitReason reason) {
+    boolean suspendOnRequest(ExitReason reason) {
         if (inBody && state == RUNNING) {
             if (pendingSuspend == null) {
                 pendingSuspend = reason;
             }
-        } else {
-            super.suspendOnRequest(reason);
+            return false;
         }
+        return super.suspendOnRequest(reason);
     }
 
     @Override

@@ -128,13 +128,21 @@ public final class SupervisionSupport {
      * process actor that traps exits gets an exit signal instead, as OTP's supervisor sends
      * one, and decides (see {@link #shutdown}).
      */
-    public static void suspend(ActorContext<?> supervisor, ActorRef<?> child, ExitReason reason) {
+    /**
+     * <p>An idle child stops now, on the supervisor's thread ({@link ActorCell#sendSystemNow}).
+     *
+     * @return whether the child has answered already: its report waits on the supervisor's
+     *     own system stack, read later in this turn
+     */
+    public static boolean suspend(ActorContext<?> supervisor, ActorRef<?> child, ExitReason reason) {
         ActorCell<?> cell = (ActorCell<?>) child;
         if (cell instanceof ProcessCell<?> process && process.trapsExits()) {
             cell.sendSystem(new SystemMessage.ExitSignal(cell(supervisor), reason, false));
-        } else {
-            cell.sendSystem(new SystemMessage.Control(c -> c.suspendOnRequest(reason)));
+            return false;
         }
+        boolean[] answered = new boolean[1]; // written on the thread that runs the request, read only if that is this one
+        return cell.sendSystemNow(new SystemMessage.Control(c -> answered[0] = c.suspendOnRequest(reason)))
+                && answered[0];
     }
 
     /**
@@ -153,9 +161,13 @@ public final class SupervisionSupport {
         }
     }
 
-    /** Restarts a suspended child in place. */
+    /**
+     * Restarts a suspended child in place: now, on the supervisor's thread, if the child is
+     * idle ({@link ActorCell#sendSystemNow}); its report follows on the supervisor's system
+     * stack either way.
+     */
     public static void restart(ActorRef<?> child) {
-        ((ActorCell<?>) child).sendSystem(new SystemMessage.Control(ActorCell::restartInPlace));
+        ((ActorCell<?>) child).sendSystemNow(new SystemMessage.Control(ActorCell::restartInPlace));
     }
 
     /** Ends a child for good. */
@@ -243,6 +255,11 @@ public final class SupervisionSupport {
             return deterministic.split();
         }
         return new SplittableRandom();
+    }
+
+    /** @return now, on the system's clock (virtual under the deterministic dispatcher) */
+    public static long nanoTime(ActorContext<?> context) {
+        return cell(context).runtime.timers.nanoTime();
     }
 
     /** @return whether this child's cell has ended */

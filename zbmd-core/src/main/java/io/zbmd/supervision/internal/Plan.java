@@ -102,6 +102,13 @@ final class Plan {
     private boolean awaitedNewCell;
     private Throwable awaitedFailure;
     private Cancellable timer;
+    /** A stop's shutdown timeout in progress: what it does, and when; see {@link #expireAt}. */
+    private Runnable expiry;
+    private long expiryAt;
+    /** The timer armed for {@link #expiry}, for when, and its generation (a fired, stale one is ignored). */
+    private Cancellable expiryTimer;
+    private long expiryTimerAt;
+    private long expiryGeneration;
     private Throwable lastFailure;
     private boolean running;
 
@@ -198,6 +205,7 @@ final class Plan {
                 } else if (!deferred.isEmpty()) {
                     deferred.poll().run();
                 } else {
+                    dropExpiryTimer(); // idle: it would fire for nothing
                     return;
                 }
             }
@@ -238,6 +246,7 @@ final class Plan {
         awaitedNewCell = false;
         awaitedFailure = null;
         awaitedAll.clear();
+        expiry = null;
         if (timer != null) {
             timer.cancel();
             timer = null;
@@ -270,25 +279,79 @@ final class Plan {
             SupervisionSupport.kill(ctx, child.ref);
             return;
         }
+        long began = SupervisionSupport.nanoTime(ctx);
+        boolean answered = false;
         if (keepCell) {
             await(child, Wait.SUSPENSION);
-            SupervisionSupport.suspend(ctx, child.ref, ExitReason.SHUTDOWN);
+            answered = SupervisionSupport.suspend(ctx, child.ref, ExitReason.SHUTDOWN);
         } else {
             await(child, Wait.END);
             SupervisionSupport.shutdown(ctx, child.ref, ExitReason.SHUTDOWN);
         }
         if (shutdown instanceof Shutdown.Timeout timeout) {
             ActorRef<?> ref = child.ref;
-            timer = SupervisionSupport.onTurnAfter(ctx, timeout.timeout().toNanos(), () -> {
+            long deadline = began + timeout.timeout().toNanos();
+            Runnable kill = () -> {
                 if (awaited == child && child.ref == ref && (waiting == Wait.END || waiting == Wait.SUSPENSION)) {
-                    timer = null;
                     waiting = Wait.END;
                     SupervisionSupport.kill(ctx, ref); // before the event: whoever hears of it finds it sent
                     publish.accept(new SupervisionEvent.ChildKilled(path, child.spec.id(), timeout.timeout()));
                     LOG.warn("child '{}' of {} ignored its shutdown timeout of {} ms: killed", child.spec.id(), path,
                             timeout.timeout().toMillis());
                 }
-            });
+            };
+            if (!answered) {
+                expireAt(deadline, kill);
+            } else if (SupervisionSupport.nanoTime(ctx) > deadline) {
+                kill.run(); // it stopped on this thread, past its time: what the timer would have done meanwhile
+            }
+        }
+    }
+
+    /**
+     * Runs {@code action} at {@code deadline} unless the wait ends first ({@link #resume}).
+     * The stops of a restart share one timer: a deadline later than the armed timer's waits for
+     * it to fire and then re-arms it, so a stop that ends in time costs no timer of its own
+     * (scheduling and cancelling one wakes the timer thread each time). The timer is cancelled
+     * once the plan has nothing left to do ({@link #run}).
+     */
+    private void expireAt(long deadline, Runnable action) {
+        expiry = action;
+        expiryAt = deadline;
+        if (expiryTimer == null || expiryTimerAt - deadline > 0) {
+            dropExpiryTimer();
+            armExpiry(deadline);
+        }
+    }
+
+    private void armExpiry(long deadline) {
+        long generation = ++expiryGeneration;
+        expiryTimerAt = deadline;
+        long delay = Math.max(0, deadline - SupervisionSupport.nanoTime(ctx));
+        expiryTimer = SupervisionSupport.onTurnAfter(ctx, delay, () -> expiryDue(generation));
+    }
+
+    private void expiryDue(long generation) {
+        if (generation != expiryGeneration || expiryTimer == null) {
+            return; // cancelled after it fired
+        }
+        expiryTimer = null;
+        if (expiry == null) {
+            return;
+        }
+        if (SupervisionSupport.nanoTime(ctx) - expiryAt >= 0) {
+            Runnable action = expiry;
+            expiry = null;
+            action.run();
+        } else {
+            armExpiry(expiryAt);
+        }
+    }
+
+    private void dropExpiryTimer() {
+        if (expiryTimer != null) {
+            expiryTimer.cancel();
+            expiryTimer = null;
         }
     }
 
@@ -614,6 +677,8 @@ final class Plan {
     }
 
     void cancelTimers() {
+        expiry = null;
+        dropExpiryTimer();
         if (timer != null) {
             timer.cancel();
             timer = null;
