@@ -16,6 +16,7 @@ import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.ProcessContext;
 import io.zbmd.actor.Signal;
 import io.zbmd.actor.Snapshotting;
+import io.zbmd.dispatch.DeterministicScheduler;
 import io.zbmd.testing.Driver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SupervisorTest {
 
@@ -560,6 +562,40 @@ class SupervisorTest {
             assertThat(slowStarts).hasValue(2);
             driver.await(journal.latch("start a")); // restarted after "slow" was stopped
             assertThat(journal.starts("a")).isEqualTo(2);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+    void siblingsToBeRestartedTakeNoMoreMessagesOnceTheRestartBegins(long seed) {
+        // one_for_all over a, b, c: a crashes; c is stopped first and takes a while (it waits
+        // for a child of its own), b after it. A message b gets meanwhile goes to b's next
+        // incarnation, never to the doomed one, whatever the scheduling order.
+        try (Driver driver = Driver.of(ActorSystemConfig.deterministic(seed))) {
+            List<String> handledByB = Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger bIncarnations = new AtomicInteger();
+            Supervisor supervisor = start(driver, SupervisorSpec.oneForAll()
+                    .withChild(ChildSpec.worker("a", worker("a", new Journal())))
+                    .withChild(ChildSpec.worker("b", ctx -> {
+                        int incarnation = bIncarnations.incrementAndGet();
+                        return m -> handledByB.add(m + " by incarnation " + incarnation);
+                    }))
+                    .withChild(ChildSpec.worker("c", ctx -> {
+                        ctx.spawn("grandchild", g -> m -> {});
+                        return m -> {};
+                    })));
+            ActorRef<Object> a = child(driver, supervisor, "a");
+            ActorRef<Object> b = child(driver, supervisor, "b");
+            List<SupervisionEvent> events = events(driver);
+            a.tell("crash");
+            DeterministicScheduler sim = driver.system.deterministic();
+            while (events.stream().noneMatch(e -> e instanceof SupervisionEvent.ChildCrashed crashed
+                    && crashed.childId().equals("a"))) {
+                assertThat(sim.step()).as("the supervisor hears of the crash").isTrue();
+            }
+            b.tell("m"); // after the supervisor's turn that began the restart
+            sim.runUntilIdle();
+            assertThat(handledByB).containsExactly("m by incarnation 2");
         }
     }
 

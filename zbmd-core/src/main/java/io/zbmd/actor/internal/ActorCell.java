@@ -40,7 +40,9 @@ import java.util.function.Function;
  *
  * <h2>Lifecycle</h2>
  * {@code NEW} (being started by its spawner, which owns it until {@link #start()} ends),
- * {@code RUNNING}, {@code SUSPENDED} (a supervised child after a crash, waiting for its
+ * {@code RUNNING}, {@code PAUSED} (a supervised child its supervisor is about to stop for a
+ * restart of several children: it takes no messages, only system messages, until then),
+ * {@code SUSPENDED} (a supervised child after a crash, waiting for its
  * supervisor to restart it in place: see {@link ChildSupervision}), {@code TERMINATING}
  * (children are being stopped; only system messages are handled), {@code TERMINATED} (final:
  * sends become dead letters; system messages are answered by their senders as to a dead
@@ -67,10 +69,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     static final int NEW = 0;
     static final int RUNNING = 1;
+    /** A supervised child waiting to be stopped for a restart of several; see pauseOnRequest. */
+    static final int PAUSED = 2;
     /** A supervised child between a crash (or a requested stop) and its restart. */
-    static final int SUSPENDED = 2;
-    static final int TERMINATING = 3;
-    static final int TERMINATED = 4;
+    static final int SUSPENDED = 3;
+    static final int TERMINATING = 4;
+    static final int TERMINATED = 5;
 
     /**
      * Every this many queued messages (a power of two: a default turn's worth) a sender tells
@@ -645,7 +649,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      */
     boolean suspendOnRequest(ExitReason reason) {
         ChildSupervision supervision = supervision();
-        if (state == RUNNING) {
+        if (state == RUNNING || state == PAUSED) {
             suspend(reason, false);
             return state == SUSPENDED && !supervision.awaitingChildren;
         } else if (state == SUSPENDED && !supervision.awaitingChildren) {
@@ -653,6 +657,20 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             return true;
         }
         return false; // suspending already: its report answers the request; ending: ChildTerminated will
+    }
+
+    /**
+     * On the supervisor's request (on this cell's turn), when it restarts several children and
+     * will stop this one after others: take no more messages meanwhile (system messages still
+     * come: exits, kills, stops). Its incarnation is doomed, so what comes meanwhile waits for
+     * the next one, in the mailbox the restart keeps; as Pekko's all-for-one suspends the
+     * children before it restarts them. A supervisor is never paused: it must go on hearing
+     * from its own children.
+     */
+    void pauseOnRequest() {
+        if (state == RUNNING && !(actor instanceof SupervisionSupport.Supervising)) {
+            state = PAUSED;
+        }
     }
 
     /**

@@ -162,6 +162,19 @@ public final class SupervisionSupport {
     }
 
     /**
+     * Tells a running child that it is to be stopped for a restart after others: it takes no
+     * more messages meanwhile ({@link ActorCell#pauseOnRequest}); a process actor, which
+     * takes its messages itself, goes on until its stop. Now, on the supervisor's thread, if
+     * the child is idle.
+     */
+    public static void pause(ActorRef<?> child) {
+        ActorCell<?> cell = (ActorCell<?>) child;
+        if (!(cell instanceof ProcessCell)) {
+            cell.sendSystemNow(new SystemMessage.Control(ActorCell::pauseOnRequest));
+        }
+    }
+
+    /**
      * Restarts a suspended child in place: now, on the supervisor's thread, if the child is
      * idle ({@link ActorCell#sendSystemNow}); its report follows on the supervisor's system
      * stack either way.

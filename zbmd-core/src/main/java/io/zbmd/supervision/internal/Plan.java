@@ -57,6 +57,9 @@ final class Plan {
 
     private record Terminate(Child child, boolean forRestart) implements Step {}
 
+    /** Children to be stopped for a restart, told to take no more messages meanwhile. */
+    private record Pause(List<Child> children) implements Step {}
+
     /** Children stopped all at once, as a dynamic supervisor stops its own. */
     private record TerminateAll(List<Child> children) implements Step {}
 
@@ -129,6 +132,16 @@ final class Plan {
     /** Stops a child per its shutdown (suspending it for an in-place restart when {@code forRestart}). */
     void terminate(Child child, boolean forRestart) {
         steps.add(new Terminate(child, forRestart));
+    }
+
+    /**
+     * Tells these children, about to be stopped one at a time for a restart, to take no more
+     * messages meanwhile (see {@code ActorCell.pauseOnRequest}): the restart does not wait for
+     * each of them to finish what piled up for a doomed incarnation. Only workers restarted in
+     * place are paused; the others run until their stop, as in OTP.
+     */
+    void pause(List<Child> children) {
+        steps.add(new Pause(List.copyOf(children)));
     }
 
     /**
@@ -218,6 +231,13 @@ final class Plan {
         switch (step) {
             case Terminate t -> beginTerminate(t.child(), t.forRestart());
             case TerminateAll t -> beginTerminateAll(t.children());
+            case Pause p -> {
+                for (Child child : p.children()) {
+                    if (child.inPlace() && child.ref != null && !child.suspended) {
+                        SupervisionSupport.pause(child.ref);
+                    }
+                }
+            }
             case Start s -> beginStart(s.child(), s.group());
             case AwaitEnd a -> {
                 if (!SupervisionSupport.hasEnded(a.ref())) {

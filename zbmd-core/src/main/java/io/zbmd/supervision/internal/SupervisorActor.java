@@ -331,6 +331,7 @@ public final class SupervisorActor implements Actor<SupervisorCommand>, Supervis
         }
         int from = strategy == Strategy.ONE_FOR_ALL ? 0 : children.indexOf(child);
         List<Child> set = List.copyOf(children.subList(from, children.size()));
+        plan.pause(set.reversed().stream().filter(other -> other != child).toList());
         for (Child other : set.reversed()) {
             if (other != child) {
                 // A temporary sibling is stopped for good and forgotten; the others wait for their restart.
