@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -333,59 +334,53 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      * On a terminated cell the sender answers for it ({@link #answerAsDead}).
      */
     final void sendSystem(SystemMessage message) {
-        if (push(message)) {
-            signalWork();
-            afterSystemMessage(message);
+        for (;;) {
+            SystemMessage head = sysHead;
+            if (head == CLOSED) {
+                answerAsDead(message);
+                return;
+            }
+            message.next = head;
+            // Release: the message's fields (and `next`) are visible to whoever pops it.
+            if (SYS_HEAD.compareAndSet(this, head, message)) {
+                break;
+            }
         }
+        signalWork();
+        afterSystemMessage(message);
     }
 
     /**
-     * A supervisor's request to a child: sent as {@link #sendSystem}, and when the child is
-     * idle (neither queued nor running) its system messages, this one last, are handled now on
-     * the supervisor's thread, as a turn of its own that leaves the mailbox, and whatever
-     * these messages send the cell itself (a crashed message to retry), for its own turn. The
-     * child's answer then waits on the supervisor's system stack, which the supervisor's
-     * current turn goes on to read.
+     * A supervisor's request to a child, what a {@link SystemMessage.Control} would run on the
+     * child's turn: when the child is idle (neither queued nor running), it runs now on the
+     * supervisor's thread instead, as a turn of the child's own, after the system messages
+     * that were already waiting; the mailbox, and whatever the request sends the cell itself
+     * (a crashed message to retry), wait for the child's own turn. The child's answer then
+     * waits on the supervisor's system stack, which the supervisor's current turn goes on to
+     * read. A busy child gets the request as a Control.
      *
      * <p>OTP's supervisor stops and starts children one at a time and waits for each (a
      * selective receive for the {@code 'DOWN'}, {@code proc_lib}'s acknowledgement of
      * {@code init}), so taking the child's turn here changes who runs it, not what waits for
-     * what: a one-for-all restart of a hundred idle children costs no thread hand-offs. A
-     * child busy with a message is not waited for here; it handles the request on its own turn.
+     * what: a one-for-all restart of a hundred idle children costs no thread hand-offs.
      *
-     * @return whether the system messages were handled now
+     * @return whether the request ran now
      */
-    boolean sendSystemNow(SystemMessage message) {
-        if (!push(message)) {
-            return false;
-        }
-        // As in signalWork: the push's CAS is a full fence before this read of `scheduled`.
+    boolean controlNow(Consumer<ActorCell<?>> request) {
         if (scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
             try {
-                processSystemBatch();
+                processSystemBatch(); // what was sent before comes first
+                if (state != TERMINATED) {
+                    request.accept(this);
+                }
             } finally {
                 release(false);
             }
             return true;
         }
-        afterSystemMessage(message);
+        // Owned by a turn, queued or running: it will see the request (see signalWork).
+        sendSystem(new SystemMessage.Control(request));
         return false;
-    }
-
-    /** @return false if the cell had ended, and the sender answered for it ({@link #answerAsDead}) */
-    private boolean push(SystemMessage message) {
-        for (;;) {
-            SystemMessage head = sysHead;
-            if (head == CLOSED) {
-                answerAsDead(message);
-                return false;
-            }
-            message.next = head;
-            // Release: the message's fields (and `next`) are visible to whoever pops it.
-            if (SYS_HEAD.compareAndSet(this, head, message)) {
-                return true;
-            }
-        }
     }
 
     /** Hook for process cells, which interrupt their thread for a stop or a kill. */
@@ -708,7 +703,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
         if (supervision.retryMessage != null) {
             // Next among the system messages: on this turn, or on the cell's own turn if the
-            // supervisor restarted it (sendSystemNow), which a message handler must not hold up.
+            // supervisor restarted it (controlNow), which a message handler must not hold up.
             sendSystem(new SystemMessage.Control(ActorCell::retryCrashedMessage));
         }
         checkStopRequested();
@@ -756,7 +751,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      * @return false if there were none, or the cell has ended
      */
     private boolean processSystemBatch() {
-        if (state == TERMINATED) {
+        if (state == TERMINATED || sysHead == null) {
             return false;
         }
         // Only this thread ever installs CLOSED (in finishTermination), so taking the

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -89,8 +90,8 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
 
     /** A process handles its system messages on its own thread, always. */
     @Override
-    boolean sendSystemNow(SystemMessage message) {
-        sendSystem(message);
+    boolean controlNow(Consumer<ActorCell<?>> request) {
+        sendSystem(new SystemMessage.Control(request));
         return false;
     }
 

@@ -129,7 +129,7 @@ public final class SupervisionSupport {
      * one, and decides (see {@link #shutdown}).
      */
     /**
-     * <p>An idle child stops now, on the supervisor's thread ({@link ActorCell#sendSystemNow}).
+     * <p>An idle child stops now, on the supervisor's thread ({@link ActorCell#controlNow}).
      *
      * @return whether the child has answered already: its report waits on the supervisor's
      *     own system stack, read later in this turn
@@ -141,8 +141,7 @@ public final class SupervisionSupport {
             return false;
         }
         boolean[] answered = new boolean[1]; // written on the thread that runs the request, read only if that is this one
-        return cell.sendSystemNow(new SystemMessage.Control(c -> answered[0] = c.suspendOnRequest(reason)))
-                && answered[0];
+        return cell.controlNow(c -> answered[0] = c.suspendOnRequest(reason)) && answered[0];
     }
 
     /**
@@ -170,17 +169,17 @@ public final class SupervisionSupport {
     public static void pause(ActorRef<?> child) {
         ActorCell<?> cell = (ActorCell<?>) child;
         if (!(cell instanceof ProcessCell)) {
-            cell.sendSystemNow(new SystemMessage.Control(ActorCell::pauseOnRequest));
+            cell.controlNow(ActorCell::pauseOnRequest);
         }
     }
 
     /**
      * Restarts a suspended child in place: now, on the supervisor's thread, if the child is
-     * idle ({@link ActorCell#sendSystemNow}); its report follows on the supervisor's system
+     * idle ({@link ActorCell#controlNow}); its report follows on the supervisor's system
      * stack either way.
      */
     public static void restart(ActorRef<?> child) {
-        ((ActorCell<?>) child).sendSystemNow(new SystemMessage.Control(ActorCell::restartInPlace));
+        ((ActorCell<?>) child).controlNow(ActorCell::restartInPlace);
     }
 
     /** Ends a child for good. */
