@@ -265,7 +265,9 @@ final class Plan {
         awaitedGroup = null;
         awaitedNewCell = false;
         awaitedFailure = null;
-        awaitedAll.clear();
+        if (!awaitedAll.isEmpty()) {
+            awaitedAll.clear(); // clearing an identity map wipes its whole table, empty or not
+        }
         expiry = null;
         if (timer != null) {
             timer.cancel();
