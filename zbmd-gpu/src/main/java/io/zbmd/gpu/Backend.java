@@ -148,6 +148,31 @@ public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultI
     void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride, DeviceBuffer image,
             long imageOffset);
 
+    /**
+     * {@link #im2col} of a batch: image {@code i} starts at {@code imageOffset + i · c·h·w}
+     * and its columns at {@code columnsOffset + i · outH·outW}, in rows
+     * {@code columnsRowStride} apart (at least {@code images · outH·outW}). The default calls
+     * {@link #im2col} once per image; a backend may spread the images over its threads.
+     */
+    default void im2colImages(ConvGeometry g, int images, DeviceBuffer image, long imageOffset, DeviceBuffer columns,
+            long columnsOffset, long columnsRowStride) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        long spatial = (long) g.outHeight() * g.outWidth();
+        for (int i = 0; i < images; i++) {
+            im2col(g, image, imageOffset + i * imageSize, columns, columnsOffset + i * spatial, columnsRowStride);
+        }
+    }
+
+    /** {@link #col2im} of a batch, laid out as in {@link #im2colImages}. */
+    default void col2imImages(ConvGeometry g, int images, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride, DeviceBuffer image, long imageOffset) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        long spatial = (long) g.outHeight() * g.outWidth();
+        for (int i = 0; i < images; i++) {
+            col2im(g, columns, columnsOffset + i * spatial, columnsRowStride, image, imageOffset + i * imageSize);
+        }
+    }
+
     /** 2-D pooling over {@code planes} planes of {@code H × W}; max pooling records argmax (int32). */
     void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
             DeviceBuffer argmax);

@@ -53,7 +53,7 @@ public final class CpuBackend implements Backend {
     private CpuBackend(CpuConfig config) {
         this.config = config;
         this.memory = new MemoryPool("cpu", config.memoryBudgetBytes(), config.trackAllocations());
-        this.kernels = CpuKernels.create(config.useVectorApi());
+        this.kernels = CpuKernels.create(config.useVectorApi(), config.threads());
         this.nn = CpuNn.create(kernels);
         this.gemm = GemmSelection.select(config);
         List<String> capabilities = new ArrayList<>(List.of("f32-compute", "bf16-storage", "f16-storage",
@@ -324,6 +324,41 @@ public final class CpuBackend implements Backend {
                 floats(image, "col2im image", imageOffset, (long) g.channels() * g.height() * g.width()), imageOffset);
     }
 
+    @Override
+    public void im2colImages(ConvGeometry g, int images, DeviceBuffer image, long imageOffset, DeviceBuffer columns,
+            long columnsOffset, long columnsRowStride) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        checkBatch(g, images, columnsRowStride);
+        nn.im2col(g, images, floats(image, "im2col image", imageOffset, images * imageSize), imageOffset,
+                floats(columns, "im2col columns", columnsOffset, batchExtent(g, images, columnsRowStride)),
+                columnsOffset, columnsRowStride);
+    }
+
+    @Override
+    public void col2imImages(ConvGeometry g, int images, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride, DeviceBuffer image, long imageOffset) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        checkBatch(g, images, columnsRowStride);
+        nn.col2im(g, images, floats(columns, "col2im columns", columnsOffset,
+                batchExtent(g, images, columnsRowStride)), columnsOffset, columnsRowStride,
+                floats(image, "col2im image", imageOffset, images * imageSize), imageOffset);
+    }
+
+    private static void checkBatch(ConvGeometry g, int images, long columnsRowStride) {
+        if (images < 0) {
+            throw new IllegalArgumentException("images = " + images + " is negative");
+        }
+        if (columnsRowStride < (long) images * g.columnCols()) {
+            throw new IllegalArgumentException("columns row stride " + columnsRowStride + " is shorter than a row of "
+                    + images + " images of " + g.columnCols() + " output positions");
+        }
+    }
+
+    /** Elements from the first to one past the last of a batch's strided columns matrix. */
+    private static long batchExtent(ConvGeometry g, int images, long columnsRowStride) {
+        return images == 0 ? 0 : (g.columnRows() - 1) * columnsRowStride + (long) images * g.columnCols();
+    }
+
     private static void checkRowStride(ConvGeometry g, long columnsRowStride) {
         if (columnsRowStride < g.columnCols()) {
             throw new IllegalArgumentException("columns row stride " + columnsRowStride + " is shorter than a row of "
@@ -469,6 +504,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         gemm.close();
+        kernels.close();
         memory.close();
     }
 

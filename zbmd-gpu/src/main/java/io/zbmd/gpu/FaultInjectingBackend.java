@@ -235,6 +235,20 @@ public final class FaultInjectingBackend implements Backend {
     }
 
     @Override
+    public void im2colImages(ConvGeometry g, int images, DeviceBuffer image, long imageOffset, DeviceBuffer columns,
+            long columnsOffset, long columnsRowStride) {
+        maybeFail("im2col");
+        delegate.im2colImages(g, images, image, imageOffset, columns, columnsOffset, columnsRowStride);
+    }
+
+    @Override
+    public void col2imImages(ConvGeometry g, int images, DeviceBuffer columns, long columnsOffset,
+            long columnsRowStride, DeviceBuffer image, long imageOffset) {
+        maybeFail("col2im");
+        delegate.col2imImages(g, images, columns, columnsOffset, columnsRowStride, image, imageOffset);
+    }
+
+    @Override
     public void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset, DeviceBuffer argmax) {
         maybeFail("pool2d");
         delegate.pool2d(g, max, planes, x, xOffset, y, yOffset, argmax);

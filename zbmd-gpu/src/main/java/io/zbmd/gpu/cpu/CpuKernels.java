@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.zbmd.gpu.BinaryOp;
 import io.zbmd.gpu.ReduceOp;
+import io.zbmd.gpu.cpu.internal.ComputeWorkers;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -14,25 +15,119 @@ import java.util.Arrays;
  * dimensions that are contiguous for every operand become one), so that a broadcast over a
  * contiguous tensor runs as a few long loops rather than many short ones.
  *
- * <p>Stateless and thread-safe; single-threaded per call.
+ * <p><b>Threads.</b> The element-wise runs (unary maps and their gradients but for the
+ * transcendental ones, axpy, scale, fill, the optimizer updates) are cut into one contiguous part per thread, each a multiple
+ * of the vector length except the last, so that every element is computed by the same code
+ * path (vector body or scalar tail) as on one thread: the result is the same, bit for bit,
+ * whatever the thread count. Runs shorter than {@link #PARALLEL_MIN} elements per thread stay
+ * on the calling thread, where waking a worker would cost more than it saves.
+ *
+ * <p>Thread-safe.
  */
-public final class CpuKernels {
+public final class CpuKernels implements AutoCloseable {
     private static final boolean VECTOR_API_PRESENT =
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Elements per part below which an element-wise run does not split (256 KiB of floats). */
+    static final long PARALLEL_MIN = 1 << 16;
+    /** Part boundaries are multiples of this many elements: a vector length or more, a cache line. */
+    private static final long PART_ALIGN = 16;
 
     private final Lanes lanes;
+    /** Null on one thread. */
+    private final ComputeWorkers workers;
 
-    private CpuKernels(Lanes lanes) {
+    private CpuKernels(Lanes lanes, ComputeWorkers workers) {
         this.lanes = lanes;
+        this.workers = workers;
     }
 
     /**
      * @param useVectorApi whether to use the Vector API (ignored, falling back to scalar
      *     loops, when the module is absent)
-     * @return the kernels
+     * @return single-threaded kernels
      */
     public static CpuKernels create(boolean useVectorApi) {
-        return new CpuKernels(useVectorApi && VECTOR_API_PRESENT ? vectorLanes() : ScalarLanes.INSTANCE);
+        return create(useVectorApi, 1);
+    }
+
+    /**
+     * @param useVectorApi as {@link #create(boolean)}
+     * @param threads threads per call, the caller's included ({@code threads - 1} workers
+     *     start now; {@link #close} stops them)
+     * @return the kernels
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public static CpuKernels create(boolean useVectorApi, int threads) {
+        Lanes lanes = useVectorApi && VECTOR_API_PRESENT ? vectorLanes() : ScalarLanes.INSTANCE;
+        return new CpuKernels(lanes, threads == 1 ? null : new ComputeWorkers(threads));
+    }
+
+    /** Stops the workers; later calls run on the caller alone. Idempotent. */
+    @Override
+    public void close() {
+        if (workers != null) {
+            workers.close();
+        }
+    }
+
+    /** Elements {@code [from, to)} of a run. */
+    @FunctionalInterface
+    interface Range {
+        void run(long from, long to);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)}: on the caller alone for short runs, else cut into
+     * contiguous parts, one per thread, at multiples of {@link #PART_ALIGN}.
+     */
+    void split(long n, Range body, MemorySegment... segments) {
+        int parts = parts(n, PARALLEL_MIN);
+        if (parts == 1 || !workers.accessible(segments)) {
+            body.run(0, n);
+            return;
+        }
+        long part = Math.ceilDiv(Math.ceilDiv(n, parts), PART_ALIGN) * PART_ALIGN;
+        workers.run(parts, index -> {
+            long from = index * part;
+            long to = Math.min(n, from + part);
+            if (from < to) {
+                body.run(from, to);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code body} for every item in {@code [0, items)} (channels, planes), the items cut
+     * into one contiguous group per thread when each holds at least {@code minElements}
+     * elements; each item is computed wholly by one thread, as on one thread.
+     */
+    void forEach(int items, long elementsPerItem, IntRange body, MemorySegment... segments) {
+        int parts = Math.min(items, parts((long) items * elementsPerItem, PARALLEL_MIN));
+        if (parts <= 1 || !workers.accessible(segments)) {
+            body.run(0, items);
+            return;
+        }
+        int group = Math.ceilDiv(items, parts);
+        workers.run(parts, index -> {
+            int from = index * group;
+            int to = Math.min(items, from + group);
+            if (from < to) {
+                body.run(from, to);
+            }
+        });
+    }
+
+    /** Items {@code [from, to)}. */
+    @FunctionalInterface
+    interface IntRange {
+        void run(int from, int to);
+    }
+
+    private int parts(long elements, long minPerPart) {
+        if (workers == null) {
+            return 1;
+        }
+        return (int) Math.max(1, Math.min(workers.threads(), elements / minPerPart));
     }
 
     /** Kept apart so that VectorLanes is only loaded when the module is there. */
@@ -58,28 +153,51 @@ public final class CpuKernels {
 
     /** @see Lanes#map */
     public void map(io.zbmd.gpu.UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
-        lanes.map(op, x, xi, y, yi, n);
+        if (!sameOnEveryThread(op)) {
+            lanes.map(op, x, xi, y, yi, n);
+            return;
+        }
+        split(n, (from, to) -> lanes.map(op, x, xi + from, y, yi + from, to - from), x, y);
+    }
+
+    /**
+     * Whether the Vector API computes {@code op} (and its gradient) alike however far the JIT
+     * has got: exact IEEE operations do; the transcendentals do not (the compiled code calls
+     * SVML, the interpreted fallback {@link Math}, which differ in the last bit), and a worker
+     * thread entering a loop the caller runs compiled on-stack may still interpret it. Those
+     * stay on the calling thread, as before.
+     */
+    private static boolean sameOnEveryThread(io.zbmd.gpu.UnaryOp op) {
+        return switch (op) {
+            case NEG, RELU, SQRT, SQUARE, ABS -> true;
+            case EXP, LOG, GELU, TANH, SIGMOID -> false;
+        };
     }
 
     /** @see Lanes#mapBackward */
     public void mapBackward(io.zbmd.gpu.UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi,
             MemorySegment dy, long dyi, MemorySegment dx, long dxi, long n) {
-        lanes.mapBackward(op, x, xi, y, yi, dy, dyi, dx, dxi, n);
+        if (!sameOnEveryThread(op)) {
+            lanes.mapBackward(op, x, xi, y, yi, dy, dyi, dx, dxi, n);
+            return;
+        }
+        split(n, (from, to) -> lanes.mapBackward(op, x, xi + from, y, yi + from, dy, dyi + from, dx, dxi + from,
+                to - from), x, y, dy, dx);
     }
 
     /** @see Lanes#axpy */
     public void axpy(float alpha, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
-        lanes.axpy(alpha, x, xi, y, yi, n);
+        split(n, (from, to) -> lanes.axpy(alpha, x, xi + from, y, yi + from, to - from), x, y);
     }
 
     /** @see Lanes#scale */
     public void scale(float alpha, MemorySegment x, long xi, long n) {
-        lanes.scale(alpha, x, xi, n);
+        split(n, (from, to) -> lanes.scale(alpha, x, xi + from, to - from), x);
     }
 
     /** @see Lanes#fill */
     public void fill(MemorySegment x, long xi, long n, float value) {
-        lanes.fill(x, xi, n, value);
+        split(n, (from, to) -> lanes.fill(x, xi + from, to - from, value), x);
     }
 
     /** @see Lanes#sumOfSquares */
@@ -91,15 +209,17 @@ public final class CpuKernels {
     public void sgd(float lr, float momentum, float weightDecay, boolean nesterov, MemorySegment p, long pi,
             MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment v, long vi, MemorySegment vo,
             long voi, long n) {
-        lanes.sgd(lr, momentum, weightDecay, nesterov, p, pi, po, poi, g, gi, v, vi, vo, voi, n);
+        split(n, (from, to) -> lanes.sgd(lr, momentum, weightDecay, nesterov, p, pi + from, po, poi + from, g,
+                gi + from, v, vi + from, vo, voi + from, to - from), p, po, g, v, vo);
     }
 
     /** @see Lanes#adam */
     public void adam(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, float c1,
             float c2, MemorySegment p, long pi, MemorySegment po, long poi, MemorySegment g, long gi, MemorySegment m,
             long mi, MemorySegment mo, long moi, MemorySegment v, long vi, MemorySegment vo, long voi, long n) {
-        lanes.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi, po, poi, g, gi, m, mi, mo, moi, v, vi,
-                vo, voi, n);
+        split(n, (from, to) -> lanes.adam(lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2, p, pi + from, po,
+                poi + from, g, gi + from, m, mi + from, mo, moi + from, v, vi + from, vo, voi + from, to - from),
+                p, po, g, m, mo, v, vo);
     }
 
     // ------------------------------------------------------------------ coalescing
@@ -188,15 +308,35 @@ public final class CpuKernels {
 
     // ------------------------------------------------------------------ copy and element-wise
 
-    /** Strided copy of a view into another of the same shape. */
+    /**
+     * Strided copy of a view into another of the same shape. With more than one dimension left
+     * after coalescing, the outermost one is spread over the threads when source and target
+     * are different buffers (within one buffer the views might overlap, and the order of the
+     * copy would then matter).
+     */
     public void copy(int[] shape, MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst,
             long dstOffset, long[] dstStrides) {
         Plan plan = coalesce(shape, srcStrides, dstStrides);
+        if (plan.rank() < 2 || src.address() == dst.address()) {
+            copy(plan, 0, plan.rank() < 2 ? 1 : plan.shape()[0], src, srcOffset, dst, dstOffset);
+            return;
+        }
+        int outer = plan.shape()[0];
+        forEach(outer, plan.count() / outer, (first, end) -> copy(plan, first, end, src, srcOffset, dst, dstOffset),
+                src, dst);
+    }
+
+    /** The copy of outermost indices {@code [first, end)} (all of a one-dimensional plan). */
+    private static void copy(Plan plan, int first, int end, MemorySegment src, long srcOffset, MemorySegment dst,
+            long dstOffset) {
         int last = plan.rank() - 1;
         int n = plan.shape()[last];
         long ss = plan.strides()[0][last];
         long ds = plan.strides()[1][last];
         int[] index = new int[plan.rank()];
+        if (last > 0) {
+            index[0] = first;
+        }
         do {
             long s = offset(srcOffset, index, plan.strides()[0]);
             long t = offset(dstOffset, index, plan.strides()[1]);
@@ -207,7 +347,7 @@ public final class CpuKernels {
                     dst.setAtIndex(JAVA_FLOAT, t + i * ds, src.getAtIndex(JAVA_FLOAT, s + i * ss));
                 }
             }
-        } while (next(index, plan.shape()));
+        } while (next(index, plan.shape()) && (last == 0 || index[0] < end));
     }
 
     /** Broadcast element-wise {@code out = a op b}. */

@@ -21,9 +21,12 @@ import java.util.Arrays;
  */
 public final class CpuNn {
     private final Lanes lanes;
+    /** Whose threads batch norm and pooling split their channels and planes over. */
+    private final CpuKernels kernels;
 
-    private CpuNn(Lanes lanes) {
-        this.lanes = lanes;
+    private CpuNn(CpuKernels kernels) {
+        this.lanes = kernels.lanes();
+        this.kernels = kernels;
     }
 
     /**
@@ -31,7 +34,7 @@ public final class CpuNn {
      * @return the neural-network kernels
      */
     public static CpuNn create(CpuKernels kernels) {
-        return new CpuNn(kernels.lanes());
+        return new CpuNn(kernels);
     }
 
     // ------------------------------------------------------------------ softmax, cross-entropy
@@ -161,6 +164,34 @@ public final class CpuNn {
         copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, true);
     }
 
+    /**
+     * {@link #im2col} of {@code images} images side by side (image {@code i} at
+     * {@code imageOffset + i·c·h·w}, its columns from {@code columnsOffset + i·outH·outW}),
+     * the images spread over the threads; each image's columns are one thread's.
+     */
+    public void im2col(ConvGeometry g, int images, MemorySegment image, long imageOffset, MemorySegment columns,
+            long columnsOffset, long columnsRowStride) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        long spatial = (long) g.outHeight() * g.outWidth();
+        kernels.forEach(images, g.columnRows() * spatial, (first, end) -> {
+            for (int i = first; i < end; i++) {
+                im2col(g, image, imageOffset + i * imageSize, columns, columnsOffset + i * spatial, columnsRowStride);
+            }
+        }, image, columns);
+    }
+
+    /** {@link #col2im} of a batch laid out as in {@link #im2col(ConvGeometry, int, MemorySegment, long, MemorySegment, long, long)}. */
+    public void col2im(ConvGeometry g, int images, MemorySegment columns, long columnsOffset, long columnsRowStride,
+            MemorySegment image, long imageOffset) {
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        long spatial = (long) g.outHeight() * g.outWidth();
+        kernels.forEach(images, g.columnRows() * spatial, (first, end) -> {
+            for (int i = first; i < end; i++) {
+                col2im(g, columns, columnsOffset + i * spatial, columnsRowStride, image, imageOffset + i * imageSize);
+            }
+        }, columns, image);
+    }
+
     /** Copies a dense {@code rows × length} array to or from rows {@code rowStride} apart in a segment. */
     private static void copyRows(float[] dense, MemorySegment strided, long offset, long rowStride, int rows, int length,
             boolean toSegment) {
@@ -233,23 +264,25 @@ public final class CpuNn {
         int outW = g.outWidth();
         int plane = height * width;
         int outPlane = outH * outW;
-        float[] in = Scratch.floats(0, plane);
-        float[] out = Scratch.floats(1, outPlane);
-        int[] best = Scratch.ints(outPlane);
         boolean pairs = g.kernelHeight() == 2 && g.kernelWidth() == 2 && g.strideHeight() == 2
                 && g.strideWidth() == 2 && g.padHeight() == 0 && g.padWidth() == 0;
-        for (int p = 0; p < planes; p++) {
-            MemorySegment.copy(x, JAVA_FLOAT, (xOffset + (long) p * plane) * Float.BYTES, in, 0, plane);
-            if (pairs) {
-                pool2x2(max, in, width, outH, outW, out, best);
-            } else {
-                poolWindows(g, max, in, out, best);
+        kernels.forEach(planes, plane, (first, end) -> {
+            float[] in = Scratch.floats(0, plane);
+            float[] out = Scratch.floats(1, outPlane);
+            int[] best = Scratch.ints(outPlane);
+            for (int p = first; p < end; p++) {
+                MemorySegment.copy(x, JAVA_FLOAT, (xOffset + (long) p * plane) * Float.BYTES, in, 0, plane);
+                if (pairs) {
+                    pool2x2(max, in, width, outH, outW, out, best);
+                } else {
+                    poolWindows(g, max, in, out, best);
+                }
+                MemorySegment.copy(out, 0, y, JAVA_FLOAT, (yOffset + (long) p * outPlane) * Float.BYTES, outPlane);
+                if (max && argmax != null) {
+                    MemorySegment.copy(best, 0, argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, outPlane);
+                }
             }
-            MemorySegment.copy(out, 0, y, JAVA_FLOAT, (yOffset + (long) p * outPlane) * Float.BYTES, outPlane);
-            if (max && argmax != null) {
-                MemorySegment.copy(best, 0, argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, outPlane);
-            }
-        }
+        }, x, y, argmax);
     }
 
     /**
@@ -334,39 +367,41 @@ public final class CpuNn {
         int plane = height * width;
         int outPlane = outH * outW;
         float area = g.kernelHeight() * g.kernelWidth();
-        float[] grad = Scratch.floats(0, plane);
-        float[] upstream = Scratch.floats(1, outPlane);
-        int[] best = Scratch.ints(outPlane);
-        for (int p = 0; p < planes; p++) {
-            long dxPlane = (dxOffset + (long) p * plane) * Float.BYTES;
-            MemorySegment.copy(dx, JAVA_FLOAT, dxPlane, grad, 0, plane);
-            MemorySegment.copy(dy, JAVA_FLOAT, (dyOffset + (long) p * outPlane) * Float.BYTES, upstream, 0, outPlane);
-            if (max) {
-                MemorySegment.copy(argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, best, 0, outPlane);
-                for (int o = 0; o < outPlane; o++) {
-                    grad[best[o]] += upstream[o];
-                }
-            } else {
-                for (int oh = 0; oh < outH; oh++) {
-                    for (int ow = 0; ow < outW; ow++) {
-                        float share = upstream[oh * outW + ow] / area;
-                        for (int kh = 0; kh < g.kernelHeight(); kh++) {
-                            int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                            if (ih < 0 || ih >= height) {
-                                continue;
-                            }
-                            for (int kw = 0; kw < g.kernelWidth(); kw++) {
-                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                                if (iw >= 0 && iw < width) {
-                                    grad[ih * width + iw] += share;
+        kernels.forEach(planes, plane, (first, end) -> {
+            float[] grad = Scratch.floats(0, plane);
+            float[] upstream = Scratch.floats(1, outPlane);
+            int[] best = Scratch.ints(outPlane);
+            for (int p = first; p < end; p++) {
+                long dxPlane = (dxOffset + (long) p * plane) * Float.BYTES;
+                MemorySegment.copy(dx, JAVA_FLOAT, dxPlane, grad, 0, plane);
+                MemorySegment.copy(dy, JAVA_FLOAT, (dyOffset + (long) p * outPlane) * Float.BYTES, upstream, 0, outPlane);
+                if (max) {
+                    MemorySegment.copy(argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, best, 0, outPlane);
+                    for (int o = 0; o < outPlane; o++) {
+                        grad[best[o]] += upstream[o];
+                    }
+                } else {
+                    for (int oh = 0; oh < outH; oh++) {
+                        for (int ow = 0; ow < outW; ow++) {
+                            float share = upstream[oh * outW + ow] / area;
+                            for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                                int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                                if (ih < 0 || ih >= height) {
+                                    continue;
+                                }
+                                for (int kw = 0; kw < g.kernelWidth(); kw++) {
+                                    int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                                    if (iw >= 0 && iw < width) {
+                                        grad[ih * width + iw] += share;
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                MemorySegment.copy(grad, 0, dx, JAVA_FLOAT, dxPlane, plane);
             }
-            MemorySegment.copy(grad, 0, dx, JAVA_FLOAT, dxPlane, plane);
-        }
+        }, dy, argmax, dx);
     }
 
     // ------------------------------------------------------------------ normalisation
@@ -424,70 +459,75 @@ public final class CpuNn {
             long xOffset, MemorySegment gamma, MemorySegment beta, MemorySegment runningMean,
             MemorySegment runningVar, MemorySegment y, long yOffset, MemorySegment mean, MemorySegment rstd) {
         long count = (long) n * spatial;
-        for (int c = 0; c < channels; c++) {
-            float mu;
-            float inv;
-            if (training) {
-                double sum = 0;
-                for (int b = 0; b < n; b++) {
-                    sum += lanes.sum(x, xOffset + ((long) b * channels + c) * spatial, spatial);
+        // Each channel's statistics and normalisation are one thread's, as on one thread.
+        kernels.forEach(channels, count, (first, end) -> {
+            for (int c = first; c < end; c++) {
+                float mu;
+                float inv;
+                if (training) {
+                    double sum = 0;
+                    for (int b = 0; b < n; b++) {
+                        sum += lanes.sum(x, xOffset + ((long) b * channels + c) * spatial, spatial);
+                    }
+                    mu = (float) (sum / count);
+                    double squares = 0;
+                    for (int b = 0; b < n; b++) {
+                        squares += lanes.sumOfSquaredDeviations(x, xOffset + ((long) b * channels + c) * spatial, mu,
+                                spatial);
+                    }
+                    double biased = squares / count;
+                    double unbiased = count > 1 ? squares / (count - 1) : biased;
+                    inv = (float) (1.0 / Math.sqrt(biased + eps));
+                    runningMean.setAtIndex(JAVA_FLOAT, c,
+                            (1 - momentum) * runningMean.getAtIndex(JAVA_FLOAT, c) + momentum * mu);
+                    runningVar.setAtIndex(JAVA_FLOAT, c,
+                            (1 - momentum) * runningVar.getAtIndex(JAVA_FLOAT, c) + momentum * (float) unbiased);
+                    mean.setAtIndex(JAVA_FLOAT, c, mu);
+                    rstd.setAtIndex(JAVA_FLOAT, c, inv);
+                } else {
+                    mu = runningMean.getAtIndex(JAVA_FLOAT, c);
+                    inv = (float) (1.0 / Math.sqrt(runningVar.getAtIndex(JAVA_FLOAT, c) + eps));
                 }
-                mu = (float) (sum / count);
-                double squares = 0;
+                float scale = inv * gamma.getAtIndex(JAVA_FLOAT, c);
+                float shift = beta.getAtIndex(JAVA_FLOAT, c);
                 for (int b = 0; b < n; b++) {
-                    squares += lanes.sumOfSquaredDeviations(x, xOffset + ((long) b * channels + c) * spatial, mu,
-                            spatial);
+                    long block = ((long) b * channels + c) * spatial;
+                    lanes.normalize(x, xOffset + block, mu, scale, shift, y, yOffset + block, spatial);
                 }
-                double biased = squares / count;
-                double unbiased = count > 1 ? squares / (count - 1) : biased;
-                inv = (float) (1.0 / Math.sqrt(biased + eps));
-                runningMean.setAtIndex(JAVA_FLOAT, c,
-                        (1 - momentum) * runningMean.getAtIndex(JAVA_FLOAT, c) + momentum * mu);
-                runningVar.setAtIndex(JAVA_FLOAT, c,
-                        (1 - momentum) * runningVar.getAtIndex(JAVA_FLOAT, c) + momentum * (float) unbiased);
-                mean.setAtIndex(JAVA_FLOAT, c, mu);
-                rstd.setAtIndex(JAVA_FLOAT, c, inv);
-            } else {
-                mu = runningMean.getAtIndex(JAVA_FLOAT, c);
-                inv = (float) (1.0 / Math.sqrt(runningVar.getAtIndex(JAVA_FLOAT, c) + eps));
             }
-            float scale = inv * gamma.getAtIndex(JAVA_FLOAT, c);
-            float shift = beta.getAtIndex(JAVA_FLOAT, c);
-            for (int b = 0; b < n; b++) {
-                long block = ((long) b * channels + c) * spatial;
-                lanes.normalize(x, xOffset + block, mu, scale, shift, y, yOffset + block, spatial);
-            }
-        }
+        }, x, gamma, beta, runningMean, runningVar, y, mean, rstd);
     }
 
     public void batchNormBackward(int n, int channels, int spatial, MemorySegment dy, long dyOffset, MemorySegment x,
             long xOffset, MemorySegment mean, MemorySegment rstd, MemorySegment gamma, MemorySegment dx,
             long dxOffset, MemorySegment dgamma, MemorySegment dbeta) {
         long count = (long) n * spatial;
-        for (int c = 0; c < channels; c++) {
-            float mu = mean.getAtIndex(JAVA_FLOAT, c);
-            float inv = rstd.getAtIndex(JAVA_FLOAT, c);
-            double sumDy = 0;
-            double sumDyCentered = 0;
-            for (int b = 0; b < n; b++) {
-                long block = ((long) b * channels + c) * spatial;
-                sumDy += lanes.sum(dy, dyOffset + block, spatial);
-                sumDyCentered += lanes.dotCentered(dy, dyOffset + block, x, xOffset + block, mu, spatial);
+        kernels.forEach(channels, count, (first, end) -> {
+            for (int c = first; c < end; c++) {
+                float mu = mean.getAtIndex(JAVA_FLOAT, c);
+                float inv = rstd.getAtIndex(JAVA_FLOAT, c);
+                double sumDy = 0;
+                double sumDyCentered = 0;
+                for (int b = 0; b < n; b++) {
+                    long block = ((long) b * channels + c) * spatial;
+                    sumDy += lanes.sum(dy, dyOffset + block, spatial);
+                    sumDyCentered += lanes.dotCentered(dy, dyOffset + block, x, xOffset + block, mu, spatial);
+                }
+                double sumDyXhat = sumDyCentered * inv;
+                dgamma.setAtIndex(JAVA_FLOAT, c, dgamma.getAtIndex(JAVA_FLOAT, c) + (float) sumDyXhat);
+                dbeta.setAtIndex(JAVA_FLOAT, c, dbeta.getAtIndex(JAVA_FLOAT, c) + (float) sumDy);
+                // dx = k · (count·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x − μ)·inv, k = γ·inv / count
+                double k = gamma.getAtIndex(JAVA_FLOAT, c) * (double) inv / count;
+                float alpha = (float) (k * count);
+                float beta = (float) (-k * sumDyXhat * inv);
+                float constant = (float) (-k * sumDy);
+                for (int b = 0; b < n; b++) {
+                    long block = ((long) b * channels + c) * spatial;
+                    lanes.accumulateCombination(alpha, dy, dyOffset + block, beta, x, xOffset + block, mu, constant, dx,
+                            dxOffset + block, spatial);
+                }
             }
-            double sumDyXhat = sumDyCentered * inv;
-            dgamma.setAtIndex(JAVA_FLOAT, c, dgamma.getAtIndex(JAVA_FLOAT, c) + (float) sumDyXhat);
-            dbeta.setAtIndex(JAVA_FLOAT, c, dbeta.getAtIndex(JAVA_FLOAT, c) + (float) sumDy);
-            // dx = k · (count·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x − μ)·inv, k = γ·inv / count
-            double k = gamma.getAtIndex(JAVA_FLOAT, c) * (double) inv / count;
-            float alpha = (float) (k * count);
-            float beta = (float) (-k * sumDyXhat * inv);
-            float constant = (float) (-k * sumDy);
-            for (int b = 0; b < n; b++) {
-                long block = ((long) b * channels + c) * spatial;
-                lanes.accumulateCombination(alpha, dy, dyOffset + block, beta, x, xOffset + block, mu, constant, dx,
-                        dxOffset + block, spatial);
-            }
-        }
+        }, dy, x, mean, rstd, gamma, dx, dgamma, dbeta);
     }
 
     // ------------------------------------------------------------------ embedding, dropout, masking

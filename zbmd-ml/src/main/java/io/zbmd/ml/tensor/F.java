@@ -129,11 +129,7 @@ public final class F {
         // large matrix product rather than n small ones (the GEMM runs near its peak only when
         // every dimension is in the hundreds).
         Tensor columns = Tensor.empty(new int[] {rowsK, wide});
-        long imageSize = (long) g.channels() * g.height() * g.width();
-        for (int i = 0; i < n; i++) {
-            backend.im2col(g, source.buffer(), source.offset() + i * imageSize, columns.buffer(), (long) i * spatial,
-                    wide);
-        }
+        backend.im2colImages(g, n, source.buffer(), source.offset(), columns.buffer(), 0, wide);
         Tensor product = Tensor.empty(new int[] {out, n, spatial});
         backend.sgemm(false, false, out, wide, rowsK, 1f, w.buffer(), w.offset(), rowsK, columns.buffer(), 0, wide, 0f,
                 product.buffer(), 0, wide);
@@ -185,10 +181,7 @@ public final class F {
                 backend.sgemm(true, false, rowsK, wide, out, 1f, w.buffer(), w.offset(), rowsK, dyWide.buffer(), 0, wide,
                         0f, dcols.buffer(), 0, wide);
                 Tensor dx = Ops.zeros(x.shapeRef());
-                long imageSize = (long) g.channels() * g.height() * g.width();
-                for (int i = 0; i < n; i++) {
-                    backend.col2im(g, dcols.buffer(), (long) i * spatial, wide, dx.buffer(), i * imageSize);
-                }
+                backend.col2imImages(g, n, dcols.buffer(), 0, wide, dx.buffer(), 0);
                 dcols.release();
                 sink.add(x, dx);
             }

@@ -40,7 +40,7 @@ public final class BlockedGemm implements GemmKernel {
     private final Blocking blocking;
     private final int threads;
     private final long parallelMinMultiplyAdds;
-    private final GemmWorkers workers;
+    private final ComputeWorkers workers;
     private final ConcurrentLinkedQueue<Workspace> workspaces = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
@@ -60,7 +60,7 @@ public final class BlockedGemm implements GemmKernel {
 
     /** As above, with the size from which a call is split; tests split small problems with it. */
     BlockedGemm(int threads, MicroKernel kernel, Blocking blocking, long parallelMinMultiplyAdds) {
-        this(threads, kernel, blocking, parallelMinMultiplyAdds, GemmWorkers.WORKER_SPIN_NS);
+        this(threads, kernel, blocking, parallelMinMultiplyAdds, ComputeWorkers.WORKER_SPIN_NS);
     }
 
     /** As above, with the workers' spin before they park, to measure what spinning buys. */
@@ -73,7 +73,7 @@ public final class BlockedGemm implements GemmKernel {
         this.blocking = blocking;
         this.threads = threads;
         this.parallelMinMultiplyAdds = parallelMinMultiplyAdds;
-        this.workers = new GemmWorkers(threads, workerSpinNs);
+        this.workers = new ComputeWorkers(threads, workerSpinNs);
     }
 
     /** @return "zbmd Java SGEMM (Vector API 512-bit, 6×32 tiles), 2 threads"; thread-safe */

@@ -182,7 +182,7 @@ class BlockedGemmTest {
         MicroKernel kernel = vector();
         BlockedGemm gemm = new BlockedGemm(3, kernel, MicroKernels.blockingFor(kernel), 1);
         List<Thread> workers = new ArrayList<>(Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !before.contains(t) && t.getName().startsWith("zbmd-gemm-"))
+                .filter(t -> !before.contains(t) && t.getName().startsWith("zbmd-compute-"))
                 .collect(Collectors.toList()));
         assertThat(workers).hasSize(2).allMatch(Thread::isDaemon);
         check(GemmCase.random(9, 10).withShape(64, 70, 30), gemm);

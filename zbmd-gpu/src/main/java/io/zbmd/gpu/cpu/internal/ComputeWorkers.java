@@ -7,8 +7,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * The threads of one multi-threaded kernel: {@code threads - 1} daemon workers of its own,
- * plus the calling thread, which computes too (as in BLIS and OpenBLAS). Not
+ * The threads of multi-threaded kernels (a GEMM, the element-wise and neural-network
+ * kernels): {@code threads - 1} daemon workers of their own, plus the calling thread, which
+ * computes too (as in BLIS and OpenBLAS). Not
  * {@link java.util.concurrent.ForkJoinPool#commonPool()}: a kernel that blocks the common
  * pool would stall unrelated parallel streams, and the actor dispatcher must not lose its
  * threads to a matrix multiply.
@@ -24,7 +25,7 @@ import java.util.function.IntConsumer;
  *
  * <p>Thread-safe: concurrent calls queue on the same workers.
  */
-final class GemmWorkers implements AutoCloseable {
+public final class ComputeWorkers implements AutoCloseable {
     /** How long an idle worker polls before it parks. */
     static final long WORKER_SPIN_NS = 100_000;
     /** How long a caller polls for its last parts before it parks. */
@@ -39,16 +40,21 @@ final class GemmWorkers implements AutoCloseable {
     private final ConcurrentLinkedQueue<Call> tickets = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
+    /** @return threads one call may use, the caller's included */
+    public int threads() {
+        return threads;
+    }
+
     /**
      * @param threads threads one call uses, the caller's included
      * @throws IllegalArgumentException if {@code threads < 1}
      */
-    GemmWorkers(int threads) {
+    public ComputeWorkers(int threads) {
         this(threads, WORKER_SPIN_NS);
     }
 
     /** As above, with the workers' spin before they park; 0 parks at once. */
-    GemmWorkers(int threads, long workerSpinNs) {
+    public ComputeWorkers(int threads, long workerSpinNs) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads = " + threads + " is less than 1");
         }
@@ -58,7 +64,7 @@ final class GemmWorkers implements AutoCloseable {
         int pool = POOLS.incrementAndGet();
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker();
-            Thread thread = new Thread(workers[i], "zbmd-gemm-" + pool + "-" + (i + 1));
+            Thread thread = new Thread(workers[i], "zbmd-compute-" + pool + "-" + (i + 1));
             thread.setDaemon(true);
             workers[i].thread = thread;
             thread.start();
@@ -74,7 +80,7 @@ final class GemmWorkers implements AutoCloseable {
      * @throws RuntimeException the first part's failure (an {@link Error} as itself), with
      *     the others' suppressed
      */
-    void run(int parts, IntConsumer part) {
+    public void run(int parts, IntConsumer part) {
         if (parts < 1 || parts > threads) {
             throw new IllegalArgumentException("parts = " + parts + " is not in [1, " + threads + "]");
         }
@@ -98,13 +104,13 @@ final class GemmWorkers implements AutoCloseable {
     }
 
     /**
-     * @return whether every worker may access all the segments: false when one is confined to
-     *     the calling thread (an {@link java.lang.foreign.Arena#ofConfined()} segment)
+     * @return whether every worker may access all the segments (nulls skipped): false when one
+     *     is confined to the calling thread (an {@link java.lang.foreign.Arena#ofConfined()} segment)
      */
-    boolean accessible(MemorySegment... segments) {
+    public boolean accessible(MemorySegment... segments) {
         for (Worker worker : workers) {
             for (MemorySegment segment : segments) {
-                if (!segment.isAccessibleBy(worker.thread)) {
+                if (segment != null && !segment.isAccessibleBy(worker.thread)) {
                     return false;
                 }
             }
