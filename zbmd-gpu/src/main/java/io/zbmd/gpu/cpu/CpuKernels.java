@@ -117,6 +117,14 @@ public final class CpuKernels implements AutoCloseable {
         });
     }
 
+    /**
+     * @return whether two segments may share memory: their address ranges meet (heap segments
+     *     of different arrays may count as meeting: a false alarm only costs the threads)
+     */
+    static boolean overlap(MemorySegment x, MemorySegment y) {
+        return x.address() < y.address() + y.byteSize() && y.address() < x.address() + x.byteSize();
+    }
+
     /** Items {@code [from, to)}. */
     @FunctionalInterface
     interface IntRange {
@@ -311,13 +319,13 @@ public final class CpuKernels implements AutoCloseable {
     /**
      * Strided copy of a view into another of the same shape. With more than one dimension left
      * after coalescing, the outermost one is spread over the threads when source and target
-     * are different buffers (within one buffer the views might overlap, and the order of the
-     * copy would then matter).
+     * do not share memory (views of one buffer might overlap, and the order of the copy would
+     * then matter).
      */
     public void copy(int[] shape, MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst,
             long dstOffset, long[] dstStrides) {
         Plan plan = coalesce(shape, srcStrides, dstStrides);
-        if (plan.rank() < 2 || src.address() == dst.address()) {
+        if (plan.rank() < 2 || overlap(src, dst)) {
             copy(plan, 0, plan.rank() < 2 ? 1 : plan.shape()[0], src, srcOffset, dst, dstOffset);
             return;
         }
@@ -354,12 +362,40 @@ public final class CpuKernels implements AutoCloseable {
     public void binary(BinaryOp op, int[] shape, MemorySegment a, long aOffset, long[] aStrides, MemorySegment b,
             long bOffset, long[] bStrides, MemorySegment out, long outOffset, long[] outStrides) {
         Plan plan = coalesce(shape, aStrides, bStrides, outStrides);
+        long[][] strides = plan.strides();
+        // Threads only where no thread can read what another writes: the output is a buffer of
+        // its own, or exactly the view it reads in place (a += b).
+        boolean separate = (!overlap(a, out) || a.address() == out.address() && aOffset == outOffset
+                        && Arrays.equals(strides[0], strides[2]))
+                && (!overlap(b, out) || b.address() == out.address() && bOffset == outOffset
+                        && Arrays.equals(strides[1], strides[2]));
+        if (!separate) {
+            binary(op, plan, 0, plan.rank() < 2 ? 1 : plan.shape()[0], a, aOffset, b, bOffset, out, outOffset);
+        } else if (plan.rank() < 2) {
+            long as = strides[0][0];
+            long bs = strides[1][0];
+            long os = strides[2][0];
+            split(plan.shape()[0], (from, to) -> binary(op, new Plan(new int[] {(int) (to - from)}, strides), 0, 1, a,
+                    aOffset + from * as, b, bOffset + from * bs, out, outOffset + from * os), a, b, out);
+        } else {
+            int outer = plan.shape()[0];
+            forEach(outer, plan.count() / outer, (first, end) -> binary(op, plan, first, end, a, aOffset, b, bOffset,
+                    out, outOffset), a, b, out);
+        }
+    }
+
+    /** {@code out = a op b} over outermost indices {@code [first, end)} (all of a one-dimensional plan). */
+    private void binary(BinaryOp op, Plan plan, int first, int end, MemorySegment a, long aOffset, MemorySegment b,
+            long bOffset, MemorySegment out, long outOffset) {
         int last = plan.rank() - 1;
         int n = plan.shape()[last];
         long as = plan.strides()[0][last];
         long bs = plan.strides()[1][last];
         long os = plan.strides()[2][last];
         int[] index = new int[plan.rank()];
+        if (last > 0) {
+            index[0] = first;
+        }
         do {
             long ai = offset(aOffset, index, plan.strides()[0]);
             long bi = offset(bOffset, index, plan.strides()[1]);
@@ -376,7 +412,7 @@ public final class CpuKernels implements AutoCloseable {
                     out.setAtIndex(JAVA_FLOAT, oi + i * os, v);
                 }
             }
-        } while (next(index, plan.shape()));
+        } while (next(index, plan.shape()) && (last == 0 || index[0] < end));
     }
 
     // ------------------------------------------------------------------ reductions

@@ -557,11 +557,14 @@ public final class CpuNn {
     public void dropout(long count, float p, long seed, MemorySegment x, long xOffset, MemorySegment y, long yOffset,
             MemorySegment mask) {
         float keepScale = 1f / (1f - p);
-        for (long i = 0; i < count; i++) {
-            boolean keep = uniform(seed, i) >= p;
-            mask.setAtIndex(JAVA_FLOAT, i, keep ? 1f : 0f);
-            y.setAtIndex(JAVA_FLOAT, yOffset + i, keep ? x.getAtIndex(JAVA_FLOAT, xOffset + i) * keepScale : 0f);
-        }
+        // Each element's draw depends on its index alone, so any split gives the same mask.
+        kernels.split(count, (from, to) -> {
+            for (long i = from; i < to; i++) {
+                boolean keep = uniform(seed, i) >= p;
+                mask.setAtIndex(JAVA_FLOAT, i, keep ? 1f : 0f);
+                y.setAtIndex(JAVA_FLOAT, yOffset + i, keep ? x.getAtIndex(JAVA_FLOAT, xOffset + i) * keepScale : 0f);
+            }
+        }, x, y, mask);
     }
 
     /** A uniform [0, 1) draw for element {@code i}: SplitMix64 of (seed, i), counter-based. */

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zbmd.gpu.BinaryOp;
 import io.zbmd.gpu.ConvGeometry;
 import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.UnaryOp;
@@ -230,6 +231,43 @@ class KernelThreadsTest {
             CpuNn.create(kernels).col2im(g, images, columns, 0, wide, actual, 0);
             assertThat(actual.mismatch(expectedImage)).isEqualTo(-1L);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(BinaryOp.class)
+    void broadcastAndInPlaceBinaryOps(BinaryOp op) {
+        int n = 16;
+        int channels = 12;
+        int plane = 33 * 33;
+        int total = n * channels * plane;
+        int[] shape = {n, channels, 33, 33};
+        long[] dense = {(long) channels * plane, plane, 33, 1};
+        long[] perChannel = {0, 1, 0, 0}; // a bias of [1, channels, 1, 1]
+        MemorySegment a = random(total, 29);
+        MemorySegment bias = random(channels, 30);
+        MemorySegment out = random(total, 31);
+        assertSameOnAnyThreadCount(new MemorySegment[] {a, bias, out},
+                (k, s) -> k.binary(op, shape, s[0], 0, dense, s[1], 0, perChannel, s[2], 0, dense));
+        assertSameOnAnyThreadCount(new MemorySegment[] {a, out}, // in place, contiguous: out op= a
+                (k, s) -> k.binary(op, new int[] {total}, s[1], 0, new long[] {1}, s[0], 0, new long[] {1}, s[1], 0,
+                        new long[] {1}));
+        assertSameOnAnyThreadCount(new MemorySegment[] {a, bias}, // in place over a broadcast operand
+                (k, s) -> k.binary(op, shape, s[0], 0, dense, s[1], 0, perChannel, s[0], 0, dense));
+    }
+
+    @Test
+    void dropoutMasksAlikeOnAnyThreadCount() {
+        MemorySegment x = random(N, 32);
+        MemorySegment y = random(N, 33);
+        MemorySegment mask = random(N, 34);
+        assertSameOnAnyThreadCount(new MemorySegment[] {x, y, mask},
+                (k, s) -> CpuNn.create(k).dropout(N, 0.3f, 42L, s[0], 0, s[1], 0, s[2]));
+        CpuNn.create(two).dropout(N, 0.3f, 42L, x, 0, y, 0, mask);
+        long kept = 0;
+        for (int i = 0; i < N; i++) {
+            kept += mask.getAtIndex(JAVA_FLOAT, i) == 1f ? 1 : 0;
+        }
+        assertThat((double) kept / N).isBetween(0.68, 0.72);
     }
 
     @Test
