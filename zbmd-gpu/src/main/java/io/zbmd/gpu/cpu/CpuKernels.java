@@ -98,8 +98,9 @@ public final class CpuKernels implements AutoCloseable {
 
     /**
      * Runs {@code body} for every item in {@code [0, items)} (channels, planes), the items cut
-     * into one contiguous group per thread when each holds at least {@code minElements}
-     * elements; each item is computed wholly by one thread, as on one thread.
+     * into one contiguous group per thread when each thread gets at least
+     * {@link #PARALLEL_MIN} elements ({@code elementsPerItem} each); each item is computed
+     * wholly by one thread, as on one thread.
      */
     void forEach(int items, long elementsPerItem, IntRange body, MemorySegment... segments) {
         int parts = Math.min(items, parts((long) items * elementsPerItem, PARALLEL_MIN));
