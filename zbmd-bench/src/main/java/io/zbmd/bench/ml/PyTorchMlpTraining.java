@@ -30,8 +30,8 @@ import java.util.List;
  * <p>The weights are set to values given (zbmd's initial ones) so that both peers compute the
  * same numbers. Create it after {@link PyTorchRuntime#start(int)}.
  */
-final class PyTorchMlpTraining implements MlpTraining {
-    private final MlpBatch batch;
+final class PyTorchMlpTraining implements StepTraining {
+    private final StepBatch batch;
     private final long[] labels;
     private final Model model;
     private final Trainer trainer;
@@ -40,13 +40,16 @@ final class PyTorchMlpTraining implements MlpTraining {
     /**
      * @param batch what every step trains on
      * @param initialParameters the weights and biases to start from, in the order and layout of
-     *     {@link ZbmdMlpTraining#parameterValues()}
+     *     {@link ZbmdTraining#parameterValues()}
      */
-    PyTorchMlpTraining(MlpBatch batch, List<float[]> initialParameters) {
+    PyTorchMlpTraining(StepBatch batch, List<float[]> initialParameters) {
+        if (batch.model() != StepModel.MLP) {
+            throw new IllegalArgumentException("the DJL peer trains the MLP only, not the " + batch.model().key());
+        }
         this.batch = batch;
         // DJL's PyTorch pick (the loss's gather) takes int64 indices: converted once here, as a
         // data pipeline would, rather than in every step.
-        this.labels = new long[MlpBatch.SIZE];
+        this.labels = new long[batch.labels().length];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = batch.labels()[i];
         }
@@ -55,15 +58,15 @@ final class PyTorchMlpTraining implements MlpTraining {
                 .add(Activation.reluBlock())
                 .add(Linear.builder().setUnits(128).build())
                 .add(Activation.reluBlock())
-                .add(Linear.builder().setUnits(MlpBatch.CLASSES).build());
+                .add(Linear.builder().setUnits(StepModel.CLASSES).build());
         this.model = Model.newInstance("mlp", Device.cpu(), PyTorchRuntime.ENGINE);
         try {
             model.setBlock(net);
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) LEARNING_RATE)).build())
+                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) StepModel.MLP.learningRate())).build())
                     .optDevices(new Device[] {Device.cpu()});
             this.trainer = model.newTrainer(config);
-            trainer.initialize(new Shape(MlpBatch.SIZE, MlpBatch.FEATURES));
+            trainer.initialize(new Shape(StepModel.MLP.batchSize(), StepModel.MLP.features()));
             setParameters(net, initialParameters);
             this.engine = model.getNDManager().getEngine().getEngineName() + " "
                     + model.getNDManager().getEngine().getVersion();
@@ -92,8 +95,8 @@ final class PyTorchMlpTraining implements MlpTraining {
     @Override
     public float step() {
         try (NDManager stepManager = trainer.getManager().newSubManager()) {
-            NDArray x = stepManager.create(batch.features(), new Shape(MlpBatch.SIZE, MlpBatch.FEATURES));
-            NDArray y = stepManager.create(labels, new Shape(MlpBatch.SIZE));
+            NDArray x = stepManager.create(batch.features(), new Shape(StepModel.MLP.batchSize(), StepModel.MLP.features()));
+            NDArray y = stepManager.create(labels, new Shape(StepModel.MLP.batchSize()));
             float loss;
             try (GradientCollector collector = trainer.newGradientCollector()) {
                 NDList logits = trainer.forward(new NDList(x));

@@ -2,8 +2,8 @@ package io.zbmd.bench.ml;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.zbmd.gpu.CpuConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,36 +30,24 @@ class MlpStepAgreementTest {
 
     @Test
     void zbmdTrainsAsPyTorchInPythonDoes() {
-        boolean present = PythonTorchMlpTraining.python().isPresent();
-        if (!present && "true".equals(System.getenv("CI"))) {
-            throw new AssertionError(PythonTorchMlpTraining.missing());
-        }
-        assumeTrue(present, PythonTorchMlpTraining::missing);
-        MlpBatch batch = MlpBatch.synthetic(MlpStepBenchmark.BATCH_SEED);
-        List<float[]> initial = ZbmdMlpTraining.initialParameters();
-        try (ZbmdMlpTraining zbmd = new ZbmdMlpTraining(batch, 1);
-                PythonTorchMlpTraining torch = new PythonTorchMlpTraining(batch, initial, 1, false)) {
+        ParameterDifference.assumePythonTorch();
+        StepBatch batch = StepBatch.synthetic(StepModel.MLP, StepRuntimes.BATCH_SEED);
+        List<float[]> initial = ZbmdTraining.initialParameters(StepModel.MLP);
+        try (ZbmdTraining zbmd = new ZbmdTraining(batch, 1, CpuConfig.defaults());
+                PythonTorchTraining torch = new PythonTorchTraining("mlp", batch.features(), batch.labels(), initial, 1,
+                        false)) {
             for (int step = 0; step < PARAMETER_STEPS; step++) {
                 assertThat((double) zbmd.step()).as("loss of step %d", step).isCloseTo(torch.step(), within(LOSS_TOLERANCE));
             }
             List<float[]> ours = zbmd.parameterValues();
-            List<float[]> theirs = torch.parameterValues(ours);
-            double largest = 0;
-            long off = 0;
-            long total = 0;
-            for (int p = 0; p < ours.size(); p++) {
-                for (int i = 0; i < ours.get(p).length; i++) {
-                    double difference = Math.abs(ours.get(p)[i] - theirs.get(p)[i]);
-                    largest = Math.max(largest, difference);
-                    off += difference > PARAMETER_TOLERANCE ? 1 : 0;
-                    total++;
-                }
-            }
+            ParameterDifference difference = ParameterDifference.between(ours, torch.parameterValues(ours),
+                    PARAMETER_TOLERANCE);
             System.out.printf("zbmd vs %s after %d steps: largest parameter difference %.3g, %d of %d beyond %.0e%n",
-                    torch.describe(), PARAMETER_STEPS, largest, off, total, PARAMETER_TOLERANCE);
-            assertThat(off).as("parameters further than %s from PyTorch's", PARAMETER_TOLERANCE)
-                    .isLessThanOrEqualTo(total / 10_000);
-            assertThat(largest).as("largest parameter difference").isLessThan(10 * PARAMETER_TOLERANCE);
+                    torch.describe(), PARAMETER_STEPS, difference.largest(), difference.beyond(), difference.total(),
+                    PARAMETER_TOLERANCE);
+            assertThat(difference.beyond()).as("parameters further than %s from PyTorch's", PARAMETER_TOLERANCE)
+                    .isLessThanOrEqualTo(difference.total() / 10_000);
+            assertThat(difference.largest()).as("largest parameter difference").isLessThan(10 * PARAMETER_TOLERANCE);
             for (int step = PARAMETER_STEPS; step < STEPS; step++) {
                 assertThat((double) zbmd.step()).as("loss of step %d", step).isCloseTo(torch.step(), within(LOSS_TOLERANCE));
             }
@@ -68,9 +56,9 @@ class MlpStepAgreementTest {
 
     @Test
     void zbmdTrainsAsLibtorchThroughDjlDoes() {
-        MlpBatch batch = MlpBatch.synthetic(MlpStepBenchmark.BATCH_SEED);
-        try (MlpTraining zbmd = MlpStepBenchmark.create(MlpStepBenchmark.ZBMD, 1, batch);
-                MlpTraining djl = MlpStepBenchmark.create(MlpStepBenchmark.PYTORCH, 1, batch)) {
+        StepBatch batch = StepBatch.synthetic(StepModel.MLP, StepRuntimes.BATCH_SEED);
+        try (StepTraining zbmd = StepRuntimes.create(StepRuntimes.ZBMD, 1, batch);
+                StepTraining djl = StepRuntimes.create(StepRuntimes.PYTORCH, 1, batch)) {
             for (int step = 0; step < STEPS; step++) {
                 float ours = zbmd.step();
                 float theirs = djl.step();

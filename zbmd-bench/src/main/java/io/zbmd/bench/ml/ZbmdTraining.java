@@ -1,8 +1,9 @@
 package io.zbmd.bench.ml;
 
-import io.zbmd.examples.ml.FashionMnistModels;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
+import io.zbmd.ml.nn.Layers;
+import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.optim.Adam;
 import io.zbmd.ml.tensor.F;
@@ -13,34 +14,37 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * zbmd's side: the examples' MLP on a CPU backend with {@code threads} compute threads, Adam,
- * and one tensor scope per step that releases the step's intermediates. The batch is
- * uploaded in every step, as a training loop fed from host memory does.
+ * zbmd's side: one of the examples' models on a CPU backend with {@code threads} compute
+ * threads, Adam, and one tensor scope per step that releases the step's intermediates. The
+ * batch is uploaded in every step, as a training loop fed from host memory does.
  */
-final class ZbmdMlpTraining implements MlpTraining {
+final class ZbmdTraining implements StepTraining {
     private static final long MEMORY_BUDGET_BYTES = 1L << 30;
 
-    private final MlpBatch batch;
+    private final StepBatch batch;
+    private final int[] batchShape;
     private final CpuBackend backend;
     private final TensorScope modelScope;
     private final Sequential net;
     private final Adam adam;
 
     /**
-     * @param batch what every step trains on
+     * @param batch what every step trains on, and for which model
      * @param threads the backend's compute threads
+     * @param config the rest of the backend's configuration ({@link CpuConfig#defaults()} for
+     *     the benchmarks)
      */
-    ZbmdMlpTraining(MlpBatch batch, int threads) {
+    ZbmdTraining(StepBatch batch, int threads, CpuConfig config) {
         this.batch = batch;
-        this.backend = CpuBackend.create(CpuConfig.defaults().withThreads(threads)
-                .withMemoryBudgetBytes(MEMORY_BUDGET_BYTES));
+        this.batchShape = batch.model().batchShape();
+        this.backend = CpuBackend.create(config.withThreads(threads).withMemoryBudgetBytes(MEMORY_BUDGET_BYTES));
         TensorScope scope = null;
         try {
             scope = TensorScope.create(backend);
             try (var _ = scope.enter()) {
-                this.net = FashionMnistModels.mlp(MODEL_SEED);
+                this.net = batch.model().create();
             }
-            this.adam = Adam.adam(net.parameters(), LEARNING_RATE);
+            this.adam = Adam.adam(net.parameters(), batch.model().learningRate());
             this.modelScope = scope;
         } catch (RuntimeException | Error e) {
             if (scope != null) {
@@ -54,8 +58,8 @@ final class ZbmdMlpTraining implements MlpTraining {
     @Override
     public float step() {
         try (TensorScope _ = TensorScope.open(backend)) {
-            Tensor x = Tensors.of(batch.features(), MlpBatch.SIZE, MlpBatch.FEATURES);
-            Tensor y = Tensors.ofInts(batch.labels(), MlpBatch.SIZE);
+            Tensor x = Tensors.of(batch.features(), batchShape);
+            Tensor y = Tensors.ofInts(batch.labels(), batch.labels().length);
             Tensor loss = F.crossEntropy(net.forward(x), y, 0f);
             adam.zeroGrad();
             loss.backward();
@@ -65,16 +69,17 @@ final class ZbmdMlpTraining implements MlpTraining {
     }
 
     /**
-     * @return the model's initial parameters for {@link #MODEL_SEED}, as
+     * @param model whose parameters
+     * @return the model's initial parameters for {@link StepModel#SEED}, as
      *     {@link #parameterValues()} lists them (made on a small backend closed again)
      */
-    static List<float[]> initialParameters() {
+    static List<float[]> initialParameters(StepModel model) {
         CpuConfig config = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
                 .withGemm(CpuConfig.Gemm.JAVA);
         try (CpuBackend small = CpuBackend.create(config); TensorScope scope = TensorScope.create(small)) {
             List<float[]> values = new ArrayList<>();
             try (var _ = scope.enter()) {
-                for (Tensor parameter : FashionMnistModels.mlp(MODEL_SEED).parameters()) {
+                for (Tensor parameter : model.create().parameters()) {
                     values.add(parameter.toFloatArray());
                 }
             }
@@ -83,8 +88,22 @@ final class ZbmdMlpTraining implements MlpTraining {
     }
 
     /**
-     * @return the current parameters, in registration order ({@code [out, in]} weights, then
-     *     biases, layer by layer: the order and layout of PyTorch's {@code nn.Linear})
+     * Puts the model's dropout layers in evaluation mode, where they are the identity, so that
+     * a step computes exactly what another library's does from the same weights (each draws
+     * its own masks otherwise). Batch norm stays in training mode.
+     */
+    void withoutDropout() {
+        for (Module layer : net.modules()) {
+            if (layer instanceof Layers.Dropout) {
+                layer.train(false);
+            }
+        }
+    }
+
+    /**
+     * @return the current parameters, in registration order (weights {@code [out, in]} or
+     *     {@code [out, in, k, k]}, then biases, layer by layer: the order and layout of
+     *     PyTorch's {@code nn.Linear}, {@code nn.Conv2d} and {@code nn.BatchNorm2d})
      */
     List<float[]> parameterValues() {
         List<float[]> values = new ArrayList<>();
@@ -96,7 +115,7 @@ final class ZbmdMlpTraining implements MlpTraining {
 
     @Override
     public String describe() {
-        return "zbmd, " + backend.device().name();
+        return "zbmd, " + batch.model().key() + ", " + backend.device().name();
     }
 
     @Override

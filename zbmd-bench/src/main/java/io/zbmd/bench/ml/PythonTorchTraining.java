@@ -17,18 +17,18 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * PyTorch as its users run it: the same MLP in Python ({@code torch.nn}, {@code torch.optim.Adam},
+ * PyTorch as its users run it: the same model in Python ({@code torch.nn}, {@code torch.optim.Adam},
  * fused or not), from zbmd's initial weights on the same batch, with the same number of
  * intra-op threads, in a Python process of its own that this class drives over a pipe (one
  * line per step, a few tens of microseconds beside a step of milliseconds). The script is
- * {@code torch_mlp.py} next to this class.
+ * {@code torch_step.py} next to this class; it knows the examples' MLP and CNN.
  *
  * <p>Python with torch is found at {@code -Dzbmd.torch.python=PATH}, else at the virtual
  * environment {@code ./zbmd} sets up from the CPU wheel shipped on the reference machines
  * ({@value #VENV} under the home directory). Where there is none, {@link #python()} is empty
  * and its callers skip, saying so.
  */
-final class PythonTorchMlpTraining implements MlpTraining {
+final class PythonTorchTraining implements StepTraining {
     /** Where {@code ./zbmd} installs torch, relative to the home directory. */
     static final String VENV = ".cache/zbmd/torch-venv";
 
@@ -39,23 +39,27 @@ final class PythonTorchMlpTraining implements MlpTraining {
     private final String describe;
 
     /**
-     * @param batch what every step trains on
-     * @param parameters the initial parameters, in {@link ZbmdMlpTraining#parameterValues()} order
+     * @param model {@code mlp} or {@code cnn}, the script's name for one of the examples' models
+     * @param features the batch every step trains on, row-major, as many rows as labels
+     * @param labels the batch's class labels
+     * @param parameters the initial parameters, in the model's registration order (PyTorch's
+     *     {@code parameters()} order, with the same layouts)
      * @param threads torch's intra-op threads
      * @param fused {@code Adam(fused=True)} rather than PyTorch's default implementation
      * @throws IllegalStateException if Python with torch is missing or the script fails
      */
-    PythonTorchMlpTraining(MlpBatch batch, List<float[]> parameters, int threads, boolean fused) {
+    PythonTorchTraining(String model, float[] features, int[] labels, List<float[]> parameters, int threads,
+            boolean fused) {
         Path python = python().orElseThrow(() -> new IllegalStateException(missing()));
         try {
             workDir = Files.createTempDirectory("zbmd-torch-");
-            Path script = workDir.resolve("torch_mlp.py");
-            try (InputStream source = PythonTorchMlpTraining.class.getResourceAsStream("torch_mlp.py")) {
+            Path script = workDir.resolve("torch_step.py");
+            try (InputStream source = PythonTorchTraining.class.getResourceAsStream("torch_step.py")) {
                 Files.copy(source, script);
             }
             Path state = workDir.resolve("state.bin");
-            Files.write(state, stateBytes(batch, parameters));
-            process = new ProcessBuilder(python.toString(), script.toString(), state.toString(),
+            Files.write(state, stateBytes(features, labels, parameters));
+            process = new ProcessBuilder(python.toString(), script.toString(), model, state.toString(),
                     Integer.toString(threads), fused ? "1" : "0")
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
@@ -66,7 +70,7 @@ final class PythonTorchMlpTraining implements MlpTraining {
                 throw new IllegalStateException("the PyTorch script did not start (" + python + " said " + ready + ")");
             }
             String[] fields = ready.split(" ");
-            describe = "PyTorch " + fields[1] + " in Python, " + fields[2] + " intra-op threads, Adam"
+            describe = "PyTorch " + fields[1] + " in Python, " + model + ", " + fields[2] + " intra-op threads, Adam"
                     + (fused ? "(fused=True)" : " (default foreach)");
         } catch (IOException e) {
             throw new IllegalStateException("could not run the PyTorch script with " + python + ": " + e.getMessage(), e);
@@ -87,10 +91,11 @@ final class PythonTorchMlpTraining implements MlpTraining {
                 + " it from the CPU wheel in /opt/wheels when there is one)";
     }
 
-    private static byte[] stateBytes(MlpBatch batch, List<float[]> parameters) {
-        int floats = parameters.stream().mapToInt(p -> p.length).sum() + batch.features().length;
-        ByteBuffer buffer = ByteBuffer.allocate(4 * parameters.size() + 4 * floats + 4 * batch.labels().length)
+    private static byte[] stateBytes(float[] features, int[] labels, List<float[]> parameters) {
+        int floats = parameters.stream().mapToInt(p -> p.length).sum() + features.length;
+        ByteBuffer buffer = ByteBuffer.allocate(4 * (1 + parameters.size()) + 4 * floats + 4 * (1 + labels.length))
                 .order(ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(parameters.size());
         for (float[] parameter : parameters) {
             buffer.putInt(parameter.length);
         }
@@ -98,9 +103,10 @@ final class PythonTorchMlpTraining implements MlpTraining {
             buffer.asFloatBuffer().put(parameter);
             buffer.position(buffer.position() + 4 * parameter.length);
         }
-        buffer.asFloatBuffer().put(batch.features());
-        buffer.position(buffer.position() + 4 * batch.features().length);
-        buffer.asIntBuffer().put(batch.labels());
+        buffer.putInt(labels.length);
+        buffer.asFloatBuffer().put(features);
+        buffer.position(buffer.position() + 4 * features.length);
+        buffer.asIntBuffer().put(labels);
         return buffer.array();
     }
 
@@ -109,9 +115,17 @@ final class PythonTorchMlpTraining implements MlpTraining {
         return Float.parseFloat(ask("step"));
     }
 
+    /** Makes the model's dropout layers the identity, as {@link ZbmdTraining#withoutDropout()}. */
+    void withoutDropout() {
+        String answer = ask("nodropout");
+        if (!answer.equals("ok")) {
+            throw new IllegalStateException("the PyTorch script could not turn dropout off: " + answer);
+        }
+    }
+
     /**
      * @param shapes each parameter's element count, in order
-     * @return the current parameters, in {@link ZbmdMlpTraining#parameterValues()} order
+     * @return the current parameters, in the order they were given
      */
     List<float[]> parameterValues(List<float[]> shapes) {
         Path dump = workDir.resolve("parameters.bin");
