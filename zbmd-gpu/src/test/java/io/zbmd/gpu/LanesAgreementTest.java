@@ -303,6 +303,19 @@ class LanesAgreementTest {
                         max ? buf[1] : null, buf[2], 0));
         }
 
+        // Max pooling of activations full of ties (ReLU's zeros) and a few NaNs, on planes wide
+        // enough for whole vectors: the same maxima and the same first-maximum indices.
+        int planeSide = 2 * (4 + r.nextInt(12));
+        float[] ties = new float[2 * planeSide * planeSide];
+        float[] levels = {0f, 0f, 0f, 1f, -1f, Float.NaN};
+        for (int i = 0; i < ties.length; i++) {
+            ties[i] = r.nextInt(20) == 0 ? levels[5] : levels[r.nextInt(5)];
+        }
+        PoolGeometry wide = new PoolGeometry(planeSide, planeSide, 2, 2, 2, 2, 0, 0);
+        int widePooled = 2 * wide.outHeight() * wide.outWidth();
+        agree("max pool with ties and NaN", seed, new float[][] {ties, new float[widePooled], new float[widePooled]},
+                Set.of(0, 1, 2), (b, buf) -> b.pool2d(wide, true, 2, buf[0], 0, buf[1], 0, buf[2]));
+
         int count = 1 + r.nextInt(30);
         int dim = 1 + r.nextInt(40);
         int vocabulary = 1 + r.nextInt(10);

@@ -266,14 +266,17 @@ public final class CpuNn {
         int outPlane = outH * outW;
         boolean pairs = g.kernelHeight() == 2 && g.kernelWidth() == 2 && g.strideHeight() == 2
                 && g.strideWidth() == 2 && g.padHeight() == 0 && g.padWidth() == 0;
+        int[] corners = pairs && max ? windowCorners(width, outH, outW) : null;
         kernels.forEach(planes, plane, (first, end) -> {
             float[] in = Scratch.floats(0, plane);
             float[] out = Scratch.floats(1, outPlane);
             int[] best = Scratch.ints(outPlane);
             for (int p = first; p < end; p++) {
                 MemorySegment.copy(x, JAVA_FLOAT, (xOffset + (long) p * plane) * Float.BYTES, in, 0, plane);
-                if (pairs) {
-                    pool2x2(max, in, width, outH, outW, out, best);
+                if (corners != null) {
+                    lanes.maxPool2x2(in, width, corners, out, best, outPlane);
+                } else if (pairs) {
+                    avgPool2x2(in, width, outH, outW, out);
                 } else {
                     poolWindows(g, max, in, out, best);
                 }
@@ -285,38 +288,26 @@ public final class CpuNn {
         }, x, y, argmax);
     }
 
-    /**
-     * The common 2×2, stride 2 pooling in straight-line code; the same first-maximum rule as
-     * {@link #poolWindows} (scan order, strict comparison).
-     */
-    private static void pool2x2(boolean max, float[] in, int width, int outH, int outW, float[] out, int[] best) {
+    /** @return for each output of a 2×2, stride-2 pooling, the index of its window's top-left input */
+    private static int[] windowCorners(int width, int outH, int outW) {
+        int[] corners = new int[outH * outW];
+        for (int oh = 0; oh < outH; oh++) {
+            for (int ow = 0; ow < outW; ow++) {
+                corners[oh * outW + ow] = 2 * oh * width + 2 * ow;
+            }
+        }
+        return corners;
+    }
+
+    /** The common 2×2, stride 2 average pooling in straight-line code. */
+    private static void avgPool2x2(float[] in, int width, int outH, int outW, float[] out) {
         for (int oh = 0; oh < outH; oh++) {
             int row = 2 * oh * width;
             int o = oh * outW;
             for (int ow = 0; ow < outW; ow++) {
                 int i0 = row + 2 * ow;
                 int i2 = i0 + width;
-                float v0 = in[i0];
-                float v1 = in[i0 + 1];
-                float v2 = in[i2];
-                float v3 = in[i2 + 1];
-                if (max) {
-                    float top = v0;
-                    int index = i0;
-                    boolean greater = v1 > top;
-                    top = greater ? v1 : top;
-                    index = greater ? i0 + 1 : index;
-                    greater = v2 > top;
-                    top = greater ? v2 : top;
-                    index = greater ? i2 : index;
-                    greater = v3 > top;
-                    top = greater ? v3 : top;
-                    index = greater ? i2 + 1 : index;
-                    out[o + ow] = top;
-                    best[o + ow] = index;
-                } else {
-                    out[o + ow] = (v0 + v1 + v2 + v3) / 4f;
-                }
+                out[o + ow] = (in[i0] + in[i0 + 1] + in[i2] + in[i2 + 1]) / 4f;
             }
         }
     }

@@ -59,6 +59,16 @@ interface Lanes {
             float center, float gamma, MemorySegment y, long yi, long n);
 
     /**
+     * 2×2, stride-2 max pooling of one plane held on the heap: output {@code o} is the largest
+     * of {@code in[c], in[c + 1], in[c + width], in[c + width + 1]} for {@code c = corners[o]},
+     * taken in that order with a strict comparison (the first of equal maxima wins; a NaN wins
+     * only from the first place), and {@code best[o]} is its index in {@code in}.
+     *
+     * @param n outputs
+     */
+    void maxPool2x2(float[] in, int width, int[] corners, float[] out, int[] best, int n);
+
+    /**
      * One SGD step, reading {@code p, v} and writing {@code po, vo} (the same segment and
      * index for in place, or not overlapping); {@code v, vo} may be null when
      * {@code momentum == 0}.

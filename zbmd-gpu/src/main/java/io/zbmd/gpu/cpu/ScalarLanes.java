@@ -218,4 +218,33 @@ final class ScalarLanes implements Lanes {
             po.setAtIndex(JAVA_FLOAT, poi + i, param - stepSize * mv / denom);
         }
     }
+
+    @Override
+    public void maxPool2x2(float[] in, int width, int[] corners, float[] out, int[] best, int n) {
+        maxPool2x2(in, width, corners, out, best, 0, n);
+    }
+
+    /** {@link #maxPool2x2(float[], int, int[], float[], int[], int)} from output {@code from} on. */
+    static void maxPool2x2(float[] in, int width, int[] corners, float[] out, int[] best, int from, int n) {
+        for (int o = from; o < n; o++) {
+            int i0 = corners[o];
+            int i2 = i0 + width;
+            float top = in[i0];
+            int index = i0;
+            if (in[i0 + 1] > top) {
+                top = in[i0 + 1];
+                index = i0 + 1;
+            }
+            if (in[i2] > top) {
+                top = in[i2];
+                index = i2;
+            }
+            if (in[i2 + 1] > top) {
+                top = in[i2 + 1];
+                index = i2 + 1;
+            }
+            out[o] = top;
+            best[o] = index;
+        }
+    }
 }
