@@ -144,7 +144,11 @@ public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultI
     void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
             long columnsRowStride);
 
-    /** Folds columns back into an image, accumulating ({@code image +=}): im2col's adjoint. */
+    /**
+     * Folds columns back into an image, im2col's adjoint: each image element is written with
+     * the sum of the column entries it was unfolded into (zero where there are none), so the
+     * image need not be cleared first.
+     */
     void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride, DeviceBuffer image,
             long imageOffset);
 
@@ -177,7 +181,11 @@ public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultI
     void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
             DeviceBuffer argmax);
 
-    /** Pooling backward, accumulating into {@code dx}. */
+    /**
+     * Pooling backward: writes {@code dx}, each input element the sum of the output gradients
+     * it contributed to (zero where it contributed to none), so {@code dx} need not be cleared
+     * first.
+     */
     void pool2dBackward(PoolGeometry g, boolean max, int planes, DeviceBuffer dy, long dyOffset, DeviceBuffer argmax,
             DeviceBuffer dx, long dxOffset);
 

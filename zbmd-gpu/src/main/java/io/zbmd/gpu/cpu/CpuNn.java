@@ -225,7 +225,7 @@ public final class CpuNn {
         int columnsSize = g.columnRows() * spatial;
         float[] img = Scratch.floats(0, imageSize);
         float[] cols = Scratch.floats(1, columnsSize);
-        MemorySegment.copy(image, JAVA_FLOAT, imageOffset * Float.BYTES, img, 0, imageSize);
+        Arrays.fill(img, 0, imageSize, 0f);
         copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, false);
         int row = 0;
         for (int c = 0; c < g.channels(); c++) {
@@ -240,8 +240,15 @@ public final class CpuNn {
                         }
                         int source = row * spatial + oh * outW;
                         int target = c * plane + ih * width - g.padWidth() + kw;
-                        for (int ow = first; ow < end; ow++) {
-                            img[target + ow * g.strideWidth()] += cols[source + ow];
+                        if (g.strideWidth() == 1) {
+                            // a loop the JIT vectorises: the same additions, element by element
+                            for (int ow = first; ow < end; ow++) {
+                                img[target + ow] += cols[source + ow];
+                            }
+                        } else {
+                            for (int ow = first; ow < end; ow++) {
+                                img[target + ow * g.strideWidth()] += cols[source + ow];
+                            }
                         }
                     }
                 }
@@ -364,7 +371,7 @@ public final class CpuNn {
             int[] best = Scratch.ints(outPlane);
             for (int p = first; p < end; p++) {
                 long dxPlane = (dxOffset + (long) p * plane) * Float.BYTES;
-                MemorySegment.copy(dx, JAVA_FLOAT, dxPlane, grad, 0, plane);
+                Arrays.fill(grad, 0, plane, 0f);
                 MemorySegment.copy(dy, JAVA_FLOAT, (dyOffset + (long) p * outPlane) * Float.BYTES, upstream, 0, outPlane);
                 if (max) {
                     MemorySegment.copy(argmax, JAVA_INT, (long) p * outPlane * Integer.BYTES, best, 0, outPlane);

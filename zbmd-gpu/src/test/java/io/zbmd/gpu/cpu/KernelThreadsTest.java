@@ -236,6 +236,39 @@ class KernelThreadsTest {
         }
     }
 
+    /** col2im and pooling's gradient write their output: what was there before does not matter. */
+    @Test
+    void col2imAndPoolingsGradientWriteRatherThanAdd() {
+        ConvGeometry conv = new ConvGeometry(3, 30, 29, 3, 3, 1, 1, 1, 1);
+        int images = 5;
+        int imageSize = conv.channels() * conv.height() * conv.width();
+        long wide = (long) images * conv.columnCols();
+        MemorySegment columns = random((int) (conv.columnRows() * wide), 31);
+        MemorySegment overGarbage = random(images * imageSize, 32);
+        MemorySegment overZeros = arena.allocate((long) images * imageSize * Float.BYTES, 64);
+        CpuNn nn = CpuNn.create(two);
+        nn.col2im(conv, images, columns, 0, wide, overGarbage, 0);
+        nn.col2im(conv, images, columns, 0, wide, overZeros, 0);
+        assertThat(overGarbage.mismatch(overZeros)).isEqualTo(-1L);
+
+        int planes = 6;
+        for (PoolGeometry g : new PoolGeometry[] {new PoolGeometry(28, 28, 2, 2, 2, 2, 0, 0),
+            new PoolGeometry(28, 28, 3, 3, 2, 2, 1, 1)}) {
+            int in = planes * g.height() * g.width();
+            int out = planes * g.outHeight() * g.outWidth();
+            for (boolean max : new boolean[] {true, false}) {
+                MemorySegment argmax = arena.allocate((long) out * Integer.BYTES, 64);
+                nn.pool2d(g, max, planes, random(in, 33), 0, random(out, 34), 0, argmax);
+                MemorySegment dy = random(out, 35);
+                MemorySegment gradientOverGarbage = random(in, 36);
+                MemorySegment gradientOverZeros = arena.allocate((long) in * Float.BYTES, 64);
+                nn.pool2dBackward(g, max, planes, dy, 0, argmax, gradientOverGarbage, 0);
+                nn.pool2dBackward(g, max, planes, dy, 0, argmax, gradientOverZeros, 0);
+                assertThat(gradientOverGarbage.mismatch(gradientOverZeros)).as("max = %s, %s", max, g).isEqualTo(-1L);
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BinaryOp.class)
     void broadcastAndInPlaceBinaryOps(BinaryOp op) {

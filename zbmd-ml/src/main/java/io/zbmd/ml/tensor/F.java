@@ -180,7 +180,7 @@ public final class F {
                 Tensor dcols = Tensor.empty(new int[] {rowsK, wide});
                 backend.sgemm(true, false, rowsK, wide, out, 1f, w.buffer(), w.offset(), rowsK, dyWide.buffer(), 0, wide,
                         0f, dcols.buffer(), 0, wide);
-                Tensor dx = Ops.zeros(x.shapeRef());
+                Tensor dx = Tensor.empty(x.shapeRef());
                 backend.col2imImages(g, n, dcols.buffer(), 0, wide, dx.buffer(), 0);
                 dcols.release();
                 sink.add(x, dx);
@@ -229,7 +229,7 @@ public final class F {
 
         @Override
         void backward(Tensor grad, Autograd.Gradients sink) {
-            Tensor dx = Ops.zeros(inputs[0].shapeRef());
+            Tensor dx = Tensor.empty(inputs[0].shapeRef());
             grad.backend().pool2dBackward(g, max, planes, grad.buffer(), grad.offset(),
                     argmax == null ? null : argmax.buffer(), dx.buffer(), 0);
             sink.add(inputs[0], dx);
