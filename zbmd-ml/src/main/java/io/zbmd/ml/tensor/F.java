@@ -33,7 +33,7 @@ public final class F {
             throw new IllegalArgumentException("linear: input " + Shape.str(x.shapeRef()) + " does not match weight "
                     + Shape.str(weight.shapeRef()) + " (expected [out, " + x.size(-1) + "])");
         }
-        Tensor y = x.matmul(weight.transpose(0, 1));
+        Tensor y = Gemm.linear(x, weight);
         return bias == null ? y : y.add(bias);
     }
 

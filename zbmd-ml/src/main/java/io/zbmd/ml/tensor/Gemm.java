@@ -123,4 +123,56 @@ final class Gemm {
         }
         return Ops.sumTo(product(a, true, g, false), bShape);
     }
+
+    /**
+     * {@code x @ weightᵀ} for {@code x [..., in]} and {@code weight [out, in]}, as one
+     * {@code [B, in] @ [in, out]} product reading the weight transposed in place, recorded as
+     * one node whose backward writes each gradient in its own layout: {@code dx = g @ weight},
+     * {@code dweight = gᵀ @ x} (not {@code xᵀ @ g} then a transposing copy, which is what
+     * {@code x.matmul(weight.transpose(0, 1))} costs).
+     */
+    static Tensor linear(Tensor x, Tensor weight) {
+        Tensor source = x.contiguousNoGrad();
+        Tensor w = weight.contiguousNoGrad();
+        int in = w.size(1);
+        int out = w.size(0);
+        int rows = (int) (source.numel() / in);
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = out;
+        Tensor y = Tensor.empty(outShape);
+        x.backend().sgemm(false, true, rows, out, in, 1f, source.buffer(), source.offset(), in, w.buffer(), w.offset(),
+                in, 0f, y.buffer(), 0, out);
+        return Tensor.result(y, new Linear(x, weight));
+    }
+
+    private static final class Linear extends Autograd.Node {
+        Linear(Tensor x, Tensor weight) {
+            super(x, weight);
+        }
+
+        @Override
+        void backward(Tensor g, Autograd.Gradients sink) {
+            Tensor x = inputs[0];
+            Tensor weight = inputs[1];
+            Tensor grad = g.contiguousNoGrad();
+            Backend backend = grad.backend();
+            int in = weight.size(1);
+            int out = weight.size(0);
+            int rows = (int) (grad.numel() / out);
+            if (x.requiresGrad()) {
+                Tensor w = weight.contiguousNoGrad();
+                Tensor dx = Tensor.empty(x.shapeRef());
+                backend.sgemm(false, false, rows, in, out, 1f, grad.buffer(), grad.offset(), out, w.buffer(), w.offset(),
+                        in, 0f, dx.buffer(), 0, in);
+                sink.add(x, dx);
+            }
+            if (weight.requiresGrad()) {
+                Tensor source = x.contiguousNoGrad();
+                Tensor dw = Tensor.empty(weight.shapeRef());
+                backend.sgemm(true, false, out, in, rows, 1f, grad.buffer(), grad.offset(), out, source.buffer(),
+                        source.offset(), in, 0f, dw.buffer(), 0, in);
+                sink.add(weight, dw);
+            }
+        }
+    }
 }
