@@ -306,6 +306,36 @@ class KernelThreadsTest {
         assertThat((double) kept / N).isBetween(0.68, 0.72);
     }
 
+    /**
+     * The dropout kernel against its definition, element by element: kept where the element's
+     * draw {@code uniform(seed, i)} is at least {@code p}, then {@code x / (1 - p)}, else +0;
+     * for probabilities whose {@code p·2^24} is and is not a whole number, one equal to a draw, and inputs with
+     * negative values, zeros, infinities and NaN.
+     */
+    @Test
+    void dropoutIsItsDefinitionBitForBit() {
+        int n = 10_000 + 3;
+        MemorySegment x = random(n, 37);
+        float[] specials = {-0f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -1e-30f};
+        for (int i = 0; i < specials.length * 100; i += 100) {
+            x.setAtIndex(JAVA_FLOAT, i, specials[i / 100]);
+        }
+        // the last: exactly element 5's draw, which is kept (at least p), and nothing else is on the edge
+        for (float p : new float[] {0f, 1e-7f, 0.25f, 0.3f, 0.5f, 0.9999999f, CpuNn.uniform(7L, 5)}) {
+            MemorySegment y = random(n, 38);
+            MemorySegment mask = random(n, 39);
+            CpuNn.create(two).dropout(n, p, 7L, x, 0, y, 0, mask);
+            float keepScale = 1f / (1f - p);
+            for (int i = 0; i < n; i++) {
+                boolean keep = CpuNn.uniform(7L, i) >= p;
+                float expected = keep ? x.getAtIndex(JAVA_FLOAT, i) * keepScale : 0f;
+                assertThat(Float.floatToRawIntBits(y.getAtIndex(JAVA_FLOAT, i))).as("p = %s, element %d", p, i)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+                assertThat(mask.getAtIndex(JAVA_FLOAT, i)).isEqualTo(keep ? 1f : 0f);
+            }
+        }
+    }
+
     @Test
     void aSegmentConfinedToTheCallerStaysOnTheCaller() {
         try (Arena confined = Arena.ofConfined()) {
