@@ -133,23 +133,33 @@ public final class F {
         Tensor product = Tensor.empty(new int[] {out, n, spatial});
         backend.sgemm(false, false, out, wide, rowsK, 1f, w.buffer(), w.offset(), rowsK, columns.buffer(), 0, wide, 0f,
                 product.buffer(), 0, wide);
+        // [out, n, oh·ow] to [n, out, oh·ow], adding the bias on the way when there is one (one
+        // pass over the output rather than a copy and then an addition).
         Tensor y = Tensor.empty(new int[] {n, out, g.outHeight(), g.outWidth()});
-        backend.copy(new int[] {n, out, spatial}, product.buffer(), 0, new long[] {spatial, wide, 1}, y.buffer(), 0,
-                new long[] {(long) out * spatial, spatial, 1});
-        product.release();
-        Tensor result = Tensor.result(y, new Conv2d(x, weight, g, columns));
+        int[] shape = {n, out, spatial};
+        long[] productStrides = {spatial, wide, 1};
+        long[] yStrides = {(long) out * spatial, spatial, 1};
         if (bias == null) {
-            return result;
+            backend.copy(shape, product.buffer(), 0, productStrides, y.buffer(), 0, yStrides);
+        } else {
+            if (bias.dim() != 1 || bias.size(0) != out) {
+                throw new IllegalArgumentException("conv2d bias must be [" + out + "], got " + Shape.str(bias.shapeRef()));
+            }
+            Tensor b = bias.contiguousNoGrad();
+            backend.binary(BinaryOp.ADD, shape, product.buffer(), 0, productStrides, b.buffer(), b.offset(),
+                    new long[] {0, 1, 0}, y.buffer(), 0, yStrides);
         }
-        return result.add(bias.reshape(1, out, 1, 1));
+        product.release();
+        return Tensor.result(y, bias == null ? new Conv2d(g, columns, x, weight) : new Conv2d(g, columns, x, weight, bias));
     }
 
     private static final class Conv2d extends Autograd.Node {
         private final ConvGeometry g;
         private final Tensor columns;
 
-        Conv2d(Tensor x, Tensor weight, ConvGeometry g, Tensor columns) {
-            super(x, weight);
+        /** Inputs x, weight and, when there is one, the bias. */
+        Conv2d(ConvGeometry g, Tensor columns, Tensor... inputs) {
+            super(inputs);
             this.g = g;
             this.columns = columns;
         }
@@ -174,6 +184,12 @@ public final class F {
                 backend.sgemm(false, true, out, rowsK, wide, 1f, dyWide.buffer(), 0, wide, columns.buffer(), 0, wide, 0f,
                         dw.buffer(), 0, rowsK);
                 sink.add(weight, dw);
+            }
+            if (inputs.length == 3 && inputs[2].requiresGrad()) { // the bias: each output channel's row sum
+                Tensor db = Tensor.empty(new int[] {out});
+                backend.reduce(ReduceOp.SUM, new int[] {out, wide}, dyWide.buffer(), 0, new long[] {wide, 1},
+                        db.buffer(), 0, new long[] {1, 0}, false, null);
+                sink.add(inputs[2], db);
             }
             if (x.requiresGrad()) {
                 Tensor w = weight.contiguousNoGrad();
