@@ -133,6 +133,11 @@ public final class CpuNn {
         float[] img = Scratch.floats(0, imageSize);
         float[] cols = Scratch.floats(1, columnsSize);
         MemorySegment.copy(image, JAVA_FLOAT, imageOffset * Float.BYTES, img, 0, imageSize);
+        if (g.strideHeight() == 1 && g.strideWidth() == 1 && outW == width) {
+            im2colSameWidth(g, img, cols);
+            copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, true);
+            return;
+        }
         int row = 0;
         for (int c = 0; c < g.channels(); c++) {
             for (int kh = 0; kh < g.kernelHeight(); kh++) {
@@ -162,6 +167,50 @@ public final class CpuNn {
             }
         }
         copyRows(cols, columns, columnsOffset, columnsRowStride, g.columnRows(), spatial, true);
+    }
+
+    /**
+     * im2col at stride 1 when the output is as wide as the input (a "same" convolution, such
+     * as 3×3 with padding 1): then a column row is the input plane shifted by a constant
+     * offset, so each row is one copy of its valid span, after which the entries that wrapped
+     * around a row edge and the rows outside the image are cleared. The same values as the
+     * general loop, in far fewer (and longer) copies.
+     */
+    private static void im2colSameWidth(ConvGeometry g, float[] img, float[] cols) {
+        int height = g.height();
+        int width = g.width();
+        int plane = height * width;
+        int outH = g.outHeight();
+        int spatial = outH * width;
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                // output rows whose input row ih = oh − pad + kh lies inside the image
+                int ohFirst = Math.min(outH, Math.max(0, g.padHeight() - kh));
+                int ohEnd = Math.max(ohFirst, Math.min(outH, height + g.padHeight() - kh));
+                for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
+                    int target = row * spatial;
+                    int shift = kw - g.padWidth(); // iw = ow + shift
+                    int first = Math.min(width, Math.max(0, -shift));
+                    int end = Math.max(first, Math.min(width, width - shift));
+                    if (ohFirst == ohEnd || first == end) {
+                        Arrays.fill(cols, target, target + spatial, 0f);
+                        continue;
+                    }
+                    Arrays.fill(cols, target, target + ohFirst * width, 0f);
+                    int from = ohFirst * width + first;
+                    int to = (ohEnd - 1) * width + end;
+                    int source = c * plane + (ohFirst - g.padHeight() + kh) * width + first + shift;
+                    System.arraycopy(img, source, cols, target + from, to - from);
+                    for (int oh = ohFirst; oh < ohEnd; oh++) {
+                        int at = target + oh * width;
+                        Arrays.fill(cols, at, at + first, 0f);
+                        Arrays.fill(cols, at + end, at + width, 0f);
+                    }
+                    Arrays.fill(cols, target + ohEnd * width, target + spatial, 0f);
+                }
+            }
+        }
     }
 
     /**

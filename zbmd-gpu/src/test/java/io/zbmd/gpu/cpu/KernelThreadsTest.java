@@ -236,6 +236,88 @@ class KernelThreadsTest {
         }
     }
 
+    /** "Same" convolutions (im2col's fast path: stride 1, output as wide as the input) and others. */
+    private static final ConvGeometry[] CONVOLUTIONS = {
+        new ConvGeometry(3, 7, 9, 3, 3, 1, 1, 1, 1), // same: 3×3, padding 1
+        new ConvGeometry(2, 6, 5, 5, 5, 1, 1, 2, 2), // same: 5×5, padding 2
+        new ConvGeometry(2, 4, 6, 1, 1, 1, 1, 0, 0), // same: 1×1
+        new ConvGeometry(2, 8, 3, 3, 3, 1, 1, 1, 1), // same, narrower than the kernel's reach
+        new ConvGeometry(1, 2, 2, 3, 3, 1, 1, 1, 1), // same, smaller than the kernel
+        new ConvGeometry(2, 7, 9, 3, 3, 1, 1, 0, 0), // valid
+        new ConvGeometry(2, 7, 9, 3, 3, 2, 2, 1, 1), // strided
+        new ConvGeometry(2, 7, 9, 3, 1, 1, 1, 1, 0), // same width, not the same height
+    };
+
+    /**
+     * im2col against its definition, entry by entry, for "same" convolutions (its fast path:
+     * stride 1, output as wide as the input) and others, square and not.
+     */
+    @Test
+    void im2colIsItsDefinition() {
+        for (ConvGeometry g : CONVOLUTIONS) {
+            int imageSize = g.channels() * g.height() * g.width();
+            int spatial = g.outHeight() * g.outWidth();
+            MemorySegment image = random(imageSize, 40);
+            MemorySegment columns = random(g.columnRows() * spatial, 41);
+            CpuNn.create(one).im2col(g, image, 0, columns, 0, spatial);
+            int row = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                    for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
+                        for (int oh = 0; oh < g.outHeight(); oh++) {
+                            for (int ow = 0; ow < g.outWidth(); ow++) {
+                                int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                                boolean inside = ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width();
+                                float expected = inside
+                                        ? image.getAtIndex(JAVA_FLOAT, (c * g.height() + ih) * g.width() + iw) : 0f;
+                                assertThat(columns.getAtIndex(JAVA_FLOAT, row * spatial + oh * g.outWidth() + ow))
+                                        .as("%s, row %d, output (%d, %d)", g, row, oh, ow).isEqualTo(expected);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * col2im against its definition: each image entry the sum, in float and in the order of
+     * the column rows, of the column entries unfolded from it; bit for bit.
+     */
+    @Test
+    void col2imIsItsDefinition() {
+        for (ConvGeometry g : CONVOLUTIONS) {
+            int imageSize = g.channels() * g.height() * g.width();
+            int spatial = g.outHeight() * g.outWidth();
+            MemorySegment columns = random(g.columnRows() * spatial, 42);
+            MemorySegment image = random(imageSize, 43);
+            CpuNn.create(one).col2im(g, columns, 0, spatial, image, 0);
+            float[] expected = new float[imageSize];
+            int row = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                    for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
+                        for (int oh = 0; oh < g.outHeight(); oh++) {
+                            for (int ow = 0; ow < g.outWidth(); ow++) {
+                                int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                                if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) {
+                                    expected[(c * g.height() + ih) * g.width() + iw] +=
+                                            columns.getAtIndex(JAVA_FLOAT, row * spatial + oh * g.outWidth() + ow);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < imageSize; i++) {
+                assertThat(Float.floatToRawIntBits(image.getAtIndex(JAVA_FLOAT, i))).as("%s, image entry %d", g, i)
+                        .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+        }
+    }
+
     /** col2im and pooling's gradient write their output: what was there before does not matter. */
     @Test
     void col2imAndPoolingsGradientWriteRatherThanAdd() {
