@@ -215,6 +215,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DeviceBuffer a, long aOffset,
             int lda, DeviceBuffer b, long bOffset, int ldb, float beta, DeviceBuffer c, long cOffset, int ldc) {
+        // The kernels' workers would spin through the first 0.1 ms of the product, on cores the
+        // GEMM's own threads want: on 2 threads that cost the MLP step 15-20% (docs/compute.md).
+        kernels.quiesce();
         gemm.sgemm(transA, transB, m, n, k, alpha, a.segment(), aOffset, lda, b.segment(), bOffset, ldb, beta,
                 c.segment(), cOffset, ldc);
     }

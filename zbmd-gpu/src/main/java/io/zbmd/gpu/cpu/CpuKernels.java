@@ -62,6 +62,13 @@ public final class CpuKernels implements AutoCloseable {
         return new CpuKernels(lanes, threads == 1 ? null : new ComputeWorkers(threads));
     }
 
+    /** Lets idle workers park at once instead of spinning ({@link ComputeWorkers#quiesce()}). */
+    public void quiesce() {
+        if (workers != null) {
+            workers.quiesce();
+        }
+    }
+
     /** Stops the workers; later calls run on the caller alone. Idempotent. */
     @Override
     public void close() {
