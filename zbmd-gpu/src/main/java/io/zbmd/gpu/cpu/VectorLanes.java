@@ -334,7 +334,7 @@ final class VectorLanes implements Lanes {
     /**
      * Gathers the four values of {@link #L} windows at once and keeps the scalar rule with
      * compares and blends: the same results as {@link ScalarLanes}, without its branches,
-     * which mispredict on about half of the comparisons of real activations.
+     * which mispredict often on real activations (scalar pooling was 5× slower than a ReLU).
      */
     @Override
     public void maxPool2x2(float[] in, int width, int[] corners, float[] out, int[] best, int n) {
