@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One training step of the examples' CNN (2 × (3×3 conv with bias, batch norm, ReLU, 2×2 max
  * pool), dropout 0.25, linear to 10; cross-entropy from logits, Adam at 2e-3) on a batch of
  * {@value StepModel#CNN_BATCH} images of 1×28×28: forward, loss, zeroed gradients, backward and
- * update, as {@code zbmd train cnn} runs it. The score is samples per second. zbmd and PyTorch
+ * update, the step {@code zbmd train cnn} repeats (here without its label smoothing and
+ * learning-rate decay, on both sides). The score is samples per second. zbmd and PyTorch
  * in Python ({@value StepRuntimes#TORCH_PYTHON}: {@code torch.optim.Adam} at its default,
  * {@value StepRuntimes#TORCH_PYTHON_FUSED}: {@code fused=True}; driven step by step over a pipe,
  * {@link PythonTorchTraining}) train the same seeded batch from the same initial weights, with
