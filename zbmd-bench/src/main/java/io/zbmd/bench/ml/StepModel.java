@@ -59,11 +59,6 @@ enum StepModel {
         return batchSize;
     }
 
-    /** @return the shape of one sample */
-    int[] sampleShape() {
-        return sampleShape.clone();
-    }
-
     /** @return the batch's shape: the batch size, then {@link #sampleShape()} */
     int[] batchShape() {
         int[] shape = new int[sampleShape.length + 1];

@@ -260,24 +260,11 @@ class KernelThreadsTest {
             MemorySegment image = random(imageSize, 40);
             MemorySegment columns = random(g.columnRows() * spatial, 41);
             CpuNn.create(one).im2col(g, image, 0, columns, 0, spatial);
-            int row = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                for (int kh = 0; kh < g.kernelHeight(); kh++) {
-                    for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
-                        for (int oh = 0; oh < g.outHeight(); oh++) {
-                            for (int ow = 0; ow < g.outWidth(); ow++) {
-                                int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                                boolean inside = ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width();
-                                float expected = inside
-                                        ? image.getAtIndex(JAVA_FLOAT, (c * g.height() + ih) * g.width() + iw) : 0f;
-                                assertThat(columns.getAtIndex(JAVA_FLOAT, row * spatial + oh * g.outWidth() + ow))
-                                        .as("%s, row %d, output (%d, %d)", g, row, oh, ow).isEqualTo(expected);
-                            }
-                        }
-                    }
-                }
-            }
+            forEachUnfolded(g, (column, imageEntry) -> {
+                float expected = imageEntry < 0 ? 0f : image.getAtIndex(JAVA_FLOAT, imageEntry);
+                assertThat(columns.getAtIndex(JAVA_FLOAT, column)).as("%s, column entry %d", g, column)
+                        .isEqualTo(expected);
+            });
         }
     }
 
@@ -294,26 +281,45 @@ class KernelThreadsTest {
             MemorySegment image = random(imageSize, 43);
             CpuNn.create(one).col2im(g, columns, 0, spatial, image, 0);
             float[] expected = new float[imageSize];
-            int row = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                for (int kh = 0; kh < g.kernelHeight(); kh++) {
-                    for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
-                        for (int oh = 0; oh < g.outHeight(); oh++) {
-                            for (int ow = 0; ow < g.outWidth(); ow++) {
-                                int ih = oh * g.strideHeight() - g.padHeight() + kh;
-                                int iw = ow * g.strideWidth() - g.padWidth() + kw;
-                                if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) {
-                                    expected[(c * g.height() + ih) * g.width() + iw] +=
-                                            columns.getAtIndex(JAVA_FLOAT, row * spatial + oh * g.outWidth() + ow);
-                                }
-                            }
-                        }
-                    }
+            forEachUnfolded(g, (column, imageEntry) -> {
+                if (imageEntry >= 0) {
+                    expected[imageEntry] += columns.getAtIndex(JAVA_FLOAT, column);
                 }
-            }
+            });
             for (int i = 0; i < imageSize; i++) {
                 assertThat(Float.floatToRawIntBits(image.getAtIndex(JAVA_FLOAT, i))).as("%s, image entry %d", g, i)
                         .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+        }
+    }
+
+    /** Where one entry of an image's columns was unfolded from. */
+    @FunctionalInterface
+    private interface UnfoldedEntry {
+        /**
+         * @param column the entry's index in the {@code [c·kh·kw, oh·ow]} columns
+         * @param imageEntry the image entry it copies, or -1 for the zero padding
+         */
+        void accept(int column, int imageEntry);
+    }
+
+    /** im2col's definition: every column entry in order (rows c, kh, kw; then oh, ow) with its source. */
+    private static void forEachUnfolded(ConvGeometry g, UnfoldedEntry entry) {
+        int spatial = g.outHeight() * g.outWidth();
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int kh = 0; kh < g.kernelHeight(); kh++) {
+                for (int kw = 0; kw < g.kernelWidth(); kw++, row++) {
+                    for (int oh = 0; oh < g.outHeight(); oh++) {
+                        for (int ow = 0; ow < g.outWidth(); ow++) {
+                            int ih = oh * g.strideHeight() - g.padHeight() + kh;
+                            int iw = ow * g.strideWidth() - g.padWidth() + kw;
+                            boolean inside = ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width();
+                            entry.accept(row * spatial + oh * g.outWidth() + ow,
+                                    inside ? (c * g.height() + ih) * g.width() + iw : -1);
+                        }
+                    }
+                }
             }
         }
     }
