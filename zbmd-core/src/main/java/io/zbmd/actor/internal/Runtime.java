@@ -65,6 +65,7 @@ public final class Runtime {
     final FaultInjector faults;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicInteger deadLettersLogged = new AtomicInteger();
+    private final RepeatedCrashes repeatedCrashes = new RepeatedCrashes();
     private final ActorCell<Void> root;
     private final CompletableFuture<Void> rootTerminated = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -282,7 +283,15 @@ public final class Runtime {
             metrics.injectedCrash();
             CRASH_LOG.debug("crash report: {} crashed {} ({})", who, what, failure.getMessage());
         } else {
-            CRASH_LOG.error("crash report: {} crashed {}: {}", who, what, failure.toString(), failure);
+            long times = repeatedCrashes.count(cell.path(), failure);
+            if (times == 1) {
+                CRASH_LOG.error("crash report: {} crashed {}: {}", who, what, failure.toString(), failure);
+            } else if (Long.bitCount(times) == 1) {
+                CRASH_LOG.error("crash report: {} crashed {} the same way again, {} times now: {}", who, what, times,
+                        failure.getMessage());
+            } else {
+                CRASH_LOG.debug("crash report: {} crashed {} the same way again, {} times now", who, what, times);
+            }
         }
         if (events.hasSubscribers()) {
             events.publish(new CrashReport(cell.path(), failure, message, supervisor, childId, restarts));
