@@ -1,10 +1,12 @@
 package io.zbmd.ml.data;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * Cuts an {@link ImageDataset} into {@link Batch}es, epoch after epoch, with a fresh shuffle
+ * Cuts a {@link Dataset} into {@link Batch}es, epoch after epoch, with a fresh shuffle
  * per epoch that depends only on the seed and the epoch number. Because of that, the loader's
  * whole future is a function of its {@link #position()}: save the position with a checkpoint,
  * {@link #seek} a new loader (same dataset, same config) to it after a crash, and it hands out
@@ -27,18 +29,18 @@ public final class DataLoader {
     /** Weyl increment of SplitMix64, to spread epoch numbers before mixing. */
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
 
-    private final ImageDataset dataset;
+    private final Dataset dataset;
     private final DataLoaderConfig config;
-    private final float[] valueOfByte;
+    private final List<Transform> pipeline;
     private int epoch;
     private int sampleInEpoch;
     /** The current epoch's order: order[i] is the dataset index of the i-th sample handed out. */
     private int[] order;
 
-    private DataLoader(ImageDataset dataset, DataLoaderConfig config) {
+    private DataLoader(Dataset dataset, DataLoaderConfig config) {
         this.dataset = dataset;
         this.config = config;
-        this.valueOfByte = config.valueOfByte();
+        this.pipeline = config.pipeline();
         this.order = epochOrder(dataset.size(), config, 0);
     }
 
@@ -49,7 +51,7 @@ public final class DataLoader {
      * @throws IllegalArgumentException if the dataset would yield no batch per epoch
      * @throws NullPointerException if an argument is null
      */
-    public static DataLoader create(ImageDataset dataset, DataLoaderConfig config) {
+    public static DataLoader create(Dataset dataset, DataLoaderConfig config) {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(config, "config");
         if (dataset.size() == 0 || (config.dropLast() && dataset.size() < config.batchSize())) {
@@ -110,23 +112,27 @@ public final class DataLoader {
      * @throws ArithmeticException after {@link Integer#MAX_VALUE} epochs
      */
     public Batch next() {
-        int features = dataset.featuresPerSample();
         int count = Math.min(config.batchSize(), dataset.size() - sampleInEpoch);
         if (count < 1 || (config.dropLast() && count != config.batchSize())) {
             // moveTo keeps the position inside an epoch with a batch left; this would be a bug here.
             throw new IllegalStateException("loader at " + position() + " has no batch of " + config.batchSize()
                     + " left in " + dataset.size() + " samples");
         }
-        float[] values = new float[count * features];
-        int[] labels = new int[count];
-        int[] indices = new int[count];
-        for (int k = 0; k < count; k++) {
-            int sample = order[sampleInEpoch + k];
-            indices[k] = sample;
-            labels[k] = dataset.label(sample);
-            dataset.convertInto(sample, valueOfByte, values, k * features);
+        int[] indices = Arrays.copyOfRange(order, sampleInEpoch, sampleInEpoch + count);
+        Column inputs = dataset.inputs(indices);
+        Column targets = dataset.targets(indices);
+        if (inputs.examples() != count || targets.examples() != count) {
+            throw new IllegalStateException("dataset " + dataset.name() + " gave inputs " + inputs.describe()
+                    + " and targets " + targets.describe() + " for " + count + " examples");
         }
-        Batch batch = new Batch(values, labels, indices, count, features, epoch, sampleInEpoch);
+        Batch batch = new Batch(inputs, targets, indices, epoch, sampleInEpoch);
+        for (Transform transform : pipeline) {
+            batch = Objects.requireNonNull(transform.apply(batch), () -> transform.description() + " returned null");
+            if (batch.size() != count) {
+                throw new IllegalStateException("transform " + transform.description() + " changed the batch's size"
+                        + " from " + count + " to " + batch.size());
+            }
+        }
         moveTo(epoch, sampleInEpoch + count);
         return batch;
     }
@@ -188,7 +194,7 @@ public final class DataLoader {
     }
 
     /** @return the dataset it reads */
-    public ImageDataset dataset() {
+    public Dataset dataset() {
         return dataset;
     }
 

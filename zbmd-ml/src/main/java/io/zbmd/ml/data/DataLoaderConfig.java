@@ -1,10 +1,15 @@
 package io.zbmd.ml.data;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
 /**
  * How a {@link DataLoader} batches: batch size, whether and with which seed to shuffle,
- * whether to drop a last partial batch, and how to normalise pixels. Each pixel byte {@code b}
- * becomes {@code ((b / 255f) - mean) / std} in float arithmetic; the defaults (mean 0, std 1)
- * give exactly {@code b / 255f}, in [0, 1].
+ * whether to drop a last partial batch, and what to do to each batch: standardise float inputs
+ * ({@code x -> (x - mean) / std} in float arithmetic; the defaults, mean 0 and std 1, change
+ * nothing: an {@link ImageDataset}'s pixels stay {@code b / 255f}, in [0, 1]), then the
+ * {@link Transform}s in order.
  *
  * <p>Build one with {@link #ofBatchSize(int)} and the {@code with…} methods:
  * {@code DataLoaderConfig.ofBatchSize(128).withSeed(42).withDropLast(true)}.
@@ -18,8 +23,10 @@ package io.zbmd.ml.data;
  *     {@code batchSize} (its samples are then not seen that epoch)
  * @param mean subtracted from each pixel after scaling to [0, 1]; finite
  * @param std divides each pixel after subtracting the mean; finite and above 0
+ * @param transforms applied to each batch after the standardisation, in order
  */
-public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolean dropLast, float mean, float std) {
+public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolean dropLast, float mean, float std,
+        List<Transform> transforms) {
     /** Default seed of {@link #ofBatchSize(int)}. */
     public static final long SEED_DEFAULT = 0;
 
@@ -36,6 +43,7 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
         if (!Float.isFinite(std) || std <= 0) {
             throw new IllegalArgumentException("std must be finite and above 0, was " + std);
         }
+        transforms = List.copyOf(Objects.requireNonNull(transforms, "transforms"));
     }
 
     /**
@@ -45,7 +53,7 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
      * @throws IllegalArgumentException if {@code batchSize} is below 1
      */
     public static DataLoaderConfig ofBatchSize(int batchSize) {
-        return new DataLoaderConfig(batchSize, SEED_DEFAULT, true, false, 0f, 1f);
+        return new DataLoaderConfig(batchSize, SEED_DEFAULT, true, false, 0f, 1f, List.of());
     }
 
     /**
@@ -53,7 +61,7 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
      * @return this config with that seed
      */
     public DataLoaderConfig withSeed(long seed) {
-        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std);
+        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std, transforms);
     }
 
     /**
@@ -61,7 +69,7 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
      * @return this config with that choice
      */
     public DataLoaderConfig withShuffle(boolean shuffle) {
-        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std);
+        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std, transforms);
     }
 
     /**
@@ -69,7 +77,7 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
      * @return this config with that choice
      */
     public DataLoaderConfig withDropLast(boolean dropLast) {
-        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std);
+        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std, transforms);
     }
 
     /**
@@ -80,15 +88,32 @@ public record DataLoaderConfig(int batchSize, long seed, boolean shuffle, boolea
      *     finite value above 0
      */
     public DataLoaderConfig withStandardization(float mean, float std) {
-        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std);
+        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std, transforms);
     }
 
-    /** @return the value each pixel byte 0 to 255 becomes, computed once per loader */
-    float[] valueOfByte() {
-        float[] values = new float[256];
-        for (int b = 0; b < values.length; b++) {
-            values[b] = ((b / 255f) - mean) / std;
+    /**
+     * @param more transforms to apply after this config's (and after the standardisation)
+     * @return this config with them
+     */
+    public DataLoaderConfig withTransforms(Transform... more) {
+        List<Transform> all = new ArrayList<>(transforms);
+        all.addAll(List.of(more));
+        return new DataLoaderConfig(batchSize, seed, shuffle, dropLast, mean, std, all);
+    }
+
+    /** @return whether float inputs are standardised (mean or std not the identity's 0 and 1) */
+    public boolean standardizes() {
+        return mean != 0f || std != 1f;
+    }
+
+    /** @return the standardisation, then the transforms, as the loader applies them */
+    List<Transform> pipeline() {
+        if (!standardizes()) {
+            return transforms;
         }
-        return values;
+        List<Transform> all = new ArrayList<>();
+        all.add(Transform.standardize(mean, std));
+        all.addAll(transforms);
+        return List.copyOf(all);
     }
 }

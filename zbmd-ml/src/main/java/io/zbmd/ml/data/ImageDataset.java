@@ -7,11 +7,21 @@ import java.util.Objects;
  * A labelled set of small greyscale images: {@code size} samples, each {@code rows × columns}
  * unsigned bytes (0 to 255) and a class label in {@code [0, classCount)}. Pixels stay bytes
  * (Fashion-MNIST's 60000 training images take 47 MB); the {@link DataLoader} converts them to
- * floats one batch at a time.
+ * floats one batch at a time: inputs {@code [n, 1, rows, columns]} of {@code b / 255f}, targets
+ * the int class labels {@code [n]}.
  *
  * <p>Immutable, so thread-safe; {@link #first(int)} shares the storage instead of copying it.
  */
-public final class ImageDataset {
+public final class ImageDataset implements Dataset {
+    /** Each pixel byte's value as an input, {@code b / 255f}. */
+    private static final float[] VALUE_OF_BYTE = new float[256];
+
+    static {
+        for (int b = 0; b < VALUE_OF_BYTE.length; b++) {
+            VALUE_OF_BYTE[b] = b / 255f;
+        }
+    }
+
     private final String name;
     private final int rows;
     private final int columns;
@@ -89,11 +99,13 @@ public final class ImageDataset {
     }
 
     /** @return the name given when it was built */
+    @Override
     public String name() {
         return name;
     }
 
     /** @return how many samples it holds */
+    @Override
     public int size() {
         return size;
     }
@@ -144,16 +156,29 @@ public final class ImageDataset {
         return pixels[sample * featuresPerSample() + feature] & 0xFF;
     }
 
-    /**
-     * Converts one image through a 256-entry table (the loader's normalisation) into floats.
-     * Package-private: the loader's hot loop, with bounds checked by the caller.
-     */
-    void convertInto(int sample, float[] valueOfByte, float[] destination, int destinationOffset) {
+    /** @return the images as floats {@code b / 255f}, {@code [examples.length, 1, rows, columns]} */
+    @Override
+    public Column inputs(int[] examples) {
         int features = featuresPerSample();
-        int start = sample * features;
-        for (int i = 0; i < features; i++) {
-            destination[destinationOffset + i] = valueOfByte[pixels[start + i] & 0xFF];
+        float[] values = new float[examples.length * features];
+        for (int k = 0; k < examples.length; k++) {
+            int start = Objects.checkIndex(examples[k], size) * features;
+            int to = k * features;
+            for (int i = 0; i < features; i++) {
+                values[to + i] = VALUE_OF_BYTE[pixels[start + i] & 0xFF];
+            }
         }
+        return Column.floats(values, examples.length, 1, rows, columns);
+    }
+
+    /** @return the class labels, {@code [examples.length]} */
+    @Override
+    public Column targets(int[] examples) {
+        int[] values = new int[examples.length];
+        for (int k = 0; k < examples.length; k++) {
+            values[k] = labels[Objects.checkIndex(examples[k], size)] & 0xFF;
+        }
+        return Column.ints(values, examples.length);
     }
 
     /** @return e.g. "ImageDataset[fashion-mnist/train: 60000 × 28 × 28, 10 classes]" */

@@ -11,14 +11,16 @@ import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.Recovery;
 import io.zbmd.ml.checkpoint.TensorSpec;
 import io.zbmd.ml.data.Batch;
+import io.zbmd.ml.data.Column;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.DataLoaderConfig;
-import io.zbmd.ml.data.ImageDataset;
+import io.zbmd.ml.data.Dataset;
+import io.zbmd.ml.nn.Loss;
 import io.zbmd.ml.nn.Module;
-import io.zbmd.ml.optim.Adam;
+import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.tensor.Autograd;
+import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
-import io.zbmd.ml.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +28,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Supervised training that loses nothing: {@link #fit} trains a classifier under a
+ * Supervised training that loses nothing: {@link #fit} trains a model under a
  * rest_for_one supervisor of data, model, optimizer, checkpoint and metrics actors (see
  * {@link TrainingActors}), commits the training state at every step boundary, and recovers
  * from crashes of its actors, device errors, out-of-memory errors and lost messages by
@@ -53,20 +55,21 @@ public final class Trainer {
     private Trainer() {}
 
     /**
-     * Trains {@code model} on {@code train} and measures it on {@code test}.
+     * Trains {@code model} on {@code train} with the config's {@link TrainingTask} and measures
+     * it on {@code test} (the task's loss, and the accuracy when the targets are class indices).
      *
-     * @param model a classifier of {@code [batch, 1, rows, columns]} images, built on the backend
-     *     it trains on ({@code config.faults().wrap(backend)} when device faults are asked for)
+     * @param model a model of the training set's inputs, built on the backend it trains on
+     *     ({@code config.faults().wrap(backend)} when device faults are asked for)
      * @param train the training set
      * @param test the test set
      * @param config how to train
-     * @return accuracy, loss, steps, time, recoveries, checkpoints
+     * @return loss and accuracy on the test set, steps, time, recoveries, checkpoints
      * @throws IOException if the checkpoint directory cannot be used
      * @throws IncompatibleRunException if the checkpoint directory holds another run of this model
      * @throws io.zbmd.ml.checkpoint.IncompatibleCheckpointException if it holds another model's
      * @throws TrainingFailedException if a step kept failing or a checkpoint could not be written
      */
-    public static TrainingResult fit(Module model, ImageDataset train, ImageDataset test, TrainerConfig config)
+    public static TrainingResult fit(Module model, Dataset train, Dataset test, TrainerConfig config)
             throws IOException {
         Backend backend = model.parameters().getFirst().backend();
         FaultInjectingBackend faulty = backend instanceof FaultInjectingBackend f ? f : null;
@@ -79,11 +82,11 @@ public final class Trainer {
         }
         long started = System.nanoTime();
         DataLoader loader = DataLoader.create(train, config.loader());
-        long totalSteps = (long) config.epochs() * loader.batchesPerEpoch();
+        long totalSteps = config.epochs() * stepsPerEpoch(loader, config.task());
         String run = config.describeRun() + ",train=" + train.name() + "/" + train.size();
         CheckpointStore store = config.checkpointDirectory() == null ? null
                 : CheckpointStore.open(config.checkpointDirectory(), config.keepCheckpoints());
-        try (Adam adam = Adam.adam(model.parameters(), config.learningRate())) {
+        try (Optimizer optimizer = config.task().optimizer().create(model.parameters(), config.learningRate())) {
             long startStep = 0;
             List<String> rejected = List.of();
             if (store != null) {
@@ -91,12 +94,12 @@ public final class Trainer {
                     rejected = recovery.rejected().stream().map(Object::toString).toList();
                     Optional<Checkpoint> found = recovery.checkpoint();
                     if (found.isPresent()) {
-                        startStep = resume(found.get(), recovery.file().orElseThrow(), run, model, adam, loader);
+                        startStep = resume(found.get(), recovery.file().orElseThrow(), run, model, optimizer, loader);
                     }
                 }
             }
             model.train(true);
-            TrainingRun state = new TrainingRun(model, adam, loader, config, store, startStep, totalSteps, run);
+            TrainingRun state = new TrainingRun(model, optimizer, loader, config, store, startStep, totalSteps, run);
             long trainStart = System.nanoTime();
             try {
                 if (faulty != null) {
@@ -109,8 +112,8 @@ public final class Trainer {
                 }
                 state.stop();
             }
-            double accuracy = accuracy(model, test, config.loader());
-            return new TrainingResult(accuracy, state.lastEpochLoss, totalSteps, startStep,
+            Evaluation evaluation = evaluate(model, test, config.loader(), config.task().loss());
+            return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss, totalSteps, startStep,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
                     state.shared.microBatching.most(), state.mostStepFailures, TrainingState.fingerprint(model),
@@ -119,7 +122,12 @@ public final class Trainer {
         }
     }
 
-    private static long resume(Checkpoint checkpoint, Path file, String run, Module model, Adam adam,
+    /** @return optimizer steps per epoch: the loader's batches, {@code accumulation} to a step */
+    static long stepsPerEpoch(DataLoader loader, TrainingTask task) {
+        return (loader.batchesPerEpoch() + task.accumulation() - 1) / task.accumulation();
+    }
+
+    private static long resume(Checkpoint checkpoint, Path file, String run, Module model, Optimizer optimizer,
             DataLoader loader) {
         checkpoint.verifyCompatible(TensorSpec.ofAll(model.stateDict()));
         if (!checkpoint.config().equals(run)) {
@@ -127,32 +135,50 @@ public final class Trainer {
                     + " another run of this model.\n  its config:  " + checkpoint.config() + "\n  this run's:  " + run
                     + "\nUse another checkpoint directory, or the settings of the run that wrote it.");
         }
-        TrainingState.restore(checkpoint, model, adam, loader);
+        TrainingState.restore(checkpoint, model, optimizer, loader);
         return checkpoint.step();
     }
 
     /**
-     * @param model a classifier
-     * @param dataset images and labels
-     * @param loader its standardization is used (batch size, shuffling are not)
-     * @return the fraction of {@code dataset} the model classifies correctly (eval mode, no graph)
+     * A model's loss, and accuracy, on a dataset.
+     *
+     * @param loss the mean of the loss over the examples (each batch's loss weighted by its size)
+     * @param accuracy the fraction of examples whose highest output is their class; NaN when the
+     *     targets are not class indices {@code [n]} or the output not {@code [n, classes]}
      */
-    public static double accuracy(Module model, ImageDataset dataset, DataLoaderConfig loader) {
+    public record Evaluation(double loss, double accuracy) {}
+
+    /**
+     * @param model a model of the dataset's inputs
+     * @param dataset examples and targets
+     * @param loader its standardization and transforms are used (batch size, shuffling are not)
+     * @param loss the loss to average
+     * @return the loss and accuracy (eval mode, no graph)
+     */
+    public static Evaluation evaluate(Module model, Dataset dataset, DataLoaderConfig loader, Loss loss) {
         Backend backend = model.parameters().getFirst().backend();
         boolean training = model.isTraining();
         model.train(false);
-        DataLoader batches = DataLoader.create(dataset, DataLoaderConfig.ofBatchSize(1000).withShuffle(false)
-                .withStandardization(loader.mean(), loader.std()));
+        DataLoader batches = DataLoader.create(dataset, new DataLoaderConfig(1000, 0, false, false, loader.mean(),
+                loader.std(), loader.transforms()));
         long correct = 0;
+        boolean classes = true;
+        double lossSum = 0;
         try (var ignored = Autograd.noGrad()) {
             for (int b = 0; b < batches.batchesPerEpoch(); b++) {
                 Batch batch = batches.next();
                 try (TensorScope scope = TensorScope.open(backend)) {
-                    int[] predicted = model.forward(Tensors.of(batch.features(), batch.size(), 1, dataset.rows(),
-                            dataset.columns())).argmax().toIntArray();
-                    for (int i = 0; i < batch.size(); i++) {
-                        if (predicted[i] == batch.labels()[i]) {
-                            correct++;
+                    Tensor output = model.forward(BatchTensors.inputs(batch));
+                    lossSum += (double) loss.compute(output, BatchTensors.targets(batch)).item() * batch.size();
+                    classes &= output.dim() == 2 && batch.targets() instanceof Column.Ints ints
+                            && ints.shape().length == 1;
+                    if (classes) {
+                        int[] predicted = output.argmax().toIntArray();
+                        int[] labels = batch.labels();
+                        for (int i = 0; i < batch.size(); i++) {
+                            if (predicted[i] == labels[i]) {
+                                correct++;
+                            }
                         }
                     }
                 }
@@ -160,7 +186,17 @@ public final class Trainer {
         } finally {
             model.train(training);
         }
-        return (double) correct / dataset.size();
+        return new Evaluation(lossSum / dataset.size(), classes ? (double) correct / dataset.size() : Double.NaN);
+    }
+
+    /**
+     * @param model a classifier
+     * @param dataset examples and class labels
+     * @param loader its standardization and transforms are used (batch size, shuffling are not)
+     * @return the fraction of {@code dataset} the model classifies correctly (eval mode, no graph)
+     */
+    public static double accuracy(Module model, Dataset dataset, DataLoaderConfig loader) {
+        return evaluate(model, dataset, loader, Loss.crossEntropy()).accuracy();
     }
 
     /** @return the recovery cause of a crash */

@@ -3,18 +3,21 @@ package io.zbmd.ml.train;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.data.Transform;
+import io.zbmd.ml.nn.Loss;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * How {@link Trainer#fit} trains: Adam with a cosine decay of the learning rate to zero over
- * the run, cross-entropy with optional label smoothing, batches from a seeded loader.
+ * How {@link Trainer#fit} trains: batches from a seeded loader, for some epochs, through a
+ * {@link TrainingTask} (loss, optimizer, schedule, clipping, accumulation; by default
+ * cross-entropy and Adam with a cosine decay of the learning rate to zero over the run),
+ * supervised, with checkpoints.
  *
- * @param loader batch size, shuffle seed, standardization
+ * @param loader batch size, shuffle seed, standardization, transforms
  * @param epochs passes over the training set
- * @param learningRate Adam's initial learning rate
- * @param labelSmoothing softens the one-hot targets (0 for none)
+ * @param task the loss, the optimizer and how it steps
  * @param checkpointDirectory where checkpoints go and a run resumes from; null for none
  * @param checkpointEvery steps between checkpoints (0: only the final one)
  * @param keepCheckpoints how many checkpoints to keep
@@ -31,8 +34,7 @@ import java.util.Objects;
  *     turn on the calling thread in an order drawn from the seed, with time on a virtual clock
  *     (a seeded simulation of the run: with the faults' seed, it replays exactly)
  */
-public record TrainerConfig(DataLoaderConfig loader, int epochs, double learningRate, float labelSmoothing,
-        Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
+public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
         FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
         ActorSystemConfig actors) {
 
@@ -43,16 +45,15 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
     /** Checks the values. */
     public TrainerConfig {
         Objects.requireNonNull(loader, "loader");
+        Objects.requireNonNull(task, "task");
         Objects.requireNonNull(faults, "faults");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(actors, "actors");
         Objects.requireNonNull(runConfig, "runConfig");
         Objects.requireNonNull(listener, "listener");
-        if (epochs < 1 || !(learningRate > 0) || !(labelSmoothing >= 0 && labelSmoothing < 1) || checkpointEvery < 0
-                || keepCheckpoints < 1) {
-            throw new IllegalArgumentException("trainer config out of range: epochs " + epochs + " (1 or more), lr "
-                    + learningRate + " (positive), label smoothing " + labelSmoothing + " ([0, 1)), checkpoint every "
-                    + checkpointEvery + " (0 or more), keep " + keepCheckpoints + " (1 or more)");
+        if (epochs < 1 || checkpointEvery < 0 || keepCheckpoints < 1) {
+            throw new IllegalArgumentException("trainer config out of range: epochs " + epochs + " (1 or more), "
+                    + "checkpoint every " + checkpointEvery + " (0 or more), keep " + keepCheckpoints + " (1 or more)");
         }
     }
 
@@ -60,18 +61,39 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      * @param loader batch size, seed, standardization
      * @param epochs passes over the training set
      * @param learningRate Adam's initial learning rate
-     * @return no checkpoints, no faults, {@link FailureLimits#defaults()}, an actor system of
+     * @return a classifier's {@link TrainingTask#classification task}, no checkpoints, no faults, {@link FailureLimits#defaults()}, an actor system of
      *     two workers (one for the steps, one for checkpoints and metrics beside them)
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, double learningRate) {
-        return new TrainerConfig(loader, epochs, learningRate, 0f, null, 0, 3, TrainingFaults.NONE,
-                FailureLimits.defaults(), "", TrainingListener.NONE, null, DEFAULT_ACTORS);
+        return of(loader, epochs, TrainingTask.classification(learningRate));
     }
 
-    /** @param value label smoothing @return a copy with it */
+    /**
+     * @param loader batch size, seed, standardization, transforms
+     * @param epochs passes over the training set
+     * @param task the loss, the optimizer and how it steps
+     * @return no checkpoints, no faults, {@link FailureLimits#defaults()}, an actor system of
+     *     two workers (one for the steps, one for checkpoints and metrics beside them)
+     */
+    public static TrainerConfig of(DataLoaderConfig loader, int epochs, TrainingTask task) {
+        return new TrainerConfig(loader, epochs, task, null, 0, 3, TrainingFaults.NONE, FailureLimits.defaults(), "",
+                TrainingListener.NONE, null, DEFAULT_ACTORS);
+    }
+
+    /** @param value the task @return a copy with it */
+    public TrainerConfig withTask(TrainingTask value) {
+        return new TrainerConfig(loader, epochs, value, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors);
+    }
+
+    /** @param value label smoothing of the cross-entropy loss @return a copy with that loss */
     public TrainerConfig withLabelSmoothing(float value) {
-        return new TrainerConfig(loader, epochs, learningRate, value, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors);
+        return withTask(task.withLoss(Loss.crossEntropy(value)));
+    }
+
+    /** @return the task's base learning rate */
+    public double learningRate() {
+        return task.learningRate();
     }
 
     /**
@@ -80,49 +102,49 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      * @return a copy with them
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, directory, every, keepCheckpoints,
+        return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints,
                 faults, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 value, faults, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value when the run gives up @return a copy with it */
     public TrainerConfig withLimits(FailureLimits value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, limits, value, listener, meterRegistry, actors);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, limits, runConfig, listener, value, actors);
     }
 
     /** @param value the actor system the run's actors live in @return a copy with it */
     public TrainerConfig withActors(ActorSystemConfig value) {
-        return new TrainerConfig(loader, epochs, learningRate, labelSmoothing, checkpointDirectory, checkpointEvery,
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value);
     }
 
@@ -131,9 +153,9 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, double learning
      *     checkpointing, limits and the actor system are not: a run may resume with other ones)
      */
     String describeRun() {
-        return String.format(Locale.ROOT, "%sepochs=%d,batch=%d,lr=%s,seed=%d,shuffle=%s,drop_last=%s,"
-                        + "standardize=%s/%s,label_smoothing=%s", runConfig.isEmpty() ? "" : runConfig + ",", epochs,
-                loader.batchSize(), learningRate, loader.seed(), loader.shuffle(), loader.dropLast(), loader.mean(),
-                loader.std(), labelSmoothing);
+        return String.format(Locale.ROOT, "%sepochs=%d,batch=%d,seed=%d,shuffle=%s,drop_last=%s,standardize=%s/%s,"
+                        + "transforms=[%s],%s", runConfig.isEmpty() ? "" : runConfig + ",", epochs, loader.batchSize(),
+                loader.seed(), loader.shuffle(), loader.dropLast(), loader.mean(), loader.std(),
+                String.join(";", loader.transforms().stream().map(Transform::description).toList()), task.describe());
     }
 }

@@ -13,14 +13,14 @@ import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.LoaderPosition;
 import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.optim.Clipping;
 import io.zbmd.ml.optim.Optimizer;
-import io.zbmd.ml.tensor.F;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
-import io.zbmd.ml.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -64,24 +64,20 @@ final class TrainingActors {
         final Optimizer optimizer;
         final DataLoader loader;
         final Backend backend;
-        final int rows;
-        final int columns;
-        final float labelSmoothing;
+        final TrainingTask task;
         final FaultDice dice;
         final MicroBatching microBatching = new MicroBatching();
         final ActorRefHolder<MetricsEvent> metrics = new ActorRefHolder<>();
         final TrainingState.SnapshotPlan snapshots;
         final ModelCommit initialCommit;
 
-        Shared(Module model, Optimizer optimizer, DataLoader loader, float labelSmoothing, FaultDice dice,
+        Shared(Module model, Optimizer optimizer, DataLoader loader, TrainingTask task, FaultDice dice,
                 long startStep) {
             this.model = model;
             this.optimizer = optimizer;
             this.loader = loader;
             this.backend = model.parameters().getFirst().backend();
-            this.rows = loader.dataset().rows();
-            this.columns = loader.dataset().columns();
-            this.labelSmoothing = labelSmoothing;
+            this.task = task;
             this.dice = dice;
             this.snapshots = new TrainingState.SnapshotPlan(model, optimizer);
             this.initialCommit = ModelCommit.capture(startStep, this);
@@ -194,7 +190,25 @@ final class TrainingActors {
 
     record Fetch(long step, LoaderPosition at, ActorRef<? super Fetched> replyTo) {}
 
-    record Fetched(long step, Batch batch, LoaderPosition next) {}
+    /**
+     * A step's batches: as many as the task accumulates, fewer at the end of an epoch (a step
+     * never spans two epochs).
+     */
+    record Fetched(long step, List<Batch> batches, LoaderPosition next) {
+        /** @return the epoch the batches belong to */
+        int epoch() {
+            return batches.getFirst().epoch();
+        }
+
+        /** @return the examples in all the batches */
+        int samples() {
+            int samples = 0;
+            for (Batch batch : batches) {
+                samples += batch.size();
+            }
+            return samples;
+        }
+    }
 
     static final class DataActor implements Actor<Fetch> {
         private final Shared shared;
@@ -210,14 +224,17 @@ final class TrainingActors {
             if (!loader.position().equals(fetch.at())) {
                 loader.seek(fetch.at());
             }
-            Batch batch = loader.next();
-            reply(shared, fetch.replyTo(), new Fetched(fetch.step(), batch, loader.position()));
+            List<Batch> batches = new ArrayList<>(shared.task.accumulation());
+            do {
+                batches.add(loader.next());
+            } while (batches.size() < shared.task.accumulation() && loader.position().epoch() == batches.getFirst().epoch());
+            reply(shared, fetch.replyTo(), new Fetched(fetch.step(), List.copyOf(batches), loader.position()));
         }
     }
 
     // ------------------------------------------------------------------ model
 
-    record Forward(long step, Batch batch, ActorRef<? super Forwarded> replyTo) {}
+    record Forward(long step, List<Batch> batches, ActorRef<? super Forwarded> replyTo) {}
 
     /** @param next the model's state after this step's forward pass: the next step's start */
     record Forwarded(long step, double loss, ModelCommit next) {}
@@ -271,14 +288,15 @@ final class TrainingActors {
             while (true) {
                 at.restore(shared);
                 try {
-                    loss = forwardBackward(forward.batch(), step, crashAt);
+                    loss = forwardBackward(forward.batches(), step, crashAt);
                     break;
                 } catch (DeviceOutOfMemoryException e) {
-                    if (!shared.microBatching.split(forward.batch().size())) {
+                    int smallest = forward.batches().stream().mapToInt(Batch::size).min().orElseThrow();
+                    if (!shared.microBatching.split(smallest)) {
                         throw e;
                     }
-                    shared.recovered("oom", step, "out of memory (" + e.getMessage() + "); batch of "
-                            + forward.batch().size() + " now split into " + shared.microBatching.parts()
+                    shared.recovered("oom", step, "out of memory (" + e.getMessage() + "); each batch (of "
+                            + forward.batches().getFirst().size() + ") now split into " + shared.microBatching.parts()
                             + " micro-batches with gradient accumulation");
                 }
             }
@@ -287,41 +305,56 @@ final class TrainingActors {
             reply(shared, forward.replyTo(), new Forwarded(step, loss, commits.next()));
         }
 
-        /** Zeroes the gradients, then accumulates them over the micro-batches; returns the batch's mean loss. */
-        private double forwardBackward(Batch batch, long step, int crashAt) {
+        /**
+         * Zeroes the gradients, then accumulates them over the step's batches and their
+         * micro-batches, each part's loss weighted by its share of the step's samples (no weight
+         * for a step of one whole batch, so that its arithmetic is the plain loss's); clips them
+         * if the task says so. Returns the step's mean loss.
+         */
+        private double forwardBackward(List<Batch> batches, long step, int crashAt) {
             FaultDice.crashIf(crashAt == 0, "model", step, CRASH_POINTS[0]);
             shared.model.zeroGrad();
-            int size = batch.size();
-            int parts = Math.min(shared.microBatching.parts(), size);
+            int samples = 0;
+            for (Batch batch : batches) {
+                samples += batch.size();
+            }
             double total = 0;
-            for (int part = 0; part < parts; part++) {
-                int from = (int) ((long) size * part / parts);
-                int to = (int) ((long) size * (part + 1) / parts);
-                try (TensorScope scope = TensorScope.open(shared.backend)) {
-                    Tensor loss = F.crossEntropy(shared.model.forward(images(batch, from, to)), labels(batch, from, to),
-                            shared.labelSmoothing);
-                    if (parts > 1) {
-                        loss = loss.mul((float) (to - from) / size);
+            boolean first = true;
+            for (Batch batch : batches) {
+                int size = batch.size();
+                int parts = Math.min(shared.microBatching.parts(), size);
+                for (int part = 0; part < parts; part++) {
+                    int from = (int) ((long) size * part / parts);
+                    int to = (int) ((long) size * (part + 1) / parts);
+                    Batch piece = parts == 1 ? batch : batch.range(from, to);
+                    try (TensorScope scope = TensorScope.open(shared.backend)) {
+                        Tensor loss = lossOf(piece, step);
+                        if (to - from != samples) {
+                            loss = loss.mul((float) (to - from) / samples);
+                        }
+                        FaultDice.crashIf(crashAt == 1 && first, "model", step, CRASH_POINTS[1]);
+                        first = false;
+                        loss.backward();
+                        total += loss.item();
                     }
-                    FaultDice.crashIf(crashAt == 1 && part == 0, "model", step, CRASH_POINTS[1]);
-                    loss.backward();
-                    total += loss.item();
                 }
+            }
+            if (shared.task.clipGradNorm() > 0) {
+                Clipping.clipGradNorm(shared.model.parameters(), shared.task.clipGradNorm());
             }
             FaultDice.crashIf(crashAt == 2, "model", step, CRASH_POINTS[2]);
             return total;
         }
 
-        private Tensor images(Batch batch, int from, int to) {
-            int width = batch.featuresPerSample();
-            float[] features = from == 0 && to == batch.size() ? batch.features()
-                    : Arrays.copyOfRange(batch.features(), from * width, to * width);
-            return Tensors.of(features, to - from, 1, shared.rows, shared.columns);
-        }
-
-        private static Tensor labels(Batch batch, int from, int to) {
-            int[] labels = from == 0 && to == batch.size() ? batch.labels() : Arrays.copyOfRange(batch.labels(), from, to);
-            return Tensors.ofInts(labels, to - from);
+        private Tensor lossOf(Batch batch, long step) {
+            Tensor loss = shared.task.loss().compute(shared.model.forward(BatchTensors.inputs(batch)),
+                    BatchTensors.targets(batch));
+            if (loss.numel() != 1) {
+                throw new IllegalArgumentException("the loss " + shared.task.loss().description() + " returned a tensor"
+                        + " of shape " + Arrays.toString(loss.shape()) + " at step " + step + "; a loss must return one"
+                        + " value (reduce it with mean() or sum())");
+            }
+            return loss.dim() == 0 ? loss : loss.reshape();
         }
     }
 

@@ -11,7 +11,9 @@ import java.util.Optional;
 /**
  * How a run ended.
  *
- * @param testAccuracy fraction of the test set classified correctly
+ * @param testAccuracy fraction of the test set classified correctly; NaN when the targets are
+ *     not class indices
+ * @param testLoss the task's loss on the test set, averaged over its examples
  * @param finalLoss mean training loss over the last epoch's steps run in this process
  * @param steps steps completed in all (a resumed run counts those before it)
  * @param resumedFromStep the step a checkpoint put the run at; 0 if it started fresh
@@ -28,7 +30,7 @@ import java.util.Optional;
  * @param fingerprint {@link TrainingState#fingerprint} of the trained model
  * @param timings what the supervision cost
  */
-public record TrainingResult(double testAccuracy, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
+public record TrainingResult(double testAccuracy, double testLoss, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
         Map<String, Long> recoveries, int checkpointsWritten, Optional<Path> lastCheckpoint,
         List<String> rejectedCheckpoints, int microBatches, int mostStepFailures, String fingerprint, Timings timings) {
 

@@ -13,8 +13,8 @@ import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.LoaderPosition;
 import io.zbmd.ml.nn.Module;
-import io.zbmd.ml.optim.Adam;
 import io.zbmd.ml.optim.LrSchedule;
+import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.train.TrainingActors.Apply;
 import io.zbmd.ml.train.TrainingActors.Applied;
 import io.zbmd.ml.train.TrainingActors.CheckpointActor;
@@ -108,7 +108,7 @@ final class TrainingRun {
     volatile int mostStepFailures;
 
     /** Starts the actors (not the steps). */
-    TrainingRun(Module net, Adam adam, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
+    TrainingRun(Module net, Optimizer optimizer, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
             long totalSteps, String runConfig) {
         this.config = config;
         this.metrics = new TrainingMetrics(config.meterRegistry() != null ? config.meterRegistry()
@@ -117,7 +117,7 @@ final class TrainingRun {
         this.startStep = startStep;
         this.totalSteps = totalSteps;
         this.runConfig = runConfig;
-        this.shared = new Shared(net, adam, loader, config.labelSmoothing(), new FaultDice(config.faults()), startStep);
+        this.shared = new Shared(net, optimizer, loader, config.task(), new FaultDice(config.faults()), startStep);
         this.system = ActorSystem.create(config.actors());
         try {
             this.supervisor = startActors(store);
@@ -258,7 +258,7 @@ final class TrainingRun {
         private final CompletableFuture<Void> done;
         private final ActorRef<Object> self;
         private final FailureLimits limits = config.limits();
-        private final LrSchedule schedule = LrSchedule.cosine(config.learningRate(), totalSteps, 0);
+        private final LrSchedule schedule = config.task().schedule().create(config.task().learningRate(), totalSteps);
         private final List<Pending> writes = new ArrayList<>();
         private List<MetricsEvent.Stepped> unsent = new ArrayList<>();
         private Stage stage = Stage.FETCH;
@@ -269,6 +269,13 @@ final class TrainingRun {
         /** Failures of the step in flight (crashes of its stages' actors, timeouts). */
         private int failures;
         private String lastFailure = "none";
+        /**
+         * The first crash of the step in flight that was not a fault (not injected, not a device
+         * error or out-of-memory): its actor, exception type and message; null if none.
+         */
+        private String firstError;
+        /** Why the run stops once the checkpoints under way are written; null while it goes on. */
+        private TrainingFailedException stopping;
         /** When a stage's actor first crashed during the stage in flight; -1 if it has not. */
         private long crashedAt = -1;
         private long stageStart;
@@ -315,7 +322,15 @@ final class TrainingRun {
                 case Forwarded f when stage == Stage.FORWARD && f.step() == step -> {
                     stageDone();
                     forwarded = f;
-                    apply();
+                    if (Double.isFinite(f.loss())) {
+                        apply();
+                    } else {
+                        stopAfterWrites(new TrainingFailedException("the loss is " + f.loss() + " at step " + step + " (loss "
+                                + config.task().loss().description() + ", learning rate " + schedule.lr(step)
+                                + "); the run stopped before this step's update" + (store == null ? ""
+                                        : ", and the checkpoints in " + store.directory() + " are as they were")
+                                + ". Lower the learning rate, clip the gradients, or check the data.", null));
+                    }
                 }
                 case Coordination.CopyDone c when stage == Stage.WAIT_COPY -> apply();
                 case Applied a when stage == Stage.APPLY && a.step() == step -> {
@@ -345,9 +360,10 @@ final class TrainingRun {
 
         private void begin() {
             Module net = shared.model;
-            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, shared.loader.batchesPerEpoch(),
-                    String.format(Locale.ROOT, "%,d parameters, %,d training images, %d steps per epoch, %s; %s%s",
-                            net.parameterCount(), shared.loader.dataset().size(), shared.loader.batchesPerEpoch(),
+            long stepsPerEpoch = Trainer.stepsPerEpoch(shared.loader, config.task());
+            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, stepsPerEpoch,
+                    String.format(Locale.ROOT, "%,d parameters, %,d training examples, %d steps per epoch, %s; %s%s",
+                            net.parameterCount(), shared.loader.dataset().size(), stepsPerEpoch,
                             shared.backend.device().name(), runConfig,
                             config.faults().enabled() ? "; injecting faults " + config.faults() : "")));
             runStart = context.nanoTime();
@@ -365,6 +381,7 @@ final class TrainingRun {
             }
             stepStart = context.nanoTime();
             failures = 0;
+            firstError = null;
             fetch();
         }
 
@@ -377,7 +394,7 @@ final class TrainingRun {
         private void forward() {
             stage = Stage.FORWARD;
             stageStart = context.nanoTime();
-            model.tell(new Forward(step, fetched.batch(), self));
+            model.tell(new Forward(step, fetched.batches(), self));
         }
 
         /**
@@ -445,7 +462,7 @@ final class TrainingRun {
         private void commit() {
             position = fetched.next();
             long completed = step + 1;
-            samples += fetched.batch().size();
+            samples += fetched.samples();
             epochLoss += forwarded.loss();
             epochSteps++;
             long now = context.nanoTime();
@@ -456,11 +473,11 @@ final class TrainingRun {
             if (failures > mostStepFailures) {
                 mostStepFailures = failures;
             }
-            int epoch = fetched.batch().epoch() + 1;
+            int epoch = fetched.epoch() + 1;
             double samplesPerSecond = elapsed > 0 ? samples / (elapsed / 1e9) : 0;
             unsent.add(new MetricsEvent.Stepped(new TrainingListener.Progress(completed, totalSteps, epoch,
                     forwarded.loss(), samplesPerSecond, Duration.ofNanos(elapsed)), now - stepStart));
-            if (position.epoch() > fetched.batch().epoch() || completed == totalSteps) {
+            if (position.epoch() > fetched.epoch() || completed == totalSteps) {
                 sendSteps();
                 lastEpochLoss = epochLoss / epochSteps;
                 metricsActor.tell(new MetricsEvent.EpochEnded(epoch, lastEpochLoss,
@@ -501,6 +518,12 @@ final class TrainingRun {
             p.stallNanos = context.nanoTime() - start;
         }
 
+        /** Stops the run once the checkpoints under way are durable: the last good one is kept. */
+        private void stopAfterWrites(TrainingFailedException failure) {
+            stopping = failure;
+            finish();
+        }
+
         private void finish() {
             stage = Stage.FINISHING;
             sendSteps();
@@ -523,7 +546,9 @@ final class TrainingRun {
                     return;
                 }
             }
-            if (failure == null) {
+            if (failure == null && stopping != null) {
+                fail(stopping);
+            } else if (failure == null) {
                 stage = Stage.DONE;
                 context.timers().cancelAll();
                 done.complete(null);
@@ -554,8 +579,43 @@ final class TrainingRun {
                 if (crashedAt < 0) {
                     crashedAt = context.nanoTime();
                 }
+                if (repeatsAnError(childId, reason)) {
+                    return;
+                }
                 stepFailed();
             }
+        }
+
+        /**
+         * A bug is not a fault: a stage that fails again from the same committed state with
+         * the same exception type and message will fail every time, so the run stops at the
+         * second such failure with the first one's report, instead of retrying until the limit.
+         * Faults (injected crashes, device errors, out-of-memory) are retried as before.
+         *
+         * @return whether the run was stopped
+         */
+        private boolean repeatsAnError(String childId, ExitReason reason) {
+            if (!(reason instanceof ExitReason.Crash crash) || !"error".equals(Trainer.causeOf(reason))) {
+                return false;
+            }
+            Throwable cause = crash.cause();
+            String signature = childId + "|" + cause.getClass().getName() + "|" + cause.getMessage();
+            if (firstError == null) {
+                firstError = signature;
+                return false;
+            }
+            if (!firstError.equals(signature)) {
+                return false;
+            }
+            fail(new TrainingFailedException("step " + step + " failed twice the same way in the " + childId
+                    + " actor, so it will fail every time: " + describe(cause) + ". This is a bug in the model, the"
+                    + " loss or the data (not a fault to retry); the run stopped without changing anything of this"
+                    + " step" + resumeHint(), cause));
+            return true;
+        }
+
+        private static String describe(Throwable cause) {
+            return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         }
 
         /** Counts a failure of the step in flight; past the limit, the run stops. */

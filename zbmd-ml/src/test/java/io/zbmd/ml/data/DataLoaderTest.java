@@ -272,8 +272,11 @@ class DataLoaderTest {
                 .hasMessage("labels[1] is 5, expected 0 to 4");
         assertThatThrownBy(() -> ImageDataset.of("x", 2, 2, new byte[7], new byte[2], CLASSES))
                 .hasMessage("pixels must hold 2 × 2 × 2 bytes (one image per label), held 7");
-        assertThatThrownBy(() -> new Batch(new float[5], new int[2], new int[2], 2, 3, 0, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("features.length 5");
+        assertThatThrownBy(() -> Column.floats(new float[5], 2, 3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("shape [2, 3] holds 6 values; the array has 5");
+        assertThatThrownBy(() -> new Batch(Column.floats(new float[6], 2, 3), Column.ints(new int[3], 3), new int[2], 0,
+                0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a batch of 2 examples got inputs float32[2, 3] and targets int32[3]");
     }
 
     private static void assertSameBatch(Batch actual, Batch expected, String context) {
