@@ -1,6 +1,7 @@
 package io.zbmd.examples;
 
 import io.zbmd.examples.book.CustomTrainingLoop;
+import io.zbmd.examples.book.RegressionWithCustomLoss;
 import io.zbmd.examples.book.SimpleTraining;
 import io.zbmd.examples.book.TrainingUnderFaults;
 import io.zbmd.examples.ml.Demo;
@@ -22,7 +23,8 @@ import java.util.Arrays;
 /**
  * Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, {@code counter},
  * {@code faults}, or {@code all}; the book's training examples {@code simple-training [DIR]},
- * {@code custom-loop [DIR]} and {@code training-faults}; the commands {@code train},
+ * {@code custom-loop [DIR]} and {@code training-faults}; {@code regression [DIR]}, a regression
+ * with a loss of its own; the commands {@code train},
  * {@code eval} and {@code inspect}; and {@code demo}, the training part of the README's first
  * command: the supervised MLP under injected faults ({@link Demo}).
  */
@@ -52,12 +54,13 @@ public final class Main {
                     0);
             case "training-faults" -> exit(TrainingUnderFaults.run(out, FashionMnist.DEFAULT_DIRECTORY, 3, 0) ? 0 : 1,
                     out);
+            case "regression" -> RegressionWithCustomLoss.run(out, checkpoints(args, 1), 80);
             case "all" -> runtimeExamples(out);
             case "demo" -> exit(Demo.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
             default -> {
                 System.err.println("unknown example '" + name
                         + "'; the examples are: hello, pingpong, links, counter, faults, all, simple-training,"
-                        + " custom-loop, training-faults; and the commands train, eval, inspect, demo");
+                        + " custom-loop, training-faults, regression; and the commands train, eval, inspect, demo");
                 System.exit(2);
             }
         }

@@ -46,6 +46,20 @@ class BookExamplesTest {
     }
 
     @Test
+    void aRegressionWithItsOwnLossLearnsTheCurveAndResumesFromItsCheckpoints() throws IOException {
+        TrainingResult first = RegressionWithCustomLoss.run(out, dir, 80);
+        double baseline = RegressionWithCustomLoss.lossOfZero(RegressionWithCustomLoss.curve(128, 4));
+        assertThat(first.testLoss()).as("validation loss").isLessThan(0.02 * baseline);
+        assertThat(first.steps()).isEqualTo(80 * 8);
+        assertThat(text.toString(StandardCharsets.UTF_8)).contains("validation loss ").contains("started fresh");
+        Files.delete(dir.resolve(CheckpointStore.fileName(640)));
+        Files.delete(dir.resolve(CheckpointStore.fileName(600)));
+        TrainingResult again = RegressionWithCustomLoss.run(out, dir, 80);
+        assertThat(again.resumedFromStep()).isEqualTo(550);
+        assertThat(again.fingerprint()).isEqualTo(first.fingerprint());
+    }
+
+    @Test
     void customLoopAccumulatesGradientsCheckpointsAndResumes() throws IOException {
         requireDataset();
         double accuracy = CustomTrainingLoop.run(out, FashionMnist.DEFAULT_DIRECTORY, dir, 1, 12800);
