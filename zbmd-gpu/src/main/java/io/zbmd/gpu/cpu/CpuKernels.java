@@ -169,34 +169,12 @@ public final class CpuKernels implements AutoCloseable {
 
     /** @see Lanes#map */
     public void map(io.zbmd.gpu.UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
-        if (!sameOnEveryThread(op)) {
-            lanes.map(op, x, xi, y, yi, n);
-            return;
-        }
         split(n, (from, to) -> lanes.map(op, x, xi + from, y, yi + from, to - from), x, y);
-    }
-
-    /**
-     * Whether the Vector API computes {@code op} (and its gradient) alike however far the JIT
-     * has got: exact IEEE operations do; the transcendentals do not (the compiled code calls
-     * SVML, the interpreted fallback {@link Math}, which differ in the last bit), and a worker
-     * thread entering a loop the caller runs compiled on-stack may still interpret it. Those
-     * stay on the calling thread, as before.
-     */
-    private static boolean sameOnEveryThread(io.zbmd.gpu.UnaryOp op) {
-        return switch (op) {
-            case NEG, RELU, SQRT, SQUARE, ABS -> true;
-            case EXP, LOG, GELU, TANH, SIGMOID -> false;
-        };
     }
 
     /** @see Lanes#mapBackward */
     public void mapBackward(io.zbmd.gpu.UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi,
             MemorySegment dy, long dyi, MemorySegment dx, long dxi, long n) {
-        if (!sameOnEveryThread(op)) {
-            lanes.mapBackward(op, x, xi, y, yi, dy, dyi, dx, dxi, n);
-            return;
-        }
         split(n, (from, to) -> lanes.mapBackward(op, x, xi + from, y, yi + from, dy, dyi + from, dx, dxi + from,
                 to - from), x, y, dy, dx);
     }

@@ -55,34 +55,24 @@ final class VectorLanes implements Lanes {
         return ONE.div(x);
     }
 
+    /** The {@link #exactInLanes} operations only. */
     static FloatVector apply(UnaryOp op, FloatVector x) {
         return switch (op) {
             case NEG -> x.neg();
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
             case RELU -> x.max(0f);
-            case GELU -> x.mul(0.5f).mul(erf(x.mul(CpuMath.INV_SQRT2)).add(1f));
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            case SIGMOID -> inv(x.neg().lanewise(VectorOperators.EXP).add(1f));
             case SQRT -> x.lanewise(VectorOperators.SQRT);
             case SQUARE -> x.mul(x);
             case ABS -> x.abs();
+            case EXP, LOG, GELU, TANH, SIGMOID -> throw new AssertionError(op + " is not exact in lanes");
         };
     }
 
+    /** The {@link #exactInLanes} operations only. */
     static FloatVector derivative(UnaryOp op, FloatVector x, FloatVector y) {
         return switch (op) {
             case NEG -> FloatVector.broadcast(S, -1f);
-            case EXP -> y;
-            case LOG -> inv(x);
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case GELU -> {
-                FloatVector cdf = erf(x.mul(CpuMath.INV_SQRT2)).add(1f).mul(0.5f);
-                FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(CpuMath.INV_SQRT_2PI);
-                yield cdf.add(x.mul(pdf));
-            }
-            case TANH -> y.mul(y).neg().add(1f);
-            case SIGMOID -> y.mul(y.neg().add(1f));
+            case EXP, LOG, GELU, TANH, SIGMOID -> throw new AssertionError(op + " is not exact in lanes");
             case SQRT -> inv(y).mul(0.5f);
             case SQUARE -> x.mul(2f);
             case ABS -> {
@@ -90,17 +80,6 @@ final class VectorLanes implements Lanes {
                 yield zero.blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
             }
         };
-    }
-
-    /** Abramowitz and Stegun 7.1.26, as {@link CpuMath#erf}. */
-    static FloatVector erf(FloatVector x) {
-        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector a = x.abs();
-        FloatVector t = inv(a.mul(CpuMath.ERF_P).add(1f));
-        FloatVector poly = t.mul(CpuMath.ERF_A5).add(CpuMath.ERF_A4).mul(t).add(CpuMath.ERF_A3).mul(t)
-                .add(CpuMath.ERF_A2).mul(t).add(CpuMath.ERF_A1).mul(t);
-        FloatVector result = poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
-        return result.blend(result.neg(), negative);
     }
 
     static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
@@ -114,8 +93,27 @@ final class VectorLanes implements Lanes {
         };
     }
 
+    /**
+     * Whether the Vector API computes {@code op} (and its gradient) alike however far the JIT has
+     * got: the exact IEEE operations do. The transcendentals do not: compiled code calls SVML,
+     * interpreted code a Java fallback, and they differ in the last bit for some inputs, so a
+     * run's bits would depend on when its methods were compiled (a resumed run, cold, would not
+     * repeat the steps a warm one took). Those run through {@link Math}'s functions per element
+     * instead, which HotSpot computes alike in the interpreter and in compiled code.
+     */
+    static boolean exactInLanes(UnaryOp op) {
+        return switch (op) {
+            case NEG, RELU, SQRT, SQUARE, ABS -> true;
+            case EXP, LOG, GELU, TANH, SIGMOID -> false;
+        };
+    }
+
     @Override
     public void map(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, long n) {
+        if (!exactInLanes(op)) {
+            ScalarLanes.INSTANCE.map(op, x, xi, y, yi, n);
+            return;
+        }
         long i = 0;
         for (long end = bound(n); i < end; i += L) {
             store(apply(op, load(x, xi + i)), y, yi + i);
@@ -126,6 +124,10 @@ final class VectorLanes implements Lanes {
     @Override
     public void mapBackward(UnaryOp op, MemorySegment x, long xi, MemorySegment y, long yi, MemorySegment dy,
             long dyi, MemorySegment dx, long dxi, long n) {
+        if (!exactInLanes(op)) {
+            ScalarLanes.INSTANCE.mapBackward(op, x, xi, y, yi, dy, dyi, dx, dxi, n);
+            return;
+        }
         boolean useY = CpuMath.needsOutput(op);
         long i = 0;
         for (long end = bound(n); i < end; i += L) {
