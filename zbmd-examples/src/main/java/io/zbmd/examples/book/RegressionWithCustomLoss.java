@@ -77,8 +77,8 @@ public final class RegressionWithCustomLoss {
                 SplittableRandom init = new SplittableRandom(11);
                 model = new Sequential(new Linear(1, 24, true, init), new Tanh(), new Linear(24, 1, true, init));
             }
-            TrainingTask task = TrainingTask.of(HUBER, OptimizerFactory.sgd(0.9, 0, false), 0.1)
-                    .withSchedule(ScheduleFactory.step(400, 0.5))
+            TrainingTask task = TrainingTask.of(HUBER, OptimizerFactory.sgd(0.9, 0, false), 0.05)
+                    .withSchedule(ScheduleFactory.step(300, 0.5))
                     .withGradientClipping(1.0)
                     .withAccumulation(2);
             TrainingResult result = Trainer.fit(model, train, validation,

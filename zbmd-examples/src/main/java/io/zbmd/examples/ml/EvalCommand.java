@@ -8,22 +8,28 @@ import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
 import io.zbmd.ml.checkpoint.Recovery;
+import io.zbmd.ml.checkpoint.Weights;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.DatasetNotFoundException;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;
 import io.zbmd.ml.nn.Sequential;
+import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
+import io.zbmd.ml.train.RunIdentity;
 import io.zbmd.ml.train.Trainer;
 import io.zbmd.ml.train.TrainingState;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -31,18 +37,30 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code zbmd eval --checkpoint D}: the test accuracy of a checkpoint written by
- * {@code zbmd train} (the newest valid one in a directory, or a given file). The model is
- * the one the checkpoint's config names.
+ * {@code zbmd train} (the newest valid one in a directory, or a given file), with the model
+ * its run names; or {@code zbmd eval --model mlp|cnn --weights FILE}: of a weights file, such
+ * as a PyTorch {@code state_dict} saved with safetensors (F32, F16 or BF16).
  */
 @Command(name = "eval", sortOptions = false, mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         versionProvider = Cli.Version.class,
-        description = "Measures a training checkpoint on the Fashion-MNIST test set.")
+        description = "Measures a training checkpoint, or a weights file, on the Fashion-MNIST test set.")
 public final class EvalCommand implements Callable<Integer> {
     private static final Pattern MODEL = Pattern.compile("(?:^|,)model=([a-z]+)");
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "D|FILE", description = "a checkpoint directory"
+    @Option(names = "--checkpoint", paramLabel = "D|FILE", description = "a checkpoint directory"
             + " (its newest valid checkpoint) or one checkpoint file")
     Path checkpoint;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "a safetensors file of the model's weights"
+            + " alone (a PyTorch state_dict: F32, F16 or BF16), with --model")
+    Path weights;
+
+    @Option(names = "--model", paramLabel = "mlp|cnn", description = "the model the --weights are for")
+    TrainCommand.Model model;
+
+    @Option(names = "--save-weights", paramLabel = "FILE", description = "also write the model's weights alone to"
+            + " FILE, as a safetensors state_dict PyTorch loads (no optimizer state)")
+    Path saveWeights;
 
     @Option(names = "--data", paramLabel = "DIR", description = "directory with Fashion-MNIST's four IDX files"
             + " (default: ${DEFAULT-VALUE})")
@@ -79,49 +97,102 @@ public final class EvalCommand implements Callable<Integer> {
             return fail("out of range: --test-limit " + testLimit + " (0 or more), --threads " + threads
                     + " (1 to 256)");
         }
+        if ((checkpoint == null) == (weights == null)) {
+            return fail("give either --checkpoint D|FILE (a run's checkpoint) or --weights FILE with --model mlp|cnn");
+        }
+        if (weights != null && model == null) {
+            return fail("--weights " + weights + " needs --model mlp or --model cnn: a weights file does not say"
+                    + " which model it is for");
+        }
+        try {
+            FashionMnist dataset = FashionMnist.load(data);
+            ImageDataset test = testLimit == 0 || testLimit >= dataset.test().size() ? dataset.test()
+                    : dataset.test().first(testLimit);
+            return weights != null ? evaluateWeights(test) : evaluateCheckpoint(test);
+        } catch (DatasetNotFoundException e) {
+            return fail(e.getMessage() + "\n" + Cli.DATASET_HINT);
+        } catch (CheckpointFormatException | IncompatibleCheckpointException e) {
+            return fail(e.getMessage());
+        } catch (IOException e) {
+            return fail("cannot read " + (weights != null ? weights : checkpoint) + ": " + e.getMessage());
+        }
+    }
+
+    private int evaluateCheckpoint(ImageDataset test) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             Optional<Checkpoint> found = load(arena);
             if (found.isEmpty()) {
                 return fail("no valid checkpoint in " + checkpoint);
             }
             Checkpoint loaded = found.get();
-            Matcher model = MODEL.matcher(loaded.config());
-            if (!model.find() || !(model.group(1).equals("mlp") || model.group(1).equals("cnn"))) {
-                return fail(loaded.source().map(Path::toString).orElse("the checkpoint") + " does not name its model"
-                        + " (mlp or cnn) in its config '" + loaded.config() + "'; was it written by zbmd train?");
+            Matcher named = MODEL.matcher(RunIdentity.decode(loaded.config()).map(RunIdentity::notes)
+                    .orElse(loaded.config()));
+            if (!named.find() || !(named.group(1).equals("mlp") || named.group(1).equals("cnn"))) {
+                return fail(source(loaded) + " does not name its model (mlp or cnn) in its config '"
+                        + loaded.config() + "'; was it written by zbmd train?");
             }
-            FashionMnist dataset = FashionMnist.load(data);
-            ImageDataset test = testLimit == 0 || testLimit >= dataset.test().size() ? dataset.test()
-                    : dataset.test().first(testLimit);
-            try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(threads)
-                    .withMemoryBudgetBytes(1L << 30)); TensorScope scope = TensorScope.create(cpu)) {
-                Sequential net;
-                try (var ignored = scope.enter()) {
-                    net = model.group(1).equals("cnn") ? FashionMnistModels.cnn(0) : FashionMnistModels.mlp(0);
+            TrainCommand.Model chosen = TrainCommand.Model.valueOf(named.group(1));
+            return report(chosen, test, net -> TrainingState.loadModel(loaded, net), source(loaded), loaded.step());
+        }
+    }
+
+    private int evaluateWeights(ImageDataset test) throws IOException {
+        if (Files.isDirectory(weights)) {
+            return fail("--weights " + weights + " is a directory; give a safetensors file (a run's checkpoint"
+                    + " directory goes with --checkpoint)");
+        }
+        return report(model, test, net -> {
+            try {
+                Weights.load(weights, net.stateDict(), true);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, weights.toString(), -1);
+    }
+
+    /** Builds the model on a CPU backend, loads it, refuses non-finite weights, measures and prints. */
+    private int report(TrainCommand.Model chosen, ImageDataset test, Consumer<Sequential> loadInto, String source,
+            long step) throws IOException {
+        try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(threads)
+                .withMemoryBudgetBytes(1L << 30)); TensorScope scope = TensorScope.create(cpu)) {
+            Sequential net;
+            try (var ignored = scope.enter()) {
+                net = chosen == TrainCommand.Model.cnn ? FashionMnistModels.cnn(0) : FashionMnistModels.mlp(0);
+            }
+            try {
+                loadInto.accept(net);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            for (Map.Entry<String, Tensor> entry : net.stateDict().entrySet()) {
+                float[] values = entry.getValue().toFloatArray();
+                for (int i = 0; i < values.length; i++) {
+                    if (!Float.isFinite(values[i])) {
+                        return fail(source + " holds weights that are not finite (" + values[i] + " at "
+                                + entry.getKey() + "[" + i + "]): it cannot be evaluated");
+                    }
                 }
-                TrainingState.loadModel(loaded, net);
-                double accuracy = Trainer.accuracy(net, test, DataLoaderConfig.ofBatchSize(1)
-                        .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD));
-                String source = loaded.source().map(Path::toString).orElse("?");
-                String name = model.group(1);
-                out.println(json
-                        ? Cli.jsonObject(g -> {
-                            g.writeStringField("checkpoint", source);
-                            g.writeStringField("model", name);
-                            g.writeNumberField("step", loaded.step());
-                            g.writeNumberField("accuracy", accuracy);
-                            g.writeNumberField("test_images", test.size());
-                        })
-                        : String.format(Locale.ROOT, "%s: %s at step %,d, test accuracy %.4f on %,d images", source,
-                                model.group(1), loaded.step(), accuracy, test.size()));
-                return 0;
             }
-        } catch (DatasetNotFoundException e) {
-            return fail(e.getMessage() + "\n" + Cli.DATASET_HINT);
-        } catch (CheckpointFormatException | IncompatibleCheckpointException e) {
-            return fail(e.getMessage());
-        } catch (IOException e) {
-            return fail("cannot read " + checkpoint + ": " + e.getMessage());
+            if (saveWeights != null) {
+                Weights.save(net.stateDict(), saveWeights);
+            }
+            double accuracy = Trainer.accuracy(net, test, DataLoaderConfig.ofBatchSize(1)
+                    .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD));
+            String name = chosen.name();
+            out.println(json
+                    ? Cli.jsonObject(g -> {
+                        g.writeStringField(step >= 0 ? "checkpoint" : "weights", source);
+                        g.writeStringField("model", name);
+                        if (step >= 0) {
+                            g.writeNumberField("step", step);
+                        }
+                        g.writeNumberField("accuracy", accuracy);
+                        g.writeNumberField("test_images", test.size());
+                    })
+                    : String.format(Locale.ROOT, "%s: %s%s, test accuracy %.4f on %,d images", source, name,
+                            step >= 0 ? String.format(Locale.ROOT, " at step %,d", step) : "", accuracy,
+                            test.size()));
+            return 0;
         }
     }
 
@@ -137,6 +208,10 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IOException("no such file or directory");
         }
         return Optional.of(CheckpointFile.read(checkpoint, arena));
+    }
+
+    private static String source(Checkpoint loaded) {
+        return loaded.source().map(Path::toString).orElse("the checkpoint");
     }
 
     private int fail(String message) {

@@ -4,6 +4,7 @@ import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointFile;
 import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.TensorData;
+import io.zbmd.ml.train.RunIdentity;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -57,7 +59,19 @@ public final class InspectCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s: checksums verified%n", file);
             out.printf(Locale.ROOT, "  step           %,d%n", checkpoint.step());
             out.printf(Locale.ROOT, "  zbmd version   %s%n", checkpoint.zbmdVersion());
-            out.printf(Locale.ROOT, "  config         %s%n", checkpoint.config());
+            Optional<RunIdentity> run = RunIdentity.decode(checkpoint.config());
+            if (run.isPresent()) {
+                RunIdentity.Compute compute = run.get().compute();
+                out.printf(Locale.ROOT, "  run            %s%n", run.get().notes());
+                out.printf(Locale.ROOT, "    model        %s%n", run.get().model());
+                out.printf(Locale.ROOT, "    data         %s%n", run.get().data());
+                out.printf(Locale.ROOT, "    task         %s%n", run.get().task());
+                out.printf(Locale.ROOT, "    epochs       %d%n", run.get().epochs());
+                out.printf(Locale.ROOT, "    compute      %s, %d threads, GEMM %s, lanes %s%n", compute.backend(),
+                        compute.threads(), compute.gemm(), compute.lanes());
+            } else {
+                out.printf(Locale.ROOT, "  config         %s%n", checkpoint.config());
+            }
             out.printf(Locale.ROOT, "  data position  %s (epoch:sample)%n", checkpoint.dataPosition());
             out.printf(Locale.ROOT, "  random state   %s%n", checkpoint.rngState());
             list("model", checkpoint.model());

@@ -5,9 +5,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
+import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
 import io.zbmd.ml.checkpoint.Recovery;
+import io.zbmd.ml.checkpoint.Weights;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.DatasetNotFoundException;
 import io.zbmd.ml.data.FashionMnist;
@@ -16,24 +18,27 @@ import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.tensor.TensorScope;
 import io.zbmd.ml.train.FailureLimits;
 import io.zbmd.ml.train.IncompatibleRunException;
+import io.zbmd.ml.train.RunIdentity;
 import io.zbmd.ml.train.Trainer;
 import io.zbmd.ml.train.TrainerConfig;
 import io.zbmd.ml.train.TrainingFailedException;
 import io.zbmd.ml.train.TrainingFaults;
 import io.zbmd.ml.train.TrainingResult;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -56,7 +61,10 @@ import picocli.CommandLine.Parameters;
 public final class TrainCommand implements Callable<Integer> {
     /** Softens the one-hot targets; worth about 0.5 % of test accuracy for the MLP here. */
     static final float LABEL_SMOOTHING = 0.1f;
-    private static final Pattern GEMM = Pattern.compile("(?:^|,)gemm=([a-z]+)");
+    /** Added to a refusal whose lanes differ: the usual cause is a JVM started without the Vector API. */
+    static final String LANES_HINT = "The lanes are the Vector API's width, or scalar when the JVM runs without the"
+            + " jdk.incubator.vector module: start it with --add-modules jdk.incubator.vector (as the zbmd script"
+            + " does) on a machine with the recorded width.";
 
     /** Which model. */
     enum Model {
@@ -90,12 +98,22 @@ public final class TrainCommand implements Callable<Integer> {
             + " (default 1)")
     long seed = 1;
 
-    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default 2)")
-    int threads = 2;
+    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default 2; a resumed run uses"
+            + " the count its checkpoints record)")
+    Integer threadsOption;
+
+    private int threads;
+    /** The --init-from file as the run records it: its name and the start of its SHA-256. */
+    private String parent;
 
     @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
             + " (default: the fastest here, measured at start; a resumed run uses the one its checkpoints record)")
     CpuConfig.Gemm gemm;
+
+    @Option(names = "--init-from", paramLabel = "FILE", description = "start from these weights (a safetensors"
+            + " state_dict, such as PyTorch writes, or a checkpoint file) instead of a fresh initialisation; recorded"
+            + " as the run's parent")
+    Path initFrom;
 
     @Option(names = "--checkpoint-dir", paramLabel = "D", description = "write checkpoints here; resume from the"
             + " newest valid one of the same run")
@@ -171,13 +189,15 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Model chosen = model != null ? model : positionalModel != null ? positionalModel : Model.mlp;
         int batch = batchSize != null ? batchSize : chosen == Model.cnn ? 64 : 128;
+        threads = threadsOption != null ? threadsOption : 2;
         double lr = learningRate != null ? learningRate : chosen == Model.cnn ? 2e-3 : 1e-3;
-        if (epochs < 1 || batch < 1 || threads < 1 || threads > 256 || !(lr > 0) || checkpointEvery < 0 || keep < 1
+        if (epochs < 1 || batch < 1 || threads < 1 || threads > 256 || !(lr > 0) || !Double.isFinite(lr)
+                || checkpointEvery < 0 || keep < 1
                 || trainLimit < 0 || testLimit < 0 || logEvery < 0 || failuresPerStep < 1) {
             return usage(String.format(Locale.ROOT, "out of range: --epochs %d, --batch-size %d, --threads %d, --lr %s,"
                     + " --checkpoint-every %d, --keep %d, --train-limit %d, --test-limit %d, --log-every %d,"
                     + " --failures-per-step %d (epochs, batch size, threads (up to 256), keep and failures per step"
-                    + " must be 1 or more, lr positive, the rest 0 or more)", epochs, batch, threads, lr,
+                    + " must be 1 or more, lr a finite number above 0, the rest 0 or more)", epochs, batch, threads, lr,
                     checkpointEvery, keep, trainLimit, testLimit, logEvery, failuresPerStep));
         }
         TrainingFaults injected;
@@ -203,13 +223,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
         ImageDataset train = limit(dataset.train(), trainLimit);
         ImageDataset test = limit(dataset.test(), testLimit);
-        CpuConfig.Gemm kernel = gemm != null ? gemm : CpuConfig.Gemm.FASTEST;
-        if (gemm == null && checkpointDir != null) {
+        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(threads).withMemoryBudgetBytes(1L << 30)
+                .withGemm(gemm != null ? gemm : CpuConfig.Gemm.FASTEST);
+        if (checkpointDir != null) {
             try {
-                kernel = gemmOfCheckpoints(checkpointDir);
+                cpuConfig = recordedChoices(checkpointDir, cpuConfig);
             } catch (IOException | UncheckedIOException e) {
                 return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
             }
+        }
+        if (initFrom != null) {
+            try {
+                parent = parentOf(initFrom);
+            } catch (IOException e) {
+                return userError("--init-from " + initFrom + ": cannot read it (" + e.getMessage() + ")");
+            }
+        }
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            return usage("--metrics-port " + metricsPort + " is not a TCP port: give 1 to 65535 (or 0 for any free"
+                    + " one)");
         }
         PrintStream progressOut = json ? err : out;
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -223,7 +255,7 @@ public final class TrainCommand implements Callable<Integer> {
             progressOut.println("train: metrics for Prometheus at " + endpoint.url());
         }
         try {
-            return train(chosen, batch, lr, injected, mode, train, test, kernel, progressOut, registry);
+            return train(chosen, batch, lr, injected, mode, train, test, cpuConfig, progressOut, registry);
         } finally {
             if (endpoint != null) {
                 endpoint.close();
@@ -232,9 +264,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, ImageDataset train,
-            ImageDataset test, CpuConfig.Gemm kernel, PrintStream progressOut, PrometheusMeterRegistry registry) {
-        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(threads).withMemoryBudgetBytes(1L << 30)
-                .withGemm(kernel);
+            ImageDataset test, CpuConfig cpuConfig, PrintStream progressOut, PrometheusMeterRegistry registry) {
         try (CpuBackend cpu = CpuBackend.create(cpuConfig)) {
             Backend backend = injected.wrap(cpu);
             TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
@@ -243,7 +273,7 @@ public final class TrainCommand implements Callable<Integer> {
                     .withLabelSmoothing(LABEL_SMOOTHING)
                     .withFaults(injected)
                     .withLimits(FailureLimits.defaults().withFailuresPerStep(failuresPerStep))
-                    .withRunConfig("model=" + chosen + ",threads=" + threads + ",gemm=" + gemmKind(cpu))
+                    .withRunConfig("model=" + chosen + (initFrom == null ? "" : ",init_from=" + parent))
                     .withListener(new TrainingProgress(progressOut, mode, logEvery))
                     .withMeterRegistry(registry);
             if (checkpointDir != null) {
@@ -255,42 +285,77 @@ public final class TrainCommand implements Callable<Integer> {
                 try (var ignored = scope.enter()) {
                     net = chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
                 }
+                if (initFrom != null) {
+                    Weights.load(initFrom, net.stateDict(), true);
+                }
                 long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
                 result = Trainer.fit(net, train, test, config);
                 jvmStartToFirstStep = Duration.ofMillis(uptimeAtFit).plus(result.timings().firstStep());
             }
             out.println(json ? json(chosen, result, jvmStartToFirstStep) : summary(result));
             return 0;
-        } catch (IncompatibleRunException | IncompatibleCheckpointException e) {
+        } catch (IncompatibleRunException e) {
+            return userError(e.getMessage() + (e.getMessage().contains("\n  lanes: ") ? "\n" + LANES_HINT : ""));
+        } catch (IncompatibleCheckpointException e) {
             return userError(e.getMessage());
         } catch (TrainingFailedException e) {
             err.println("train: " + e.getMessage());
             return 1;
+        } catch (CheckpointFormatException e) {
+            return userError("--init-from: " + e.getMessage());
         } catch (IOException e) {
-            return userError("cannot use checkpoint directory " + checkpointDir + ": " + e);
+            return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
         }
+    }
+
+    /** @return "name@sha256:<16 hex digits>" of a regular file */
+    private static String parentOf(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
+        }
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return file.getFileName() + "@sha256:" + HexFormat.of().formatHex(digest.digest()).substring(0, 16);
     }
 
     /**
-     * The GEMM kernel a checkpoint directory's run used (results differ in the last bits between
-     * kernels, so a resumed run must use the same one); the fastest for a new run.
+     * The machine's choices a checkpoint directory's run recorded, where this JVM can make them
+     * and the command line does not say otherwise: its thread count, its matrix-multiply kernel
+     * (Java or OpenBLAS), scalar lanes if it ran without the Vector API. Results differ in the
+     * last bits between them, so a resumed run must use the same ones; {@link Trainer#fit}
+     * refuses a resume whose choices still differ (the Vector API's width cannot be chosen).
      */
-    private static CpuConfig.Gemm gemmOfCheckpoints(Path directory) throws IOException {
+    private CpuConfig recordedChoices(Path directory, CpuConfig config) throws IOException {
         if (!Files.isDirectory(directory)) {
-            return CpuConfig.Gemm.FASTEST;
+            return config;
         }
+        Optional<RunIdentity> recorded;
         try (Recovery recovery = CheckpointStore.open(directory, Integer.MAX_VALUE).latestValid()) {
-            Optional<Matcher> recorded = recovery.checkpoint().map(checkpoint -> GEMM.matcher(checkpoint.config()))
-                    .filter(Matcher::find);
-            if (recorded.isEmpty()) {
-                return CpuConfig.Gemm.FASTEST;
-            }
-            return recorded.get().group(1).equals("openblas") ? CpuConfig.Gemm.OPENBLAS : CpuConfig.Gemm.JAVA;
+            recorded = recovery.checkpoint().flatMap(checkpoint -> RunIdentity.decode(checkpoint.config()));
         }
-    }
-
-    private static String gemmKind(CpuBackend cpu) {
-        return cpu.gemm().name().toLowerCase(Locale.ROOT).contains("openblas") ? "openblas" : "java";
+        if (recorded.isEmpty()) {
+            return config;
+        }
+        RunIdentity.Compute compute = recorded.get().compute();
+        if (threadsOption == null && compute.threads() >= 1 && compute.threads() <= 256) {
+            threads = compute.threads();
+            config = config.withThreads(threads);
+        }
+        if (gemm == null) {
+            config = config.withGemm(compute.gemm().contains("OpenBLAS") ? CpuConfig.Gemm.OPENBLAS
+                    : CpuConfig.Gemm.JAVA);
+        }
+        return compute.lanes().equals("scalar") ? config.withVectorApi(false) : config;
     }
 
     private static ImageDataset limit(ImageDataset dataset, int limit) {
@@ -309,6 +374,11 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     static String summary(TrainingResult result) {
+        if (result.steps() == result.resumedFromStep()) {
+            return String.format(Locale.ROOT, "accuracy %.4f  the run had already finished: %,d steps, nothing left to"
+                    + " train (give more --epochs in another --checkpoint-dir to train further)", result.testAccuracy(),
+                    result.steps());
+        }
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                 "accuracy %.4f  loss %.4f  %,d steps%s in %.1f s  recoveries: %s", result.testAccuracy(),
                 result.finalLoss(), result.steps(),
@@ -338,7 +408,11 @@ public final class TrainCommand implements Callable<Integer> {
         return Cli.jsonObject(g -> {
             g.writeStringField("model", model.name());
             g.writeNumberField("accuracy", result.testAccuracy());
-            g.writeNumberField("loss", result.finalLoss());
+            if (Double.isFinite(result.finalLoss())) {
+                g.writeNumberField("loss", result.finalLoss());
+            } else {
+                g.writeNullField("loss"); // no step ran in this process: the run had finished
+            }
             g.writeNumberField("steps", result.steps());
             g.writeNumberField("resumed_from_step", result.resumedFromStep());
             g.writeNumberField("elapsed_s", result.elapsed().toNanos() / 1e9);

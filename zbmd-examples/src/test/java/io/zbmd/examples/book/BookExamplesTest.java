@@ -49,7 +49,7 @@ class BookExamplesTest {
     void aRegressionWithItsOwnLossLearnsTheCurveAndResumesFromItsCheckpoints() throws IOException {
         TrainingResult first = RegressionWithCustomLoss.run(out, dir, 80);
         double baseline = RegressionWithCustomLoss.lossOfZero(RegressionWithCustomLoss.curve(128, 4));
-        assertThat(first.testLoss()).as("validation loss").isLessThan(0.02 * baseline);
+        assertThat(first.testLoss()).as("validation loss").isLessThan(0.03 * baseline);
         assertThat(first.steps()).isEqualTo(80 * 8);
         assertThat(text.toString(StandardCharsets.UTF_8)).contains("validation loss ").contains("started fresh");
         Files.delete(dir.resolve(CheckpointStore.fileName(640)));

@@ -7,12 +7,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.zbmd.ml.checkpoint.Checkpoint;
+import io.zbmd.ml.checkpoint.CheckpointFile;
+import io.zbmd.ml.checkpoint.CheckpointStore;
+import io.zbmd.ml.checkpoint.Recovery;
+import io.zbmd.ml.checkpoint.TensorData;
 import io.zbmd.ml.data.FashionMnist;
+import io.zbmd.ml.train.TrainingResult;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -131,9 +139,18 @@ class TrainCommandTest {
 
     /** A child JVM running {@code train}; its progress lines (stderr with --json) are read as they come. */
     private static Process start(String... args) throws IOException {
+        return start(true, args);
+    }
+
+    /** As {@link #start(String...)}, with or without the Vector API module. */
+    private static Process start(boolean vectorApi, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
-            System.getProperty("java.class.path"), "io.zbmd.examples.Main", "train"));
+                .toString()));
+        if (vectorApi) {
+            command.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        }
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "io.zbmd.examples.Main", "train"));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).start();
     }
@@ -196,6 +213,41 @@ class TrainCommandTest {
     }
 
     @Test
+    void aResumeByAJvmWithoutTheVectorApiIsRefusedAndChangesNothing() throws IOException, InterruptedException {
+        requireDataset();
+        String[] run = with(SMALL, "--epochs", "1", "--checkpoint-dir", dir.resolve("run").toString(),
+                "--checkpoint-every", "8");
+        Map<String, String> whole = runToEnd(run);
+        // As if the run had died after step 16's checkpoint.
+        try (Stream<Path> files = Files.list(dir.resolve("run"))) {
+            for (Path file : files.toList()) {
+                if (!file.getFileName().toString().equals(CheckpointStore.fileName(16))) {
+                    Files.delete(file);
+                }
+            }
+        }
+        byte[] checkpoint = Files.readAllBytes(dir.resolve("run").resolve(CheckpointStore.fileName(16)));
+
+        Process scalar = start(false, run);
+        String err;
+        try (var stderr = scalar.getErrorStream()) {
+            err = new String(stderr.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(scalar.waitFor()).as(err).isEqualTo(2);
+        assertThat(err).contains("lanes: the checkpoint's run had 'vector-api-").contains("this run has 'scalar'")
+                .contains("--add-modules jdk.incubator.vector").doesNotContain("\tat ").doesNotContain("Exception");
+        try (Stream<Path> files = Files.list(dir.resolve("run"))) {
+            assertThat(files.map(file -> file.getFileName().toString()).toList())
+                    .containsExactly(CheckpointStore.fileName(16));
+        }
+        assertThat(dir.resolve("run").resolve(CheckpointStore.fileName(16))).hasBinaryContent(checkpoint);
+
+        Map<String, String> resumed = runToEnd(run);
+        assertThat(resumed.get("resumed_from_step")).isEqualTo("16");
+        assertThat(resumed.get("fingerprint")).isEqualTo(whole.get("fingerprint"));
+    }
+
+    @Test
     void badInputGetsAMessageAndStatusTwoAndChangesNothing() throws IOException {
         Outcome unknown = train("--model", "mlp", "--colour");
         assertThat(unknown.status()).isEqualTo(2);
@@ -203,6 +255,12 @@ class TrainCommandTest {
         assertThat(train("--model", "rnn").err()).contains("rnn");
         assertThat(train("--epochs", "0").err()).contains("--epochs 0");
         assertThat(train("--lr", "fast").err()).contains("fast");
+        Outcome infinite = train("--lr", "Infinity");
+        assertThat(infinite.status()).isEqualTo(2);
+        assertThat(infinite.err()).contains("--lr Infinity").contains("finite");
+        Outcome port = train("--metrics-port", "99999");
+        assertThat(port.status()).isEqualTo(2);
+        assertThat(port.err()).contains("--metrics-port 99999 is not a TCP port").doesNotContain("Exception");
         assertThat(train("--inject-faults", "crash=lots").err()).contains("'lots' is not a number");
 
         Outcome missing = train("--data", dir.resolve("nothing").toString());
@@ -254,7 +312,9 @@ class TrainCommandTest {
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(status).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("checksums verified").contains("step           32")
-                .contains("model=mlp").contains("1.weight").contains("[256, 784]").contains("optimizer tensors")
+                .contains("run            model=mlp").contains("task         loss=cross_entropy(label_smoothing=0.1)")
+                .contains("compute      cpu, 2 threads, GEMM zbmd Java SGEMM").contains("1.weight")
+                .contains("[256, 784]").contains("optimizer tensors")
                 .contains("0.exp_avg_sq").contains("crc32c ");
 
         // A damaged file: inspect and eval name it and exit 2; eval of the directory passes over it.
@@ -270,6 +330,80 @@ class TrainCommandTest {
         assertThat(EvalCommand.run(new String[] {"--checkpoint", damaged.toString()}, new PrintStream(out, true,
                 StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains(damaged.toString());
+    }
+
+    /**
+     * The run's newest checkpoint rewritten, checksums and all, with some model tensors replaced
+     * and, where not null, another random state and data position; @return the new directory
+     */
+    private Path rewritten(Path run, String name, Map<String, TensorData> replaced, String rngState,
+            String dataPosition) throws IOException {
+        Path target = dir.resolve(name);
+        try (Arena arena = Arena.ofConfined(); Recovery recovery = CheckpointStore.open(run, 10).latestValid()) {
+            Checkpoint original = CheckpointFile.read(recovery.file().orElseThrow(), arena);
+            Map<String, TensorData> model = new java.util.LinkedHashMap<>(original.model());
+            model.putAll(replaced);
+            CheckpointStore.open(target, 3).write(Checkpoint.builder(original.step()).config(original.config())
+                    .rngState(rngState != null ? rngState : original.rngState())
+                    .dataPosition(dataPosition != null ? dataPosition : original.dataPosition())
+                    .modelTensors(model).optimizerTensors(original.optimizerState()).build());
+        }
+        return target;
+    }
+
+    @Test
+    void checkpointsThatPassTheirChecksumsButCannotBeUsedAreRefusedWithStatusTwo() throws IOException,
+            InterruptedException {
+        requireDataset();
+        Path run = dir.resolve("run");
+        String[] args = with(SMALL, "--epochs", "1", "--checkpoint-dir", run.toString());
+        Outcome trained = train(args);
+        assertThat(trained.status()).as(trained.err()).isZero();
+
+        // Run again when finished: nothing to train, and no NaN loss in the result.
+        Outcome again = train(args);
+        assertThat(again.status()).as(again.err()).isZero();
+        assertThat(again.out()).doesNotContain("NaN");
+        assertThat(again.json().get("resumed_from_step")).isEqualTo(again.json().get("steps"));
+        assertThat(TrainCommand.summary(new TrainingResult(0.8, 0.5, Double.NaN, 32, 32, java.time.Duration.ZERO,
+                Map.of(), 0, Optional.empty(), List.of(), 1, 0, "f", new TrainingResult.Timings(java.time.Duration.ZERO,
+                0, java.time.Duration.ZERO, java.time.Duration.ZERO, 0, java.time.Duration.ZERO,
+                java.time.Duration.ZERO, java.time.Duration.ZERO)))).contains("the run had already finished")
+                .doesNotContain("NaN");
+
+        // NaN weights: eval and a resume refuse them.
+        float[] weights = new float[256 * 784];
+        weights[17] = Float.NaN;
+        Path nan = rewritten(run, "nan", Map.of("1.weight", TensorData.ofFloats(weights, 256, 784)), null, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(EvalCommand.run(new String[] {"--checkpoint", nan.toString(), "--test-limit", "100"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("not finite (NaN at 1.weight[17])")
+                .doesNotContain("Exception");
+        Map<Path, byte[]> before = contents(nan);
+        Outcome resumeNan = train(with(SMALL, "--epochs", "1", "--checkpoint-dir", nan.toString()));
+        assertThat(resumeNan.status()).isEqualTo(2);
+        assertThat(resumeNan.err()).contains("not finite (NaN at 1.weight[17])").doesNotContain("Exception");
+        assertThat(contents(nan)).containsOnlyKeys(before.keySet());
+
+        // A random state or data position that does not fit the run.
+        for (String[] broken : new String[][] {{"dice:7", null}, {null, "0:999999"}}) {
+            Path bad = rewritten(run, "bad-" + (broken[0] != null ? "rng" : "position"), Map.of(), broken[0],
+                    broken[1]);
+            Outcome resumed = train(with(SMALL, "--epochs", "1", "--checkpoint-dir", bad.toString()));
+            assertThat(resumed.status()).as(resumed.err()).isEqualTo(2);
+            assertThat(resumed.err()).contains("cannot be resumed").doesNotContain("Exception").doesNotContain("\tat ");
+        }
+
+        // A FIFO where a checkpoint should be: refused at once, not waited on.
+        Path fifo = dir.resolve("fifo.safetensors");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        err.reset();
+        assertThat(EvalCommand.run(new String[] {"--checkpoint", fifo.toString()}, new PrintStream(out, true,
+                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("is not a regular file");
     }
 
     private static Map<Path, byte[]> contents(Path directory) throws IOException {

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
@@ -113,6 +114,11 @@ public final class SafetensorsReader {
     public Contents read(Path file, Arena arena) throws IOException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(arena, "arena");
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // Opening a FIFO for reading would wait for a writer, for ever.
+            throw new CheckpointFormatException(file, 0, "is not a regular file (a directory, a FIFO or a device);"
+                    + " a checkpoint is a file", null);
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileBytes = channel.size();
             SafetensorsHeader header = readHeader(channel, file, fileBytes);

@@ -39,6 +39,11 @@ public final class Attention {
         }
 
         @Override
+        protected String settings() {
+            return "heads=" + heads + ", causal=" + causal;
+        }
+
+        @Override
         public Tensor forward(Tensor x) {
             if (x.dim() != 3) {
                 throw new IllegalArgumentException("attention needs [batch, time, dim], got " + java.util.Arrays.toString(

@@ -62,6 +62,11 @@ public final class Layers {
         }
 
         @Override
+        protected String settings() {
+            return "stride=" + stride + ", padding=" + padding;
+        }
+
+        @Override
         public Tensor forward(Tensor x) {
             return F.conv2d(x, weight, bias, stride, padding);
         }
@@ -79,6 +84,11 @@ public final class Layers {
         }
 
         @Override
+        protected String settings() {
+            return "kernel=" + kernel + ", stride=" + stride;
+        }
+
+        @Override
         public Tensor forward(Tensor x) {
             return F.maxPool2d(x, kernel, stride, 0);
         }
@@ -91,6 +101,11 @@ public final class Layers {
         /** @param kernel window and stride */
         public AvgPool2d(int kernel) {
             this.kernel = kernel;
+        }
+
+        @Override
+        protected String settings() {
+            return "kernel=" + kernel;
         }
 
         @Override
@@ -119,6 +134,11 @@ public final class Layers {
             }
             this.p = p;
             this.seed = seed;
+        }
+
+        @Override
+        protected String settings() {
+            return "p=" + p + ", seed=" + seed;
         }
 
         @Override
@@ -157,6 +177,11 @@ public final class Layers {
         }
 
         @Override
+        protected String settings() {
+            return "eps=" + eps;
+        }
+
+        @Override
         public Tensor forward(Tensor x) {
             return F.layerNorm(x, weight, bias, eps);
         }
@@ -188,6 +213,11 @@ public final class Layers {
             this.runningVar = buffer("running_var", Tensors.ones(channels));
             this.momentum = momentum;
             this.eps = eps;
+        }
+
+        @Override
+        protected String settings() {
+            return "momentum=" + momentum + ", eps=" + eps;
         }
 
         @Override

@@ -2,6 +2,7 @@ package io.zbmd.ml.nn;
 
 import io.zbmd.ml.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,6 +99,32 @@ public abstract class Module {
     private void collectModules(String path, Map<String, Module> into) {
         into.put(path, this);
         children.forEach((name, module) -> module.collectModules(path.isEmpty() ? name : path + "." + name, into));
+    }
+
+    /**
+     * The settings a module's tensors do not show (a stride, a dropout probability), as
+     * PyTorch's {@code extra_repr()}: part of {@link #structure()}, and so of a training run's
+     * identity. A module of one's own with such settings overrides this.
+     *
+     * @return e.g. "p=0.2, seed=7"; empty by default
+     */
+    protected String settings() {
+        return "";
+    }
+
+    /**
+     * @return every module by path with its type and settings, then every state-dict tensor with
+     *     its shape, e.g. {@code "=Sequential();0=Linear();1=ReLU() | 0.weight[256, 784];..."}:
+     *     two models with the same structure differ only in their values
+     */
+    public final String structure() {
+        StringBuilder text = new StringBuilder();
+        namedModules().forEach((path, module) -> text.append(text.isEmpty() ? "" : ";").append(path).append('=')
+                .append(module.getClass().getSimpleName()).append('(').append(module.settings()).append(')'));
+        text.append(" |");
+        stateDict().forEach((name, tensor) -> text.append(' ').append(name)
+                .append(Arrays.toString(tensor.shape())));
+        return text.toString();
     }
 
     /** @return the number of trainable values */

@@ -83,7 +83,8 @@ public final class Trainer {
         long started = System.nanoTime();
         DataLoader loader = DataLoader.create(train, config.loader());
         long totalSteps = config.epochs() * stepsPerEpoch(loader, config.task());
-        String run = config.describeRun() + ",train=" + train.name() + "/" + train.size();
+        RunIdentity identity = RunIdentity.of(model, train, config);
+        String run = identity.encode();
         CheckpointStore store = config.checkpointDirectory() == null ? null
                 : CheckpointStore.open(config.checkpointDirectory(), config.keepCheckpoints());
         try (Optimizer optimizer = config.task().optimizer().create(model.parameters(), config.learningRate())) {
@@ -94,7 +95,7 @@ public final class Trainer {
                     rejected = recovery.rejected().stream().map(Object::toString).toList();
                     Optional<Checkpoint> found = recovery.checkpoint();
                     if (found.isPresent()) {
-                        startStep = resume(found.get(), recovery.file().orElseThrow(), run, model, optimizer, loader);
+                        startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer, loader);
                     }
                 }
             }
@@ -127,15 +128,35 @@ public final class Trainer {
         return (loader.batchesPerEpoch() + task.accumulation() - 1) / task.accumulation();
     }
 
-    private static long resume(Checkpoint checkpoint, Path file, String run, Module model, Optimizer optimizer,
-            DataLoader loader) {
+    private static long resume(Checkpoint checkpoint, Path file, RunIdentity identity, Module model,
+            Optimizer optimizer, DataLoader loader) {
         checkpoint.verifyCompatible(TensorSpec.ofAll(model.stateDict()));
-        if (!checkpoint.config().equals(run)) {
-            throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") belongs to"
-                    + " another run of this model.\n  its config:  " + checkpoint.config() + "\n  this run's:  " + run
-                    + "\nUse another checkpoint directory, or the settings of the run that wrote it.");
+        Optional<RunIdentity> recorded = RunIdentity.decode(checkpoint.config());
+        if (recorded.isEmpty()) {
+            throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") records no run"
+                    + " identity that this version of zbmd reads (it was written by an earlier one, or by another"
+                    + " program), so a resume from it could not be checked to give the same weights. Use another"
+                    + " checkpoint directory.");
         }
-        TrainingState.restore(checkpoint, model, optimizer, loader);
+        List<String> differences = identity.differencesFrom(recorded.get());
+        if (!differences.isEmpty()) {
+            throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") belongs to"
+                    + " another run; resuming it with these settings would not give its weights:\n  "
+                    + String.join("\n  ", differences) + "\nUse the settings of the run that wrote it, or another"
+                    + " checkpoint directory.");
+        }
+        Optional<String> nonFinite = TrainingState.firstNonFinite(checkpoint);
+        if (nonFinite.isPresent()) {
+            throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") holds weights"
+                    + " that are not finite (" + nonFinite.get() + "); a run does not resume from it. Move it away to"
+                    + " resume from the checkpoint before it.");
+        }
+        try {
+            TrainingState.restore(checkpoint, model, optimizer, loader);
+        } catch (IllegalArgumentException e) {
+            throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") cannot be"
+                    + " resumed: " + e.getMessage() + ". Move it away to resume from the checkpoint before it.");
+        }
         return checkpoint.step();
     }
 

@@ -3,10 +3,8 @@ package io.zbmd.ml.train;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
-import io.zbmd.ml.data.Transform;
 import io.zbmd.ml.nn.Loss;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -24,8 +22,9 @@ import java.util.Objects;
  * @param faults faults to inject
  * @param limits when the run gives up: failures of one step, the stage timeout, the training
  *     supervisor's restart loop
- * @param runConfig what else defines the run (model, thread count), recorded in checkpoints:
- *     a checkpoint directory resumes only a run with the same config
+ * @param runConfig what else defines the run, in the caller's words, recorded in checkpoints
+ *     with the rest of its {@link RunIdentity}: a checkpoint directory resumes only a run with
+ *     the same identity
  * @param listener progress, recoveries, checkpoints
  * @param meterRegistry where the run's Micrometer meters go (see {@code TrainingMetrics}); null
  *     for a private registry
@@ -146,16 +145,5 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
     public TrainerConfig withActors(ActorSystemConfig value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
                 keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value);
-    }
-
-    /**
-     * @return everything that decides the weights, as recorded in checkpoints (faults,
-     *     checkpointing, limits and the actor system are not: a run may resume with other ones)
-     */
-    String describeRun() {
-        return String.format(Locale.ROOT, "%sepochs=%d,batch=%d,seed=%d,shuffle=%s,drop_last=%s,standardize=%s/%s,"
-                        + "transforms=[%s],%s", runConfig.isEmpty() ? "" : runConfig + ",", epochs, loader.batchSize(),
-                loader.seed(), loader.shuffle(), loader.dropLast(), loader.mean(), loader.std(),
-                String.join(";", loader.transforms().stream().map(Transform::description).toList()), task.describe());
     }
 }

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -376,6 +377,23 @@ public final class TrainingState {
         Map<String, Tensor> tensors = model.stateDict();
         checkpoint.verifyCompatible(TensorSpec.ofAll(tensors));
         checkpoint.model().forEach((name, data) -> tensors.get(name).copyFrom(data.toFloatArray()));
+    }
+
+    /**
+     * @param checkpoint a checkpoint
+     * @return the first model tensor holding a NaN or an infinity, with the value and its
+     *     index, e.g. "NaN at 1.weight[17]"; empty if every value is finite
+     */
+    public static Optional<String> firstNonFinite(Checkpoint checkpoint) {
+        for (Map.Entry<String, TensorData> entry : checkpoint.model().entrySet()) {
+            float[] values = entry.getValue().toFloatArray();
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    return Optional.of(values[i] + " at " + entry.getKey() + "[" + i + "]");
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /**

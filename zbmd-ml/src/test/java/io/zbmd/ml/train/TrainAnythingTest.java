@@ -228,12 +228,11 @@ class TrainAnythingTest {
     }
 
     @Test
-    void transformsReachTheModelAndAreRecorded() throws IOException {
+    void aTransformReachesTheLossAndTheEvaluation() throws IOException {
         // One-hot targets and a mean-squared error: a classifier trained as a regression.
         TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(32).withSeed(4)
                 .withTransforms(Transform.oneHot(2)), 30, TrainingTask.of(Loss.mse(), OptimizerFactory.adam(), 0.03));
         Outcome outcome = train(TrainAnythingTest::spiralNet, spirals(200, 1), spirals(100, 2), config);
-        assertThat(config.describeRun()).contains("transforms=[one_hot(classes=2)]");
         assertThat(outcome.result().testAccuracy()).isNaN(); // the targets are one-hot rows now
         assertThat(outcome.result().testLoss()).isLessThan(0.1);
     }
