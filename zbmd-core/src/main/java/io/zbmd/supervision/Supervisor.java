@@ -37,6 +37,11 @@ public final class Supervisor {
         this.timeout = timeout;
     }
 
+    /** @return the actor system it runs in */
+    public ActorSystem system() {
+        return system;
+    }
+
     /** @return the supervisor actor, to link to, monitor or stop */
     public ActorRef<?> ref() {
         return ref;

@@ -71,6 +71,35 @@ public final class Trainer {
      */
     public static TrainingResult fit(Module model, Dataset train, Dataset test, TrainerConfig config)
             throws IOException {
+        return run(model, train, test, config, null);
+    }
+
+    /**
+     * {@link #fit} without waiting: the run goes on on a virtual thread of its own (its actors
+     * on their dispatcher), and the job returned gives its result and can cancel it. Do not
+     * touch the model until the result is in.
+     *
+     * @param model a model of the training set's inputs, on the backend it trains on
+     * @param train the training set
+     * @param test the test set
+     * @param config how to train; with {@link TrainerConfig#withParent} the run's actors live
+     *     under the caller's supervisor
+     * @return the job: its {@link TrainingJob#result()} completes as {@link #fit} returns or throws
+     */
+    public static TrainingJob start(Module model, Dataset train, Dataset test, TrainerConfig config) {
+        TrainingJob job = new TrainingJob();
+        Thread.ofVirtual().name("zbmd-training-job").start(() -> {
+            try {
+                job.complete(run(model, train, test, config, job));
+            } catch (Throwable e) {
+                job.fail(e);
+            }
+        });
+        return job;
+    }
+
+    private static TrainingResult run(Module model, Dataset train, Dataset test, TrainerConfig config, TrainingJob job)
+            throws IOException {
         Backend backend = model.parameters().getFirst().backend();
         FaultInjectingBackend faulty = backend instanceof FaultInjectingBackend f ? f : null;
         if (config.faults().onDevice() && faulty == null) {
@@ -101,6 +130,9 @@ public final class Trainer {
             }
             model.train(true);
             TrainingRun state = new TrainingRun(model, optimizer, loader, config, store, startStep, totalSteps, run);
+            if (job != null) {
+                job.started(state);
+            }
             long trainStart = System.nanoTime();
             try {
                 if (faulty != null) {

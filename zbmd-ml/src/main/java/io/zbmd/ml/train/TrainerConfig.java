@@ -3,6 +3,7 @@ package io.zbmd.ml.train;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.supervision.Supervisor;
 import io.zbmd.ml.nn.Loss;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -31,11 +32,15 @@ import java.util.Objects;
  * @param actors the actor system the run's actors live in (its name, workers, dispatcher);
  *     with {@link ActorSystemConfig#deterministic(long)}, {@link Trainer#fit} runs every actor
  *     turn on the calling thread in an order drawn from the seed, with time on a virtual clock
- *     (a seeded simulation of the run: with the faults' seed, it replays exactly)
+ *     (a seeded simulation of the run: with the faults' seed, it replays exactly); not used
+ *     when the run has a {@code parent}
+ * @param parent the caller's supervisor to run under (its system then hosts the run's actors,
+ *     and the run's supervisor is its temporary child for the run's length); null for an actor
+ *     system of the run's own
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
         FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
-        ActorSystemConfig actors) {
+        ActorSystemConfig actors, Supervisor parent) {
 
     /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
     public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
@@ -76,13 +81,25 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, TrainingTask task) {
         return new TrainerConfig(loader, epochs, task, null, 0, 3, TrainingFaults.NONE, FailureLimits.defaults(), "",
-                TrainingListener.NONE, null, DEFAULT_ACTORS);
+                TrainingListener.NONE, null, DEFAULT_ACTORS, null);
+    }
+
+    /** @param value how batches are made @return a copy with it */
+    public TrainerConfig withLoader(DataLoaderConfig value) {
+        return new TrainerConfig(value, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, parent);
+    }
+
+    /** @param value passes over the training set @return a copy with it */
+    public TrainerConfig withEpochs(int value) {
+        return new TrainerConfig(loader, value, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value the task @return a copy with it */
     public TrainerConfig withTask(TrainingTask value) {
         return new TrainerConfig(loader, epochs, value, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors);
+                limits, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value label smoothing of the cross-entropy loss @return a copy with that loss */
@@ -102,48 +119,58 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
         return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints,
-                faults, limits, runConfig, listener, meterRegistry, actors);
+                faults, limits, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                value, faults, limits, runConfig, listener, meterRegistry, actors);
+                value, faults, limits, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors);
+                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value when the run gives up @return a copy with it */
     public TrainerConfig withLimits(FailureLimits value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors);
+                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors);
+                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors);
+                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, value, actors);
+                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent);
+    }
+
+    /**
+     * @param value the caller's supervisor: the run's supervisor starts as its temporary child,
+     *     in its actor system, and is removed when the run ends
+     * @return a copy with it
+     */
+    public TrainerConfig withParent(Supervisor value) {
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value);
     }
 
     /** @param value the actor system the run's actors live in @return a copy with it */
     public TrainerConfig withActors(ActorSystemConfig value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent);
     }
 }

@@ -32,6 +32,7 @@ import io.zbmd.ml.train.TrainingActors.Save;
 import io.zbmd.ml.train.TrainingActors.Shared;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.RestartCounting;
+import io.zbmd.supervision.RestartType;
 import io.zbmd.supervision.SupervisionEvent;
 import io.zbmd.supervision.Supervisor;
 import io.zbmd.supervision.SupervisorSpec;
@@ -42,11 +43,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -84,6 +87,8 @@ final class TrainingRun {
     static final Duration VIRTUAL_TIME_LIMIT = Duration.ofDays(365);
     /** The actors a step's stages run on. */
     private static final Set<String> STAGES = Set.of("data", "model", "optimizer");
+    /** Numbers the runs under callers' supervisors, whose names must differ within a system. */
+    private static final AtomicLong RUNS = new AtomicLong();
 
     final Shared shared;
     final TrainingMetrics metrics;
@@ -93,7 +98,14 @@ final class TrainingRun {
     final long totalSteps;
     final String runConfig;
     final ActorSystem system;
+    /** Whether {@link #system} is the run's own (closed at the end) or the caller's. */
+    private final boolean ownSystem;
+    /** The run's supervisor's id under the caller's supervisor; null with a system of its own. */
+    private final String childId;
     final Supervisor supervisor;
+    private volatile ActorRef<Object> coordinator;
+    /** Set by {@link #cancel()}, for a coordinator that has not started yet. */
+    private volatile boolean cancelled;
     final ActorRef<Fetch> data;
     final ActorRef<Forward> model;
     final ActorRef<Apply> optimizer;
@@ -118,11 +130,15 @@ final class TrainingRun {
         this.totalSteps = totalSteps;
         this.runConfig = runConfig;
         this.shared = new Shared(net, optimizer, loader, config.task(), new FaultDice(config.faults()), startStep);
-        this.system = ActorSystem.create(config.actors());
+        this.ownSystem = config.parent() == null;
+        this.system = ownSystem ? ActorSystem.create(config.actors()) : config.parent().system();
+        this.childId = ownSystem ? null : "training-" + RUNS.incrementAndGet();
         try {
             this.supervisor = startActors(store);
         } catch (RuntimeException | Error e) {
-            system.close();
+            if (ownSystem) {
+                system.close();
+            }
             throw e;
         }
         this.data = child("data");
@@ -133,9 +149,26 @@ final class TrainingRun {
         shared.metrics.set(metricsActor);
     }
 
+    /**
+     * Starts the run's supervisor: at the top of its own system, or as a temporary child of the
+     * caller's supervisor (never restarted by it: whether the run goes on is the coordinator's
+     * decision, from the give-up rule).
+     */
     private Supervisor startActors(CheckpointStore store) {
+        SupervisorSpec spec = trainingSpec(store);
+        if (ownSystem) {
+            return Supervisors.start(system, "training", spec);
+        }
+        Supervisor parent = config.parent();
+        await(parent.startChild(ChildSpec.supervisor(childId, spec).withRestart(RestartType.TEMPORARY)),
+                config.limits().stageTimeout());
+        return await(parent.childSupervisor(childId), config.limits().stageTimeout())
+                .orElseThrow(() -> new IllegalStateException("no " + childId + " supervisor under " + parent));
+    }
+
+    private SupervisorSpec trainingSpec(CheckpointStore store) {
         FailureLimits limits = config.limits();
-        return Supervisors.start(system, "training", SupervisorSpec.restForOne()
+        return SupervisorSpec.restForOne()
                 .withIntensity(limits.unrecoveredRestarts(), limits.restartPeriod())
                 .withRestartCounting(RestartCounting.UNRECOVERED)
                 .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
@@ -144,7 +177,7 @@ final class TrainingRun {
                         .withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.<Save>worker("checkpoint", context -> new CheckpointActor(context, shared, store))
                         .withRetries(RETRIES_PER_CRASH))
-                .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics))));
+                .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics)));
     }
 
     private <M> ActorRef<M> child(String id) {
@@ -173,7 +206,10 @@ final class TrainingRun {
             if (e.getCause() instanceof TrainingFailedException failed) {
                 throw failed;
             }
+
             throw new TrainingFailedException("the step coordinator failed: " + e.getCause(), e.getCause());
+        } catch (CancellationException e) {
+            throw cancellation(e);
         } catch (TimeoutException e) {
             throw new TrainingFailedException(e.getMessage() == null ? "no answer within " + limit : e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -190,18 +226,41 @@ final class TrainingRun {
      */
     void train() {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        ActorRef<Object> coordinator = system.<Object>spawn("coordinator", context -> new Coordinator(context, done));
-        subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class,
-                crashed -> coordinator.tell(new Coordination.Crashed(crashed.childId(), crashed.reason()))));
-        subscriptions.add(system.events().subscribe(SupervisionEvent.GaveUp.class,
-                gaveUp -> coordinator.tell(new Coordination.GaveUp(gaveUp))));
+        ActorRef<Object> coordinator = system.<Object>spawn(ownSystem ? "coordinator" : childId + "-coordinator",
+                context -> new Coordinator(context, done));
+        this.coordinator = coordinator;
+        // The caller's system may host other supervisors: only this run's events count.
+        String ours = supervisor.ref().path();
+        subscriptions.add(system.events().subscribe(SupervisionEvent.ChildCrashed.class, crashed -> {
+            if (crashed.supervisor().equals(ours)) {
+                coordinator.tell(new Coordination.Crashed(crashed.childId(), crashed.reason()));
+            }
+        }));
+        subscriptions.add(system.events().subscribe(SupervisionEvent.GaveUp.class, gaveUp -> {
+            if (gaveUp.supervisor().equals(ours)) {
+                coordinator.tell(new Coordination.GaveUp(gaveUp));
+            }
+        }));
         subscriptions.add(system.events().subscribe(DeadLetter.class, letter -> {
-            if (letter.reason() == DeadLetterReason.CRASHED) {
+            if (letter.reason() == DeadLetterReason.CRASHED && letter.recipient().startsWith(ours + "/")) {
                 coordinator.tell(new Coordination.GivenUp(letter));
             }
         }));
         coordinator.tell(new Coordination.Begin());
         await(done, Duration.ofNanos(Long.MAX_VALUE));
+    }
+
+    /**
+     * @return the {@link TrainingCancelledException} a cancelled future's {@code get} wraps
+     *     (CompletableFuture throws a new CancellationException whose cause is the original)
+     */
+    static TrainingCancelledException cancellation(CancellationException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TrainingCancelledException cancelled) {
+                return cancelled;
+            }
+        }
+        throw e;
     }
 
     /** Waits for the metrics actor to handle what it was sent, then stops the actors. */
@@ -220,7 +279,33 @@ final class TrainingRun {
                 // nothing to do
             }
         }
-        system.close();
+        if (ownSystem) {
+            system.close();
+            return;
+        }
+        // Under the caller's supervisor: the run's subtree and coordinator go, the system stays.
+        ActorRef<Object> spawned = coordinator;
+        if (spawned != null) {
+            system.stop(spawned);
+        }
+        try {
+            await(config.parent().terminateChild(childId), config.limits().stageTimeout());
+            await(config.parent().deleteChild(childId), config.limits().stageTimeout());
+        } catch (TrainingFailedException e) {
+            // the parent has ended: it took the run's supervisor with it
+        }
+    }
+
+    /**
+     * Asks the run to stop at the next step boundary, after a checkpoint of it (when the run
+     * checkpoints) is durable; the run then ends with a {@link TrainingCancelledException}.
+     */
+    void cancel() {
+        cancelled = true;
+        ActorRef<Object> spawned = coordinator;
+        if (spawned != null) {
+            spawned.tell(new Coordination.Cancel());
+        }
     }
 
     /** What the coordinator handles: the stages' replies, and its own events. */
@@ -237,6 +322,9 @@ final class TrainingRun {
 
         /** A request dead-lettered after its actor kept crashing on it. */
         record GivenUp(DeadLetter letter) implements Coordination {}
+
+        /** The caller cancelled the run. */
+        record Cancel() implements Coordination {}
 
         /** One of the supervisor's children crashed (it is restarted in place). */
         record Crashed(String childId, ExitReason reason) implements Coordination {}
@@ -274,8 +362,10 @@ final class TrainingRun {
          * error or out-of-memory): its actor, exception type and message; null if none.
          */
         private String firstError;
+        /** Whether the caller asked the run to stop at the next step boundary. */
+        private boolean cancelRequested;
         /** Why the run stops once the checkpoints under way are written; null while it goes on. */
-        private TrainingFailedException stopping;
+        private RuntimeException stopping;
         /** When a stage's actor first crashed during the stage in flight; -1 if it has not. */
         private long crashedAt = -1;
         private long stageStart;
@@ -345,6 +435,7 @@ final class TrainingRun {
                         + " (limit " + limits.unrecoveredRestarts() + ") with no message handled by the restarted"
                         + " actor in between, a restart loop; last failure: " + lastFailure + resumeHint(), null));
                 case Coordination.WritesDone w -> writesDone(w.failure());
+                case Coordination.Cancel c -> cancelRequested = true;
                 default -> {} // a reply to an earlier attempt: the stage has moved on
             }
         }
@@ -366,6 +457,7 @@ final class TrainingRun {
                             net.parameterCount(), shared.loader.dataset().size(), stepsPerEpoch,
                             shared.backend.device().name(), runConfig,
                             config.faults().enabled() ? "; injecting faults " + config.faults() : "")));
+            cancelRequested = cancelled;
             runStart = context.nanoTime();
             epochStart = runStart;
             step = startStep;
@@ -486,7 +578,8 @@ final class TrainingRun {
                 epochSteps = 0;
                 epochStart = now;
             }
-            if (store != null && (completed == totalSteps
+            boolean cancelling = cancelRequested && completed < totalSteps;
+            if (store != null && (completed == totalSteps || cancelling
                     || config.checkpointEvery() > 0 && completed % config.checkpointEvery() == 0)) {
                 checkpoint(completed);
             }
@@ -498,6 +591,11 @@ final class TrainingRun {
             }
             writes.removeIf(write -> write.save.written().isDone());
             step = completed;
+            if (cancelling) {
+                stopAfterWrites(new TrainingCancelledException(completed, store == null ? null
+                        : store.directory().resolve(CheckpointStore.fileName(completed))));
+                return;
+            }
             nextStep();
         }
 
@@ -519,7 +617,7 @@ final class TrainingRun {
         }
 
         /** Stops the run once the checkpoints under way are durable: the last good one is kept. */
-        private void stopAfterWrites(TrainingFailedException failure) {
+        private void stopAfterWrites(RuntimeException failure) {
             stopping = failure;
             finish();
         }
@@ -748,7 +846,8 @@ final class TrainingRun {
             return Duration.ofNanos(Math.min(adaptive, limits.stageTimeout().toNanos()));
         }
 
-        private void fail(TrainingFailedException failure) {
+        /** Ends the run with {@code failure}: a {@link TrainingFailedException}, or a cancellation. */
+        private void fail(RuntimeException failure) {
             sendSteps();
             stage = Stage.DONE;
             context.timers().cancelAll();

@@ -56,9 +56,7 @@ class RunIdentityTest {
         }
 
         Run withLoader(DataLoaderConfig value) {
-            return withConfig(new TrainerConfig(value, config.epochs(), config.task(), config.checkpointDirectory(),
-                    config.checkpointEvery(), config.keepCheckpoints(), config.faults(), config.limits(),
-                    config.runConfig(), config.listener(), config.meterRegistry(), config.actors()));
+            return withConfig(config.withLoader(value));
         }
     }
 
@@ -149,9 +147,7 @@ class RunIdentityTest {
         // The run's length, and the caller's own words.
         assertRefused(base.withConfig(base.config().withTask(task).withRunConfig("model=spirals-v2")), "notes",
                 "model=spirals-v2");
-        assertRefused(base.withConfig(new TrainerConfig(base.config().loader(), 4, task,
-                base.config().checkpointDirectory(), 4, 20, base.config().faults(), base.config().limits(),
-                base.config().runConfig(), base.config().listener(), null, base.config().actors())), "epochs", "'4'");
+        assertRefused(base.withConfig(base.config().withEpochs(4)), "epochs", "'4'");
 
         // The same run resumes where it stopped.
         assertThat(fit(base).resumedFromStep()).isEqualTo(8);
