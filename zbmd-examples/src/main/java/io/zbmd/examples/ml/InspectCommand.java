@@ -67,6 +67,9 @@ public final class InspectCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "    data         %s%n", run.get().data());
                 out.printf(Locale.ROOT, "    task         %s%n", run.get().task());
                 out.printf(Locale.ROOT, "    epochs       %d%n", run.get().epochs());
+                if (!run.get().parent().isEmpty()) {
+                    out.printf(Locale.ROOT, "    parent       %s%n", run.get().parent());
+                }
                 out.printf(Locale.ROOT, "    compute      %s, %d threads, GEMM %s, lanes %s%n", compute.backend(),
                         compute.threads(), compute.gemm(), compute.lanes());
             } else {

@@ -9,7 +9,6 @@ import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
 import io.zbmd.ml.checkpoint.Recovery;
-import io.zbmd.ml.checkpoint.Weights;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.DatasetNotFoundException;
 import io.zbmd.ml.data.FashionMnist;
@@ -18,6 +17,7 @@ import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.tensor.TensorScope;
 import io.zbmd.ml.train.FailureLimits;
 import io.zbmd.ml.train.IncompatibleRunException;
+import io.zbmd.ml.train.InitFrom;
 import io.zbmd.ml.train.RunIdentity;
 import io.zbmd.ml.train.Trainer;
 import io.zbmd.ml.train.TrainerConfig;
@@ -25,16 +25,12 @@ import io.zbmd.ml.train.TrainingFailedException;
 import io.zbmd.ml.train.TrainingFaults;
 import io.zbmd.ml.train.TrainingResult;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -103,8 +99,6 @@ public final class TrainCommand implements Callable<Integer> {
     Integer threadsOption;
 
     private int threads;
-    /** The --init-from file as the run records it: its name and the start of its SHA-256. */
-    private String parent;
 
     @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
             + " (default: the fastest here, measured at start; a resumed run uses the one its checkpoints record)")
@@ -114,6 +108,11 @@ public final class TrainCommand implements Callable<Integer> {
             + " state_dict, such as PyTorch writes, or a checkpoint file) instead of a fresh initialisation; recorded"
             + " as the run's parent")
     Path initFrom;
+
+    @Option(names = "--continue", paramLabel = "D", description = "continue the run whose checkpoints are in D"
+            + " (its newest one: weights, optimizer state, data position) for --epochs more, as a new run with its"
+            + " own --checkpoint-dir and learning-rate schedule; recorded as the run's parent")
+    Path continueFrom;
 
     @Option(names = "--checkpoint-dir", paramLabel = "D", description = "write checkpoints here; resume from the"
             + " newest valid one of the same run")
@@ -232,12 +231,18 @@ public final class TrainCommand implements Callable<Integer> {
                 return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
             }
         }
-        if (initFrom != null) {
-            try {
-                parent = parentOf(initFrom);
-            } catch (IOException e) {
-                return userError("--init-from " + initFrom + ": cannot read it (" + e.getMessage() + ")");
-            }
+        if (initFrom != null && continueFrom != null) {
+            return usage("give --init-from FILE (weights) or --continue D (a run), not both");
+        }
+        if (continueFrom != null && (checkpointDir == null
+                || checkpointDir.toAbsolutePath().normalize().equals(continueFrom.toAbsolutePath().normalize()))) {
+            return usage("--continue " + continueFrom + " needs a --checkpoint-dir of its own for the new run's"
+                    + " checkpoints (another directory than " + continueFrom + ")");
+        }
+        Path parentPath = initFrom != null ? initFrom : continueFrom;
+        if (parentPath != null && !Files.isRegularFile(parentPath) && !Files.isDirectory(parentPath)) {
+            return usage((initFrom != null ? "--init-from " : "--continue ") + parentPath + ": "
+                    + (Files.exists(parentPath) ? "not a regular file or directory" : "no such file or directory"));
         }
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             return usage("--metrics-port " + metricsPort + " is not a TCP port: give 1 to 65535 (or 0 for any free"
@@ -273,20 +278,22 @@ public final class TrainCommand implements Callable<Integer> {
                     .withLabelSmoothing(LABEL_SMOOTHING)
                     .withFaults(injected)
                     .withLimits(FailureLimits.defaults().withFailuresPerStep(failuresPerStep))
-                    .withRunConfig("model=" + chosen + (initFrom == null ? "" : ",init_from=" + parent))
+                    .withRunConfig("model=" + chosen)
                     .withListener(new TrainingProgress(progressOut, mode, logEvery))
                     .withMeterRegistry(registry);
             if (checkpointDir != null) {
                 config = config.withCheckpoints(checkpointDir, checkpointEvery).withKeepCheckpoints(keep);
+            }
+            if (initFrom != null) {
+                config = config.withInitFrom(InitFrom.weights(initFrom));
+            } else if (continueFrom != null) {
+                config = config.withInitFrom(InitFrom.run(continueFrom));
             }
             TrainingResult result;
             try (TensorScope scope = TensorScope.create(backend)) {
                 Sequential net;
                 try (var ignored = scope.enter()) {
                     net = chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
-                }
-                if (initFrom != null) {
-                    Weights.load(initFrom, net.stateDict(), true);
                 }
                 long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
                 result = Trainer.fit(net, train, test, config);
@@ -302,30 +309,10 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("train: " + e.getMessage());
             return 1;
         } catch (CheckpointFormatException e) {
-            return userError("--init-from: " + e.getMessage());
+            return userError((initFrom != null ? "--init-from: " : "--continue: ") + e.getMessage());
         } catch (IOException e) {
             return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
         }
-    }
-
-    /** @return "name@sha256:<16 hex digits>" of a regular file */
-    private static String parentOf(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
-        }
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return file.getFileName() + "@sha256:" + HexFormat.of().formatHex(digest.digest()).substring(0, 16);
     }
 
     /**

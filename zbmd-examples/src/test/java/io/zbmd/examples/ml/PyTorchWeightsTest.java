@@ -143,7 +143,7 @@ class PyTorchWeightsTest {
             InspectCommand.run(new String[] {TrainCommandTest.parse(out.toString(StandardCharsets.UTF_8).strip())
                     .get("last_checkpoint")}, new PrintStream(inspected, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8));
-            assertThat(inspected.toString(StandardCharsets.UTF_8)).contains("init_from="
+            assertThat(inspected.toString(StandardCharsets.UTF_8)).contains("parent       weights "
                     + Path.of(file).getFileName() + "@sha256:");
         }
     }

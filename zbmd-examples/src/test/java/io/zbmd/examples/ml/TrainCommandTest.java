@@ -248,6 +248,27 @@ class TrainCommandTest {
     }
 
     @Test
+    void aFinishedRunIsContinuedAsANewRunInADirectoryOfItsOwn() {
+        requireDataset();
+        Path first = dir.resolve("first");
+        Outcome trained = train(with(SMALL, "--epochs", "1", "--checkpoint-dir", first.toString()));
+        assertThat(trained.status()).as(trained.err()).isZero();
+        Outcome more = train(with(SMALL, "--epochs", "2", "--checkpoint-dir", first.toString()));
+        assertThat(more.status()).isEqualTo(2);
+        assertThat(more.err()).contains("epochs: the checkpoint's run had '1', this run has '2'")
+                .contains("zbmd train --continue");
+        Outcome noDirectory = train(with(SMALL, "--epochs", "1", "--continue", first.toString()));
+        assertThat(noDirectory.status()).isEqualTo(2);
+        assertThat(noDirectory.err()).contains("needs a --checkpoint-dir of its own");
+        Outcome continued = train(with(SMALL, "--epochs", "1", "--continue", first.toString(), "--checkpoint-dir",
+                dir.resolve("second").toString()));
+        assertThat(continued.status()).as(continued.err()).isZero();
+        assertThat(continued.json().get("resumed_from_step")).isEqualTo("0");
+        assertThat(continued.json().get("steps")).isEqualTo(trained.json().get("steps"));
+        assertThat(continued.json().get("fingerprint")).isNotEqualTo(trained.json().get("fingerprint"));
+    }
+
+    @Test
     void badInputGetsAMessageAndStatusTwoAndChangesNothing() throws IOException {
         Outcome unknown = train("--model", "mlp", "--colour");
         assertThat(unknown.status()).isEqualTo(2);

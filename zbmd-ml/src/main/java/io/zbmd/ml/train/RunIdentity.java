@@ -32,8 +32,11 @@ import java.util.Optional;
  * @param epochs passes over the training set (the schedule's length depends on it)
  * @param compute what the arithmetic runs on
  * @param notes what else the caller says defines the run ({@link TrainerConfig#runConfig()})
+ * @param parent what the run started from ({@link InitFrom}: its kind, the file's name and
+ *     SHA-256); empty for the model's own initialisation
  */
-public record RunIdentity(String model, String data, String task, int epochs, Compute compute, String notes) {
+public record RunIdentity(String model, String data, String task, int epochs, Compute compute, String notes,
+        String parent) {
     /** The first line of an encoded identity; a checkpoint without it was written by another format. */
     static final String HEADER = "zbmd-run 1";
 
@@ -73,22 +76,24 @@ public record RunIdentity(String model, String data, String task, int epochs, Co
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(compute, "compute");
         Objects.requireNonNull(notes, "notes");
+        Objects.requireNonNull(parent, "parent");
     }
 
     /**
      * @param model the model, on the backend it trains on
      * @param train the training set
      * @param config how it is trained
+     * @param parent what it starts from, as {@link InitFrom} describes it; empty for nothing
      * @return the identity of that run
      */
-    public static RunIdentity of(Module model, Dataset train, TrainerConfig config) {
+    public static RunIdentity of(Module model, Dataset train, TrainerConfig config, String parent) {
         DataLoaderConfig loader = config.loader();
         String data = String.format(Locale.ROOT, "%s/%d, batch=%d, seed=%d, shuffle=%s, drop_last=%s,"
                         + " standardize=%s/%s, transforms=[%s]", train.name(), train.size(), loader.batchSize(),
                 loader.seed(), loader.shuffle(), loader.dropLast(), loader.mean(), loader.std(),
                 String.join("; ", loader.transforms().stream().map(Transform::description).toList()));
         return new RunIdentity(model.structure(), data, config.task().describe(), config.epochs(),
-                Compute.of(model.parameters().getFirst().backend()), config.runConfig());
+                Compute.of(model.parameters().getFirst().backend()), config.runConfig(), parent);
     }
 
     /** @return each field by name, in a fixed order */
@@ -103,6 +108,7 @@ public record RunIdentity(String model, String data, String task, int epochs, Co
         fields.put("gemm", compute.gemm());
         fields.put("lanes", compute.lanes());
         fields.put("notes", notes);
+        fields.put("parent", parent);
         return fields;
     }
 
@@ -150,7 +156,7 @@ public record RunIdentity(String model, String data, String task, int epochs, Co
             return Optional.of(new RunIdentity(fields.get("model"), fields.get("data"), fields.get("task"),
                     Integer.parseInt(fields.get("epochs")), new Compute(fields.get("backend"),
                             Integer.parseInt(fields.get("threads")), fields.get("gemm"), fields.get("lanes")),
-                    fields.get("notes")));
+                    fields.get("notes"), fields.getOrDefault("parent", "")));
         } catch (RuntimeException e) {
             return Optional.empty();
         }

@@ -29,7 +29,7 @@ import java.util.Optional;
 
 /**
  * Supervised training that loses nothing: {@link #fit} trains a model under a
- * rest_for_one supervisor of data, model, optimizer, checkpoint and metrics actors (see
+ * rest_for_one supervisor of data, model, checkpoint and metrics actors (see
  * {@link TrainingActors}), commits the training state at every step boundary, and recovers
  * from crashes of its actors, device errors, out-of-memory errors and lost messages by
  * retrying the step from the last commit. With the same seed, config and thread count, a run
@@ -44,12 +44,13 @@ import java.util.Optional;
  * dropout counts). The commit is then the data position and the step count, held by the
  * run's coordinator ({@link TrainingRun}).
  *
- * <p><b>Checkpoints</b> are taken from the commit without stopping: the checkpoint actor takes
- * the snapshot during the next forward pass (from the model actor's step-boundary state and
- * the parameters' and moments' buffers, which stay untouched for two updates) and copies and
- * writes it while training goes on. The store writes a temp file, fsyncs, renames and
- * fsyncs the directory. A run given a checkpoint directory resumes from its newest valid
- * checkpoint, if that was written by a run of the same config; a final one is always written.
+ * <p><b>Checkpoints</b> are taken from the commit without stopping: the model actor takes the
+ * snapshot before the next forward pass (its step-boundary state, and the parameters' and
+ * moments' buffers, which stay untouched for two updates) and hands it to the checkpoint
+ * actor, which copies and writes it while training goes on. The store writes a temp file,
+ * fsyncs, renames and fsyncs the directory. A run given a checkpoint directory resumes from
+ * its newest valid checkpoint, if that was written by a run of the same {@link RunIdentity};
+ * a final one is always written.
  */
 public final class Trainer {
     private Trainer() {}
@@ -112,7 +113,8 @@ public final class Trainer {
         long started = System.nanoTime();
         DataLoader loader = DataLoader.create(train, config.loader());
         long totalSteps = config.epochs() * stepsPerEpoch(loader, config.task());
-        RunIdentity identity = RunIdentity.of(model, train, config);
+        RunIdentity identity = RunIdentity.of(model, train, config,
+                config.initFrom() == null ? "" : config.initFrom().describe());
         String run = identity.encode();
         CheckpointStore store = config.checkpointDirectory() == null ? null
                 : CheckpointStore.open(config.checkpointDirectory(), config.keepCheckpoints());
@@ -127,6 +129,9 @@ public final class Trainer {
                         startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer, loader);
                     }
                 }
+            }
+            if (startStep == 0 && config.initFrom() != null) {
+                config.initFrom().apply(model, optimizer, loader);
             }
             model.train(true);
             TrainingRun state = new TrainingRun(model, optimizer, loader, config, store, startStep, totalSteps, run);
@@ -149,7 +154,7 @@ public final class Trainer {
             return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss, totalSteps, startStep,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
-                    state.shared.microBatching.most(), state.mostStepFailures, TrainingState.fingerprint(model),
+                    state.mostMicroBatches, state.mostStepFailures, TrainingState.fingerprint(model),
                     state.metrics.timings(state.firstStepAfterStart == null ? Duration.ZERO
                             : Duration.ofNanos(trainStart - started).plus(state.firstStepAfterStart)));
         }
@@ -175,7 +180,9 @@ public final class Trainer {
             throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") belongs to"
                     + " another run; resuming it with these settings would not give its weights:\n  "
                     + String.join("\n  ", differences) + "\nUse the settings of the run that wrote it, or another"
-                    + " checkpoint directory.");
+                    + " checkpoint directory" + (differences.stream().anyMatch(d -> d.startsWith("epochs:"))
+                            ? "; to train a run further, start a new one from it in another directory"
+                                    + " (InitFrom.run, zbmd train --continue)" : "") + ".");
         }
         Optional<String> nonFinite = TrainingState.firstNonFinite(checkpoint);
         if (nonFinite.isPresent()) {

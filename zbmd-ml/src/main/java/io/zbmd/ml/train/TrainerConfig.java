@@ -37,10 +37,12 @@ import java.util.Objects;
  * @param parent the caller's supervisor to run under (its system then hosts the run's actors,
  *     and the run's supervisor is its temporary child for the run's length); null for an actor
  *     system of the run's own
+ * @param initFrom where a run that starts from nothing takes its weights (and optionally its
+ *     whole training state), recorded as its parent; null for the model's own initialisation
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
         FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
-        ActorSystemConfig actors, Supervisor parent) {
+        ActorSystemConfig actors, Supervisor parent, InitFrom initFrom) {
 
     /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
     public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
@@ -81,25 +83,25 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, TrainingTask task) {
         return new TrainerConfig(loader, epochs, task, null, 0, 3, TrainingFaults.NONE, FailureLimits.defaults(), "",
-                TrainingListener.NONE, null, DEFAULT_ACTORS, null);
+                TrainingListener.NONE, null, DEFAULT_ACTORS, null, null);
     }
 
     /** @param value how batches are made @return a copy with it */
     public TrainerConfig withLoader(DataLoaderConfig value) {
         return new TrainerConfig(value, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value passes over the training set @return a copy with it */
     public TrainerConfig withEpochs(int value) {
         return new TrainerConfig(loader, value, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value the task @return a copy with it */
     public TrainerConfig withTask(TrainingTask value) {
         return new TrainerConfig(loader, epochs, value, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value label smoothing of the cross-entropy loss @return a copy with that loss */
@@ -119,43 +121,43 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
         return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints,
-                faults, limits, runConfig, listener, meterRegistry, actors, parent);
+                faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                value, faults, limits, runConfig, listener, meterRegistry, actors, parent);
+                value, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent);
+                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value when the run gives up @return a copy with it */
     public TrainerConfig withLimits(FailureLimits value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent);
+                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent);
+                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent);
+                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent, initFrom);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent);
+                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent, initFrom);
     }
 
     /**
@@ -165,12 +167,18 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public TrainerConfig withParent(Supervisor value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value, initFrom);
+    }
+
+    /** @param value where a new run starts from @return a copy with it */
+    public TrainerConfig withInitFrom(InitFrom value) {
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, value);
     }
 
     /** @param value the actor system the run's actors live in @return a copy with it */
     public TrainerConfig withActors(ActorSystemConfig value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent, initFrom);
     }
 }

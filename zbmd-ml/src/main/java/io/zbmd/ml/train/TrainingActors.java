@@ -11,6 +11,8 @@ import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
+import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.LoaderPosition;
 import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.optim.Clipping;
@@ -18,6 +20,7 @@ import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,63 +33,39 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The actors of a training run, children of its supervisor (rest_for_one, in this order):
- * data, model, optimizer, checkpoint, metrics. The run's coordinator ({@link TrainingRun})
- * drives each step through the first three, one request and reply at a time, and every
- * handler is idempotent with respect to the last commit: a
- * request handled twice (after a lost reply, or by an incarnation restarted after a crash)
- * gives the same answer and leaves the same state.
+ * data, model, checkpoint, metrics. The run's coordinator ({@link TrainingRun}) drives each
+ * step through the first two, one request and reply at a time, and every handler is
+ * idempotent with respect to the last commit: a request handled twice (after a lost reply,
+ * or by an incarnation restarted after a crash) gives the same answer and leaves the same
+ * state.
  *
+ * <p>Each actor owns its state; what passes between them are immutable values (batches,
+ * commits, snapshots) and the futures the coordinator gates updates on.
  * <ul>
- *   <li>The data actor owns the loader and answers "the batch at position p": it seeks when
- *       it is not there already.
- *   <li>The model actor runs forward and backward passes. Before each it puts back the model's
- *       small mutable state (batch-norm statistics, dropout counts) as it was at the start of
- *       the step; that state is its {@link Snapshotting} snapshot, so a restarted incarnation
- *       has it too. Parameters are not touched by a forward or backward pass.
- *   <li>The optimizer actor applies the update for step n only while the optimizer has done
- *       n updates, so a repeated request is answered without a second update; the update
- *       itself is all or nothing ({@link Optimizer#step()}).
- *   <li>The checkpoint actor takes a snapshot at a step boundary, copies it off the device
- *       and writes it, while training goes on.
+ *   <li>The data actor owns a loader, made by each incarnation from the dataset and its
+ *       config, and answers "the batches at position p": it seeks when it is not there.
+ *   <li>The model actor owns the model and its optimizer. It runs forward and backward passes
+ *       (before each it puts back the model's small mutable state, batch-norm statistics and
+ *       dropout counts, as it was at the start of the step: its {@link Snapshotting} snapshot,
+ *       so that a restarted incarnation has it too), applies the update for step n only while
+ *       the optimizer has done n updates (the update is all or nothing, {@link Optimizer#step()}),
+ *       and takes checkpoint snapshots. The weights themselves pass from a crashed incarnation
+ *       to the next (they are the committed state: nothing changes them but a whole update).
+ *   <li>The checkpoint actor receives snapshots taken by the model actor, copies them off the
+ *       device and writes them, while training goes on; a failed write crashes it and is
+ *       retried by its restarted incarnation.
  *   <li>The metrics actor tells the listener, off the training thread.
  * </ul>
- *
- * <p>The model and optimizer actors share the parameters and their gradients; the
- * coordinator's sequence of requests (a reply happens before the next request) hands them
- * from one to the other.
  */
 final class TrainingActors {
     private TrainingActors() {}
 
-    /** What every actor of a run reads; made by the trainer before the actors start. */
-    static final class Shared {
-        final Module model;
-        final Optimizer optimizer;
-        final DataLoader loader;
-        final Backend backend;
-        final TrainingTask task;
-        final FaultDice dice;
-        final MicroBatching microBatching = new MicroBatching();
-        final ActorRefHolder<MetricsEvent> metrics = new ActorRefHolder<>();
-        final TrainingState.SnapshotPlan snapshots;
-        final ModelCommit initialCommit;
-
-        Shared(Module model, Optimizer optimizer, DataLoader loader, TrainingTask task, FaultDice dice,
-                long startStep) {
-            this.model = model;
-            this.optimizer = optimizer;
-            this.loader = loader;
-            this.backend = model.parameters().getFirst().backend();
-            this.task = task;
-            this.dice = dice;
-            this.snapshots = new TrainingState.SnapshotPlan(model, optimizer);
-            this.initialCommit = ModelCommit.capture(startStep, this);
-        }
-
-        void recovered(String cause, long step, String detail) {
-            metrics.tell(new MetricsEvent.Recovered(cause, step, detail));
-        }
-    }
+    /**
+     * What the model actor owns, handed from each incarnation to the next by its supervisor's
+     * factory: the model, its optimizer and the plan of their snapshots. No other actor holds it.
+     */
+    record ModelResources(Module model, Optimizer optimizer, TrainingState.SnapshotPlan plan, Backend backend,
+            TrainingTask task) {}
 
     /**
      * How many parts the model actor splits a batch into: doubled after an out-of-memory
@@ -96,44 +75,33 @@ final class TrainingActors {
      * one does not. The cap matters when out-of-memory errors are not caused by the batch's
      * size (injected ones, or another process's): each part runs every kernel again, so
      * splitting without end would make a step ever likelier to fail. An out-of-memory at the
-     * cap is a crash like any other, retried from the commit. Used by the model actor only
-     * (its incarnations hand it on through their messages' order).
+     * cap is a crash like any other, retried from the commit. Part of the model actor's state.
+     *
+     * @param parts the parts a batch is split into now
+     * @param most the most parts so far
+     * @param cleanSteps steps since the last split
      */
-    static final class MicroBatching {
+    record MicroBatching(int parts, int most, int cleanSteps) {
         static final int MAX_PARTS = 4;
         static final int REGROW_AFTER = 200;
-        private volatile int parts = 1;
-        private volatile int most = 1;
-        private int cleanSteps;
+        static final MicroBatching WHOLE = new MicroBatching(1, 1, 0);
 
-        int parts() {
-            return parts;
-        }
-
-        int most() {
-            return most;
-        }
-
-        /** @return whether the batch could be split further */
-        boolean split(int batchSize) {
+        /** @return split further, or null if the batch cannot be */
+        MicroBatching split(int batchSize) {
             int limit = Math.min(MAX_PARTS, batchSize);
             if (parts >= limit) {
-                return false;
+                return null;
             }
-            parts = Math.min(parts * 2, limit);
-            most = Math.max(most, parts);
-            cleanSteps = 0;
-            return true;
+            int more = Math.min(parts * 2, limit);
+            return new MicroBatching(more, Math.max(most, more), 0);
         }
 
-        /** @return whether the parts were halved because the last steps had no out-of-memory */
-        boolean succeeded() {
-            if (parts > 1 && ++cleanSteps >= REGROW_AFTER) {
-                parts /= 2;
-                cleanSteps = 0;
-                return true;
+        /** @return after a step without out-of-memory: halved after enough of them */
+        MicroBatching succeeded() {
+            if (parts > 1 && cleanSteps + 1 >= REGROW_AFTER) {
+                return new MicroBatching(parts / 2, most, 0);
             }
-            return false;
+            return parts > 1 ? new MicroBatching(parts, most, cleanSteps + 1) : this;
         }
     }
 
@@ -153,14 +121,26 @@ final class TrainingActors {
         }
     }
 
-    /** Seeded decisions for injected crashes and lost replies. Thread-safe. */
+    /**
+     * Seeded decisions for one actor's injected faults: crashes, lost and late replies, failed
+     * writes. Each actor has a stream of its own, kept across its incarnations (a restarted
+     * actor goes on drawing, so it does not repeat the crash it just had), so the decisions do
+     * not depend on how the actors' turns interleave.
+     */
     static final class FaultDice {
         private final TrainingFaults faults;
         private final SplittableRandom random;
 
-        FaultDice(TrainingFaults faults) {
+        private FaultDice(TrainingFaults faults, SplittableRandom random) {
             this.faults = faults;
-            this.random = new SplittableRandom(faults.seed());
+            this.random = random;
+        }
+
+        /** @return one stream per actor, in this order: data, model, checkpoint */
+        static FaultDice[] perActor(TrainingFaults faults) {
+            SplittableRandom root = new SplittableRandom(faults.seed());
+            return new FaultDice[] {new FaultDice(faults, root.split()), new FaultDice(faults, root.split()),
+                new FaultDice(faults, root.split())};
         }
 
         /** @return -1, or which of {@code points} places to crash at */
@@ -172,6 +152,14 @@ final class TrainingActors {
             return faults.dropRate() > 0 && random.nextDouble() < faults.dropRate();
         }
 
+        synchronized boolean slowReply() {
+            return faults.slowRate() > 0 && random.nextDouble() < faults.slowRate();
+        }
+
+        synchronized boolean failWrite() {
+            return faults.writeFailureRate() > 0 && random.nextDouble() < faults.writeFailureRate();
+        }
+
         static void crashIf(boolean crash, String actor, long step, String where) {
             if (crash) {
                 throw new InjectedFault("injected crash of the " + actor + " actor at step " + step + ", " + where);
@@ -179,16 +167,35 @@ final class TrainingActors {
         }
     }
 
-    /** Replies unless the dice lose it. */
-    private static <R> void reply(Shared shared, ActorRef<? super R> replyTo, R message) {
-        if (!shared.dice.dropReply()) {
-            replyTo.tell(message);
+    /** A reply a slow stage holds back; sent when its timer fires. */
+    record LateReply(ActorRef<?> to, Object message) implements DataMessage, ModelMessage {
+        @SuppressWarnings("unchecked")
+        void send() {
+            ((ActorRef<Object>) to).tell(message);
         }
+    }
+
+    /**
+     * Replies now, or never (a lost reply), or after {@code late} (a slow stage: later than the
+     * coordinator waits, so that it asks again and then gets two answers), as the dice say.
+     */
+    private static <M> void reply(FaultDice dice, ActorContext<M> context, Duration late, ActorRef<?> to,
+            Object message, M lateReply) {
+        if (dice.dropReply()) {
+            return;
+        }
+        if (dice.slowReply()) {
+            context.timers().startSingle(new Object(), lateReply, late);
+            return;
+        }
+        new LateReply(to, message).send();
     }
 
     // ------------------------------------------------------------------ data
 
-    record Fetch(long step, LoaderPosition at, ActorRef<? super Fetched> replyTo) {}
+    sealed interface DataMessage permits Fetch, LateReply {}
+
+    record Fetch(long step, LoaderPosition at, ActorRef<? super Fetched> replyTo) implements DataMessage {}
 
     /**
      * A step's batches: as many as the task accumulates, fewer at the end of an epoch (a step
@@ -210,99 +217,141 @@ final class TrainingActors {
         }
     }
 
-    static final class DataActor implements Actor<Fetch> {
-        private final Shared shared;
+    static final class DataActor implements Actor<DataMessage> {
+        private final ActorContext<DataMessage> context;
+        private final DataLoader loader;
+        private final int accumulation;
+        private final FaultDice dice;
+        private final Duration late;
 
-        DataActor(Shared shared) {
-            this.shared = shared;
+        DataActor(ActorContext<DataMessage> context, Dataset dataset, DataLoaderConfig config, int accumulation,
+                FaultDice dice, Duration late) {
+            this.context = context;
+            this.loader = DataLoader.create(dataset, config);
+            this.accumulation = accumulation;
+            this.dice = dice;
+            this.late = late;
         }
 
         @Override
-        public void onMessage(Fetch fetch) {
-            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "data", fetch.step(), "before loading the batch");
-            DataLoader loader = shared.loader;
-            if (!loader.position().equals(fetch.at())) {
-                loader.seek(fetch.at());
+        public void onMessage(DataMessage message) {
+            switch (message) {
+                case LateReply reply -> reply.send();
+                case Fetch fetch -> {
+                    FaultDice.crashIf(dice.crashPoint(1) == 0, "data", fetch.step(), "before loading the batch");
+                    if (!loader.position().equals(fetch.at())) {
+                        loader.seek(fetch.at());
+                    }
+                    List<Batch> batches = new ArrayList<>(accumulation);
+                    do {
+                        batches.add(loader.next());
+                    } while (batches.size() < accumulation && loader.position().epoch() == batches.getFirst().epoch());
+                    Fetched fetched = new Fetched(fetch.step(), List.copyOf(batches), loader.position());
+                    reply(dice, context, late, fetch.replyTo(), fetched, new LateReply(fetch.replyTo(), fetched));
+                }
             }
-            List<Batch> batches = new ArrayList<>(shared.task.accumulation());
-            do {
-                batches.add(loader.next());
-            } while (batches.size() < shared.task.accumulation() && loader.position().epoch() == batches.getFirst().epoch());
-            reply(shared, fetch.replyTo(), new Fetched(fetch.step(), List.copyOf(batches), loader.position()));
         }
     }
 
     // ------------------------------------------------------------------ model
 
-    record Forward(long step, List<Batch> batches, ActorRef<? super Forwarded> replyTo) {}
+    sealed interface ModelMessage permits Forward, Apply, TakeSnapshot, LateReply {}
 
-    /** @param next the model's state after this step's forward pass: the next step's start */
-    record Forwarded(long step, double loss, ModelCommit next) {}
+    record Forward(long step, List<Batch> batches, ActorRef<? super Forwarded> replyTo) implements ModelMessage {}
+
+    /**
+     * @param next the model's state after this step's forward pass: the next step's start
+     * @param microBatches the parts each batch was split into
+     */
+    record Forwarded(long step, double loss, ModelCommit next, int microBatches) {}
+
+    record Apply(long step, double lr, ActorRef<? super Applied> replyTo) implements ModelMessage {}
+
+    record Applied(long step) {}
+
+    /** Take the snapshot a checkpoint needs and hand it to the checkpoint actor. */
+    record TakeSnapshot(Save save, ActorRef<Save> checkpoint) implements ModelMessage {}
 
     /** The model's small mutable state at the start of a step (step = steps completed before it). */
-    record ModelCommit(long step, TrainingState.ModelState state) {
-        static ModelCommit capture(long step, Shared shared) {
-            return new ModelCommit(step, shared.snapshots.captureModelState());
-        }
+    record ModelCommit(long step, TrainingState.ModelState state) {}
 
-        void restore(Shared shared) {
-            shared.snapshots.restoreModelState(state);
-        }
-    }
+    /** What a restarted model actor takes up: the commits of the last step handled and of the next, and its splits. */
+    record ModelActorState(ModelCommit previous, ModelCommit next, MicroBatching microBatching) {}
 
-    /** The commits of the last step handled and of the next. */
-    record ModelCommits(ModelCommit previous, ModelCommit next) {}
-
-    static final class ModelActor implements Actor<Forward>, Snapshotting<ModelCommits> {
+    static final class ModelActor implements Actor<ModelMessage>, Snapshotting<ModelActorState> {
         private static final String[] CRASH_POINTS = {"before the forward pass", "after the forward pass",
             "after the backward pass"};
-        private final Shared shared;
-        private ModelCommits commits;
+        private final ActorContext<ModelMessage> context;
+        private final ModelResources owned;
+        private final FaultDice dice;
+        private final Duration late;
+        private final ActorRefHolder<MetricsEvent> metrics;
+        private ModelActorState state;
 
-        ModelActor(Shared shared) {
-            this.shared = shared;
-            this.commits = new ModelCommits(null, shared.initialCommit);
+        ModelActor(ActorContext<ModelMessage> context, ModelResources owned, ModelCommit start, FaultDice dice,
+                Duration late, ActorRefHolder<MetricsEvent> metrics) {
+            this.context = context;
+            this.owned = owned;
+            this.dice = dice;
+            this.late = late;
+            this.metrics = metrics;
+            this.state = new ModelActorState(null, start, MicroBatching.WHOLE);
         }
 
         @Override
-        public ModelCommits snapshot() {
-            return commits;
+        public ModelActorState snapshot() {
+            return state;
         }
 
         @Override
-        public void restore(ModelCommits snapshot) {
-            commits = snapshot;
+        public void restore(ModelActorState snapshot) {
+            state = snapshot;
         }
 
         @Override
-        public void onMessage(Forward forward) {
+        public void onMessage(ModelMessage message) {
+            switch (message) {
+                case LateReply reply -> reply.send();
+                case Forward forward -> forward(forward);
+                case Apply apply -> apply(apply);
+                case TakeSnapshot take -> takeSnapshot(take);
+            }
+        }
+
+        private void forward(Forward forward) {
             long step = forward.step();
-            ModelCommit at = commits.next().step() == step ? commits.next()
-                    : commits.previous() != null && commits.previous().step() == step ? commits.previous() : null;
+            ModelCommit at = state.next().step() == step ? state.next()
+                    : state.previous() != null && state.previous().step() == step ? state.previous() : null;
             if (at == null) {
                 throw new IllegalStateException("the model actor was asked for step " + step + " but holds the state"
-                        + " of step " + commits.next().step());
+                        + " of step " + state.next().step());
             }
-            int crashAt = shared.dice.crashPoint(CRASH_POINTS.length);
+            int crashAt = dice.crashPoint(CRASH_POINTS.length);
+            MicroBatching parts = state.microBatching();
             double loss;
             while (true) {
-                at.restore(shared);
+                owned.plan().restoreModelState(at.state());
                 try {
-                    loss = forwardBackward(forward.batches(), step, crashAt);
+                    loss = forwardBackward(forward.batches(), step, crashAt, parts.parts());
                     break;
                 } catch (DeviceOutOfMemoryException e) {
                     int smallest = forward.batches().stream().mapToInt(Batch::size).min().orElseThrow();
-                    if (!shared.microBatching.split(smallest)) {
+                    MicroBatching split = parts.split(smallest);
+                    if (split == null) {
                         throw e;
                     }
-                    shared.recovered("oom", step, "out of memory (" + e.getMessage() + "); each batch (of "
-                            + forward.batches().getFirst().size() + ") now split into " + shared.microBatching.parts()
-                            + " micro-batches with gradient accumulation");
+                    parts = split;
+                    // Kept at once: a crash from here on retries with the split, not the whole batch.
+                    state = new ModelActorState(state.previous(), state.next(), parts);
+                    metrics.tell(new MetricsEvent.Recovered("oom", step, "out of memory (" + e.getMessage()
+                            + "); each batch (of " + forward.batches().getFirst().size() + ") now split into "
+                            + parts.parts() + " micro-batches with gradient accumulation"));
                 }
             }
-            shared.microBatching.succeeded();
-            commits = new ModelCommits(at, ModelCommit.capture(step + 1, shared));
-            reply(shared, forward.replyTo(), new Forwarded(step, loss, commits.next()));
+            ModelCommit next = new ModelCommit(step + 1, owned.plan().captureModelState());
+            state = new ModelActorState(at, next, parts.succeeded());
+            Forwarded forwarded = new Forwarded(step, loss, next, parts.parts());
+            reply(dice, context, late, forward.replyTo(), forwarded, new LateReply(forward.replyTo(), forwarded));
         }
 
         /**
@@ -311,9 +360,9 @@ final class TrainingActors {
          * for a step of one whole batch, so that its arithmetic is the plain loss's); clips them
          * if the task says so. Returns the step's mean loss.
          */
-        private double forwardBackward(List<Batch> batches, long step, int crashAt) {
+        private double forwardBackward(List<Batch> batches, long step, int crashAt, int split) {
             FaultDice.crashIf(crashAt == 0, "model", step, CRASH_POINTS[0]);
-            shared.model.zeroGrad();
+            owned.model().zeroGrad();
             int samples = 0;
             for (Batch batch : batches) {
                 samples += batch.size();
@@ -322,12 +371,12 @@ final class TrainingActors {
             boolean first = true;
             for (Batch batch : batches) {
                 int size = batch.size();
-                int parts = Math.min(shared.microBatching.parts(), size);
+                int parts = Math.min(split, size);
                 for (int part = 0; part < parts; part++) {
                     int from = (int) ((long) size * part / parts);
                     int to = (int) ((long) size * (part + 1) / parts);
                     Batch piece = parts == 1 ? batch : batch.range(from, to);
-                    try (TensorScope scope = TensorScope.open(shared.backend)) {
+                    try (TensorScope scope = TensorScope.open(owned.backend())) {
                         Tensor loss = lossOf(piece, step);
                         if (to - from != samples) {
                             loss = loss.mul((float) (to - from) / samples);
@@ -339,61 +388,64 @@ final class TrainingActors {
                     }
                 }
             }
-            if (shared.task.clipGradNorm() > 0) {
-                Clipping.clipGradNorm(shared.model.parameters(), shared.task.clipGradNorm());
+            if (owned.task().clipGradNorm() > 0) {
+                Clipping.clipGradNorm(owned.model().parameters(), owned.task().clipGradNorm());
             }
             FaultDice.crashIf(crashAt == 2, "model", step, CRASH_POINTS[2]);
             return total;
         }
 
         private Tensor lossOf(Batch batch, long step) {
-            Tensor loss = shared.task.loss().compute(shared.model.forward(BatchTensors.inputs(batch)),
+            Tensor loss = owned.task().loss().compute(owned.model().forward(BatchTensors.inputs(batch)),
                     BatchTensors.targets(batch));
             if (loss.numel() != 1) {
-                throw new IllegalArgumentException("the loss " + shared.task.loss().description() + " returned a tensor"
-                        + " of shape " + Arrays.toString(loss.shape()) + " at step " + step + "; a loss must return one"
-                        + " value (reduce it with mean() or sum())");
+                throw new IllegalArgumentException("the loss " + owned.task().loss().description() + " returned a"
+                        + " tensor of shape " + Arrays.toString(loss.shape()) + " at step " + step + "; a loss must"
+                        + " return one value (reduce it with mean() or sum())");
             }
             return loss.dim() == 0 ? loss : loss.reshape();
         }
-    }
 
-    // ------------------------------------------------------------------ optimizer
-
-    record Apply(long step, double lr, ActorRef<? super Applied> replyTo) {}
-
-    record Applied(long step) {}
-
-    static final class OptimizerActor implements Actor<Apply> {
-        private final Shared shared;
-
-        OptimizerActor(Shared shared) {
-            this.shared = shared;
-        }
-
-        @Override
-        public void onMessage(Apply apply) {
-            Optimizer optimizer = shared.optimizer;
+        private void apply(Apply apply) {
+            Optimizer optimizer = owned.optimizer();
             if (optimizer.steps() == apply.step()) {
-                FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "optimizer", apply.step(), "before the update");
+                FaultDice.crashIf(dice.crashPoint(1) == 0, "model", apply.step(), "before the update");
                 optimizer.lr(apply.lr());
                 optimizer.step();
             } else if (optimizer.steps() != apply.step() + 1) {
-                throw new IllegalStateException("the optimizer actor was asked for update " + apply.step()
+                throw new IllegalStateException("the model actor was asked for update " + apply.step()
                         + " but has done " + optimizer.steps());
             }
-            reply(shared, apply.replyTo(), new Applied(apply.step()));
+            Applied applied = new Applied(apply.step());
+            reply(dice, context, late, apply.replyTo(), applied, new LateReply(apply.replyTo(), applied));
+        }
+
+        /**
+         * Takes the snapshot at the step boundary the save names (once: a retry hands on the same
+         * one), then hands the save to the checkpoint actor. The parameters' and moments' memory
+         * the snapshot refers to stays untouched until the coordinator lets the update after
+         * next go, which it does once the checkpoint actor has copied it.
+         */
+        private void takeSnapshot(TakeSnapshot take) {
+            Save save = take.save();
+            if (save.snapshot().get() == null) {
+                save.snapshot().set(owned.plan().snapshot(save.step(), save.position(), save.config(),
+                        save.modelState()));
+            }
+            save.taken().complete(null);
+            take.checkpoint().tell(save);
         }
     }
 
     // ------------------------------------------------------------------ checkpoint
 
     /**
-     * Checkpoint the state after {@code step} completed steps: take the snapshot (then
-     * {@code taken}: the next update may go), copy it off the device (then {@code copied}: the
-     * update after that may go), write it (then {@code written}). {@code snapshot} keeps the
-     * snapshot once taken, so that a retry after a crash copies the same one; {@code attempts}
-     * counts how often the request was sent again after its handling kept crashing.
+     * Checkpoint the state after {@code step} completed steps: the model actor takes the
+     * snapshot (then {@code taken}: the next update may go), the checkpoint actor copies it off
+     * the device (then {@code copied}: the update after that may go) and writes it (then
+     * {@code written}). {@code snapshot} keeps the snapshot once taken, so that a retry after a
+     * crash copies the same one; {@code attempts} counts how often the request was sent again
+     * after its handling kept crashing.
      */
     record Save(long step, LoaderPosition position, String config, TrainingState.ModelState modelState,
             AtomicReference<TrainingState.Snapshot> snapshot, CompletableFuture<Void> taken,
@@ -401,36 +453,42 @@ final class TrainingActors {
 
     static final class CheckpointActor implements Actor<Save> {
         private final ActorContext<Save> context;
-        private final Shared shared;
         private final CheckpointStore store;
+        private final FaultDice dice;
+        private final ActorRefHolder<MetricsEvent> metrics;
 
-        CheckpointActor(ActorContext<Save> context, Shared shared, CheckpointStore store) {
+        CheckpointActor(ActorContext<Save> context, CheckpointStore store, FaultDice dice,
+                ActorRefHolder<MetricsEvent> metrics) {
             this.context = context;
-            this.shared = shared;
             this.store = store;
+            this.dice = dice;
+            this.metrics = metrics;
         }
 
         @Override
         public void onMessage(Save save) {
+            if (save.written().isDone()) {
+                return; // sent again after a timeout, but written meanwhile
+            }
             long start = context.nanoTime();
-            FaultDice.crashIf(shared.dice.crashPoint(1) == 0, "checkpoint", save.step(), "before the snapshot");
-            TrainingState.Snapshot snapshot = save.snapshot().get();
-            if (snapshot == null) {
-                snapshot = shared.snapshots.snapshot(save.step(), save.position(), save.config(), save.modelState());
-                save.snapshot().set(snapshot);
-            }
-            save.taken().complete(null);
-            Checkpoint checkpoint = snapshot.toCheckpoint();
+            FaultDice.crashIf(dice.crashPoint(1) == 0, "checkpoint", save.step(), "before the copy");
+            Checkpoint checkpoint = save.snapshot().get().toCheckpoint();
             save.copied().complete(null);
-            try {
-                Path file = store.write(checkpoint);
-                // Told before completing: the trainer's final flush of the metrics must count it.
-                shared.metrics.tell(new MetricsEvent.Checkpointed(checkpoint.step(), file,
-                        Duration.ofNanos(context.nanoTime() - start)));
-                save.written().complete(file);
-            } catch (IOException e) {
-                save.written().completeExceptionally(e);
+            if (dice.failWrite()) {
+                throw new InjectedFault("injected failure writing the checkpoint of step " + save.step());
             }
+            Path file;
+            try {
+                file = store.write(checkpoint);
+            } catch (IOException e) {
+                // A crash: the restarted incarnation tries again; the coordinator gives up after
+                // as many tries as a step may fail.
+                throw new UncheckedIOException(e);
+            }
+            // Told before completing: the trainer's final flush of the metrics must count it.
+            metrics.tell(new MetricsEvent.Checkpointed(checkpoint.step(), file,
+                    Duration.ofNanos(context.nanoTime() - start)));
+            save.written().complete(file);
         }
     }
 

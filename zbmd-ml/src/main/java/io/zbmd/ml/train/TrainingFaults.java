@@ -23,6 +23,10 @@ import java.util.Map;
  *   <li>{@code oom}: per kernel, copy or allocation, the probability of an out-of-memory. The
  *       model actor halves its micro-batch and accumulates gradients, so the effective batch
  *       stays the same (bit-exactness with an unsplit run is then not expected).
+ *   <li>{@code slow}: per reply, the probability that it comes late, after the trainer has
+ *       asked again (so that the stage runs twice and its first answer arrives stale).
+ *   <li>{@code write}: per checkpoint write, the probability that it fails; the checkpoint
+ *       actor crashes and its restarted incarnation writes it again.
  * </ul>
  *
  * @param seed drives every decision
@@ -30,9 +34,11 @@ import java.util.Map;
  * @param dropRate 0 to 1
  * @param deviceErrorRate 0 to 1
  * @param outOfMemoryRate 0 to 1
+ * @param slowRate 0 to 1
+ * @param writeFailureRate 0 to 1
  */
 public record TrainingFaults(long seed, double crashRate, double dropRate, double deviceErrorRate,
-        double outOfMemoryRate) {
+        double outOfMemoryRate, double slowRate, double writeFailureRate) {
 
     /** No faults. */
     public static final TrainingFaults NONE = new TrainingFaults(0, 0, 0, 0, 0);
@@ -43,6 +49,22 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
         check("drop", dropRate);
         check("device", deviceErrorRate);
         check("oom", outOfMemoryRate);
+        check("slow", slowRate);
+        check("write", writeFailureRate);
+    }
+
+    /**
+     * Crashes, lost replies, device errors and out-of-memory errors only.
+     *
+     * @param seed drives every decision
+     * @param crashRate 0 to 1
+     * @param dropRate 0 to 1
+     * @param deviceErrorRate 0 to 1
+     * @param outOfMemoryRate 0 to 1
+     */
+    public TrainingFaults(long seed, double crashRate, double dropRate, double deviceErrorRate,
+            double outOfMemoryRate) {
+        this(seed, crashRate, dropRate, deviceErrorRate, outOfMemoryRate, 0, 0);
     }
 
     /**
@@ -59,13 +81,14 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
         if (text.isEmpty() || text.equalsIgnoreCase("none")) {
             return NONE;
         }
-        Map<String, Double> rates = new LinkedHashMap<>(Map.of("crash", 0.0, "drop", 0.0, "device", 0.0, "oom", 0.0));
+        Map<String, Double> rates = new LinkedHashMap<>(Map.of("crash", 0.0, "drop", 0.0, "device", 0.0, "oom", 0.0,
+                "slow", 0.0, "write", 0.0));
         for (String part : text.split(",", -1)) {
             int equals = part.indexOf('=');
             String key = equals > 0 ? part.substring(0, equals).strip().toLowerCase(Locale.ROOT) : "";
             if (!rates.containsKey(key)) {
                 throw new IllegalArgumentException("fault '" + part.strip() + "' in '" + text + "' is not one of"
-                        + " crash=P, drop=P, device=P, oom=P (P a probability such as 0.01)");
+                        + " crash=P, drop=P, device=P, oom=P, slow=P, write=P (P a probability such as 0.01)");
             }
             try {
                 rates.put(key, Double.parseDouble(part.substring(equals + 1).strip()));
@@ -74,12 +97,14 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
                         + part.substring(equals + 1).strip() + "' is not a number; give a probability such as 0.01");
             }
         }
-        return new TrainingFaults(seed, rates.get("crash"), rates.get("drop"), rates.get("device"), rates.get("oom"));
+        return new TrainingFaults(seed, rates.get("crash"), rates.get("drop"), rates.get("device"), rates.get("oom"),
+                rates.get("slow"), rates.get("write"));
     }
 
     /** @return whether any fault is injected */
     public boolean enabled() {
-        return crashRate > 0 || dropRate > 0 || deviceErrorRate > 0 || outOfMemoryRate > 0;
+        return crashRate > 0 || dropRate > 0 || deviceErrorRate > 0 || outOfMemoryRate > 0 || slowRate > 0
+                || writeFailureRate > 0;
     }
 
     /** @return whether faults come from the device, so that the model must live on {@link #wrap}'s backend */
@@ -103,6 +128,8 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
         return enabled()
                 ? "crash=" + plain(crashRate) + ",drop=" + plain(dropRate) + ",device=" + plain(deviceErrorRate)
                         + ",oom=" + plain(outOfMemoryRate)
+                        + (slowRate > 0 ? ",slow=" + plain(slowRate) : "")
+                        + (writeFailureRate > 0 ? ",write=" + plain(writeFailureRate) : "")
                 : "none";
     }
 

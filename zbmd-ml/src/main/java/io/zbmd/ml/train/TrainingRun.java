@@ -15,10 +15,15 @@ import io.zbmd.ml.data.LoaderPosition;
 import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.optim.LrSchedule;
 import io.zbmd.ml.optim.Optimizer;
+import io.zbmd.gpu.Backend;
+import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.data.Dataset;
+import io.zbmd.ml.train.TrainingActors.ActorRefHolder;
 import io.zbmd.ml.train.TrainingActors.Apply;
 import io.zbmd.ml.train.TrainingActors.Applied;
 import io.zbmd.ml.train.TrainingActors.CheckpointActor;
 import io.zbmd.ml.train.TrainingActors.DataActor;
+import io.zbmd.ml.train.TrainingActors.DataMessage;
 import io.zbmd.ml.train.TrainingActors.FaultDice;
 import io.zbmd.ml.train.TrainingActors.Fetch;
 import io.zbmd.ml.train.TrainingActors.Fetched;
@@ -27,9 +32,11 @@ import io.zbmd.ml.train.TrainingActors.Forwarded;
 import io.zbmd.ml.train.TrainingActors.MetricsActor;
 import io.zbmd.ml.train.TrainingActors.MetricsEvent;
 import io.zbmd.ml.train.TrainingActors.ModelActor;
-import io.zbmd.ml.train.TrainingActors.OptimizerActor;
+import io.zbmd.ml.train.TrainingActors.ModelCommit;
+import io.zbmd.ml.train.TrainingActors.ModelMessage;
+import io.zbmd.ml.train.TrainingActors.ModelResources;
 import io.zbmd.ml.train.TrainingActors.Save;
-import io.zbmd.ml.train.TrainingActors.Shared;
+import io.zbmd.ml.train.TrainingActors.TakeSnapshot;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.RestartType;
@@ -54,7 +61,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One run of {@link Trainer#fit} in this process: the actor system, the supervisor and its
- * five children, and the step coordinator that drives them.
+ * four children, and the step coordinator that drives them.
  *
  * <p>The coordinator is an actor too, on the same dispatcher: it tells each stage's actor what
  * to do with itself as the reply address, and a reply is a message like any other. A stage's
@@ -86,11 +93,21 @@ final class TrainingRun {
      */
     static final Duration VIRTUAL_TIME_LIMIT = Duration.ofDays(365);
     /** The actors a step's stages run on. */
-    private static final Set<String> STAGES = Set.of("data", "model", "optimizer");
+    private static final Set<String> STAGES = Set.of("data", "model");
     /** Numbers the runs under callers' supervisors, whose names must differ within a system. */
     private static final AtomicLong RUNS = new AtomicLong();
 
-    final Shared shared;
+    /** What the model actor owns; the run only builds it and hands it over. */
+    private final ModelResources owned;
+    private final ModelCommit startCommit;
+    private final Dataset dataset;
+    private final DataLoaderConfig loaderConfig;
+    private final LoaderPosition startPosition;
+    private final String description;
+    private final FaultDice[] dice;
+    /** How late a slow stage's reply comes: after the coordinator has asked again. */
+    private final Duration late;
+    private final ActorRefHolder<MetricsEvent> metricsHolder = new ActorRefHolder<>();
     final TrainingMetrics metrics;
     final TrainerConfig config;
     final CheckpointStore store;
@@ -106,9 +123,8 @@ final class TrainingRun {
     private volatile ActorRef<Object> coordinator;
     /** Set by {@link #cancel()}, for a coordinator that has not started yet. */
     private volatile boolean cancelled;
-    final ActorRef<Fetch> data;
-    final ActorRef<Forward> model;
-    final ActorRef<Apply> optimizer;
+    final ActorRef<DataMessage> data;
+    final ActorRef<ModelMessage> model;
     final ActorRef<Save> checkpoint;
     final ActorRef<MetricsEvent> metricsActor;
     private final List<AutoCloseable> subscriptions = new ArrayList<>();
@@ -118,6 +134,8 @@ final class TrainingRun {
     volatile Duration firstStepAfterStart;
     /** The most failures one step of this run had before it committed. */
     volatile int mostStepFailures;
+    /** The most parts a batch was split into after out-of-memory errors. */
+    volatile int mostMicroBatches = 1;
 
     /** Starts the actors (not the steps). */
     TrainingRun(Module net, Optimizer optimizer, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
@@ -129,7 +147,20 @@ final class TrainingRun {
         this.startStep = startStep;
         this.totalSteps = totalSteps;
         this.runConfig = runConfig;
-        this.shared = new Shared(net, optimizer, loader, config.task(), new FaultDice(config.faults()), startStep);
+        Backend backend = net.parameters().getFirst().backend();
+        TrainingState.SnapshotPlan plan = new TrainingState.SnapshotPlan(net, optimizer);
+        this.owned = new ModelResources(net, optimizer, plan, backend, config.task());
+        this.startCommit = new ModelCommit(startStep, plan.captureModelState());
+        this.dataset = loader.dataset();
+        this.loaderConfig = loader.config();
+        this.startPosition = loader.position();
+        this.dice = FaultDice.perActor(config.faults());
+        this.late = config.limits().stageTimeout().multipliedBy(2);
+        long stepsPerEpoch = Trainer.stepsPerEpoch(loader, config.task());
+        this.description = String.format(Locale.ROOT, "%,d parameters, %,d training examples, %d steps per epoch,"
+                + " %s%s%s", net.parameterCount(), dataset.size(), stepsPerEpoch, backend.device().name(),
+                config.runConfig().isEmpty() ? "" : "; " + config.runConfig(),
+                config.faults().enabled() ? "; injecting faults " + config.faults() : "");
         this.ownSystem = config.parent() == null;
         this.system = ownSystem ? ActorSystem.create(config.actors()) : config.parent().system();
         this.childId = ownSystem ? null : "training-" + RUNS.incrementAndGet();
@@ -143,10 +174,9 @@ final class TrainingRun {
         }
         this.data = child("data");
         this.model = child("model");
-        this.optimizer = child("optimizer");
         this.checkpoint = child("checkpoint");
         this.metricsActor = child("metrics");
-        shared.metrics.set(metricsActor);
+        metricsHolder.set(metricsActor);
     }
 
     /**
@@ -171,12 +201,12 @@ final class TrainingRun {
         return SupervisorSpec.restForOne()
                 .withIntensity(limits.unrecoveredRestarts(), limits.restartPeriod())
                 .withRestartCounting(RestartCounting.UNRECOVERED)
-                .withChild(ChildSpec.worker("data", () -> new DataActor(shared)).withRetries(RETRIES_PER_CRASH))
-                .withChild(ChildSpec.worker("model", () -> new ModelActor(shared)).withRetries(RETRIES_PER_CRASH))
-                .withChild(ChildSpec.worker("optimizer", () -> new OptimizerActor(shared))
-                        .withRetries(RETRIES_PER_CRASH))
-                .withChild(ChildSpec.<Save>worker("checkpoint", context -> new CheckpointActor(context, shared, store))
-                        .withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.<DataMessage>worker("data", context -> new DataActor(context, dataset,
+                        loaderConfig, config.task().accumulation(), dice[0], late)).withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.<ModelMessage>worker("model", context -> new ModelActor(context, owned,
+                        startCommit, dice[1], late, metricsHolder)).withRetries(RETRIES_PER_CRASH))
+                .withChild(ChildSpec.<Save>worker("checkpoint", context -> new CheckpointActor(context, store,
+                        dice[2], metricsHolder)).withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics)));
     }
 
@@ -261,6 +291,11 @@ final class TrainingRun {
             }
         }
         throw e;
+    }
+
+    /** Tells the listener of a recovered failure. */
+    private void recovered(String cause, long step, String detail) {
+        metricsActor.tell(new MetricsEvent.Recovered(cause, step, detail));
     }
 
     /** Waits for the metrics actor to handle what it was sent, then stops the actors. */
@@ -412,6 +447,9 @@ final class TrainingRun {
                 case Forwarded f when stage == Stage.FORWARD && f.step() == step -> {
                     stageDone();
                     forwarded = f;
+                    if (f.microBatches() > mostMicroBatches) {
+                        mostMicroBatches = f.microBatches();
+                    }
                     if (Double.isFinite(f.loss())) {
                         apply();
                     } else {
@@ -450,18 +488,13 @@ final class TrainingRun {
         }
 
         private void begin() {
-            Module net = shared.model;
-            long stepsPerEpoch = Trainer.stepsPerEpoch(shared.loader, config.task());
-            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps, stepsPerEpoch,
-                    String.format(Locale.ROOT, "%,d parameters, %,d training examples, %d steps per epoch, %s; %s%s",
-                            net.parameterCount(), shared.loader.dataset().size(), stepsPerEpoch,
-                            shared.backend.device().name(), runConfig,
-                            config.faults().enabled() ? "; injecting faults " + config.faults() : "")));
+            metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps,
+                    (totalSteps + config.epochs() - 1) / config.epochs(), description));
             cancelRequested = cancelled;
             runStart = context.nanoTime();
             epochStart = runStart;
             step = startStep;
-            position = shared.loader.position();
+            position = startPosition;
             context.timers().startPeriodic("watchdog", new Coordination.Tick(), WATCHDOG_PERIOD);
             nextStep();
         }
@@ -529,7 +562,7 @@ final class TrainingRun {
         private void sendApply() {
             stage = Stage.APPLY;
             stageStart = context.nanoTime();
-            optimizer.tell(new Apply(step, schedule.lr(step), self));
+            model.tell(new Apply(step, schedule.lr(step), self));
         }
 
         private void sendSteps() {
@@ -612,7 +645,7 @@ final class TrainingRun {
                     new CompletableFuture<>(), new AtomicInteger()));
             uncopied.add(p);
             writes.add(p);
-            checkpoint.tell(p.save);
+            sendSave(p.save);
             p.stallNanos = context.nanoTime() - start;
         }
 
@@ -671,7 +704,7 @@ final class TrainingRun {
          */
         private void crashed(String childId, ExitReason reason) {
             lastFailure = childId + ": " + reason;
-            shared.recovered(Trainer.causeOf(reason), step, "the " + childId + " actor crashed (" + reason
+            recovered(Trainer.causeOf(reason), step, "the " + childId + " actor crashed (" + reason
                     + ") and was restarted in place");
             if (STAGES.contains(childId) && stage != Stage.FINISHING) {
                 if (crashedAt < 0) {
@@ -762,7 +795,7 @@ final class TrainingRun {
             Duration timeout = stageTimeout();
             if (now - stageStart > timeout.toNanos()) {
                 lastFailure = "no answer from the " + stageName() + " actor within " + timeout.toMillis() + " ms";
-                shared.recovered("timeout", step, lastFailure + "; asked again");
+                recovered("timeout", step, lastFailure + "; asked again");
                 stepFailed();
                 if (stage != Stage.DONE) {
                     sendStage();
@@ -777,10 +810,22 @@ final class TrainingRun {
                         + " in " + pending.resends + " tries; last failure: " + lastFailure, null));
                 return false;
             }
-            shared.recovered("timeout", pending.step, "checkpoint not " + what + " within "
+            recovered("timeout", pending.step, "checkpoint not " + what + " within "
                     + limits.stageTimeout().toMillis() + " ms; sent again");
-            checkpoint.tell(pending.save);
+            sendSave(pending.save);
             return true;
+        }
+
+        /**
+         * Sends a checkpoint on its way: to the model actor to take its snapshot, or, once
+         * taken, straight to the checkpoint actor.
+         */
+        private void sendSave(Save save) {
+            if (save.taken().isDone()) {
+                checkpoint.tell(save);
+            } else {
+                model.tell(new TakeSnapshot(save, checkpoint));
+            }
         }
 
         /**
@@ -792,19 +837,23 @@ final class TrainingRun {
                 case Fetch f when stage == Stage.FETCH && f.step() == step -> sendStage();
                 case Forward f when stage == Stage.FORWARD && f.step() == step -> sendStage();
                 case Apply a when stage == Stage.APPLY && a.step() == step -> sendStage();
-                case Save save -> {
-                    if (save.attempts().incrementAndGet() <= limits.failuresPerStep()) {
-                        checkpoint.tell(save);
-                    } else {
-                        save.written().completeExceptionally(letter.cause() != null ? letter.cause()
-                                : new IllegalStateException("the checkpoint actor kept crashing"));
-                        if (stage != Stage.FINISHING) {
-                            fail(new TrainingFailedException("cannot write the checkpoint of step "
-                                    + save.step() + ": " + lastFailure, letter.cause()));
-                        }
-                    }
-                }
+                case TakeSnapshot take -> saveGivenUp(take.save(), letter);
+                case Save save -> saveGivenUp(save, letter);
                 default -> {}
+            }
+        }
+
+        /** A checkpoint whose snapshot or write kept crashing: sent again, up to the step's limit. */
+        private void saveGivenUp(Save save, DeadLetter letter) {
+            if (save.attempts().incrementAndGet() <= limits.failuresPerStep()) {
+                sendSave(save);
+                return;
+            }
+            save.written().completeExceptionally(letter.cause() != null ? letter.cause()
+                    : new IllegalStateException("the checkpoint actor kept crashing"));
+            if (stage != Stage.FINISHING) {
+                fail(new TrainingFailedException("cannot write the checkpoint of step " + save.step() + ": "
+                        + lastFailure, letter.cause()));
             }
         }
 
@@ -822,7 +871,7 @@ final class TrainingRun {
             return switch (stage) {
                 case FETCH -> "data";
                 case FORWARD -> "model";
-                case APPLY, WAIT_COPY -> "optimizer";
+                case APPLY, WAIT_COPY -> "model";
                 default -> "checkpoint";
             };
         }

@@ -168,7 +168,8 @@ class RunIdentityTest {
     @Test
     void theIdentityRoundTripsThroughItsTextAndOtherTextIsNotOne() {
         RunIdentity identity = new RunIdentity("=Sequential()", "d/10, batch=2", "loss=mse", 3,
-                new RunIdentity.Compute("cpu", 2, "OpenBLAS 0.3.21 Zen", "vector-api-256"), "a\\b\nc=d");
+                new RunIdentity.Compute("cpu", 2, "OpenBLAS 0.3.21 Zen", "vector-api-256"), "a\\b\nc=d",
+                "weights w.safetensors@sha256:0123456789abcdef");
         assertThat(RunIdentity.decode(identity.encode())).hasValue(identity);
         assertThat(identity.differencesFrom(identity)).isEmpty();
         assertThat(RunIdentity.decode("model=test-cnn,epochs=4,batch=16")).isEmpty();

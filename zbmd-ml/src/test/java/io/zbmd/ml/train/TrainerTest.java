@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.CpuBackend;
 import io.zbmd.gpu.CpuConfig;
@@ -107,9 +108,12 @@ class TrainerTest {
         assertThat(clean.result().testAccuracy()).isGreaterThan(0.6);
         assertSameWeights(train(config()), clean);
 
-        Outcome faulty = train(config().withFaults(new TrainingFaults(3, 0.1, 0.03, 0.002, 0))
-                .withLimits(FailureLimits.defaults().withStageTimeout(Duration.ofSeconds(30))));
+        // Also slow replies and failing checkpoint writes; in a seeded simulation (virtual time),
+        // so that a lost or late reply costs no wall time.
+        Outcome faulty = train(config().withFaults(new TrainingFaults(3, 0.1, 0.03, 0.002, 0, 0.02, 0))
+                .withActors(ActorSystemConfig.deterministic(3)));
         assertThat(faulty.result().recoveries()).containsKeys("crash", "timeout", "device");
+        assertThat(faulty.result().totalRecoveries()).isGreaterThan(10);
         assertThat(faulty.result().microBatches()).isEqualTo(1);
         assertSameWeights(faulty, clean);
         assertThat(faulty.result().testAccuracy()).isEqualTo(clean.result().testAccuracy());
