@@ -386,7 +386,7 @@ class TrainCommandTest {
         assertThat(again.status()).as(again.err()).isZero();
         assertThat(again.out()).doesNotContain("NaN");
         assertThat(again.json().get("resumed_from_step")).isEqualTo(again.json().get("steps"));
-        assertThat(TrainCommand.summary(new TrainingResult(0.8, 0.5, Double.NaN, 32, 32, java.time.Duration.ZERO,
+        assertThat(TrainCommand.summary(new TrainingResult(0.8, 0.5, Double.NaN, 32, 32, false, java.time.Duration.ZERO,
                 Map.of(), 0, Optional.empty(), List.of(), 1, 0, "f", new TrainingResult.Timings(java.time.Duration.ZERO,
                 0, java.time.Duration.ZERO, java.time.Duration.ZERO, 0, java.time.Duration.ZERO,
                 java.time.Duration.ZERO, java.time.Duration.ZERO)))).contains("the run had already finished")

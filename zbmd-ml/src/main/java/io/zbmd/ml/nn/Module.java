@@ -19,6 +19,8 @@ import java.util.Objects;
  * is built, and live as long as it. Not thread-safe: a model belongs to one actor.
  */
 public abstract class Module {
+    /** Bound while a thread evaluates (see {@link #evaluating}). */
+    private static final ScopedValue<Boolean> EVALUATING = ScopedValue.newInstance();
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
@@ -143,9 +145,26 @@ public abstract class Module {
         return this;
     }
 
-    /** @return whether in training mode */
+    /**
+     * @return whether in training mode: set by {@link #train(boolean)}, and false on a thread
+     *     inside {@link #evaluating}
+     */
     public final boolean isTraining() {
-        return training;
+        return training && !EVALUATING.isBound();
+    }
+
+    /**
+     * Runs {@code op} with every module in evaluation mode on this thread only (dropout off,
+     * batch norm on its running statistics), leaving the modules' own mode as it is: an
+     * evaluation or a prediction does not flip a flag that a training run on another thread
+     * reads.
+     *
+     * @param op what to run
+     * @return what it returns
+     * @throws X what it throws
+     */
+    public static <T, X extends Throwable> T evaluating(ScopedValue.CallableOp<T, X> op) throws X {
+        return ScopedValue.where(EVALUATING, Boolean.TRUE).call(op);
     }
 
     /** Zeroes every parameter's gradient. */

@@ -92,7 +92,9 @@ public record RunIdentity(String model, String data, String task, int epochs, Co
                         + " standardize=%s/%s, transforms=[%s]", train.name(), train.size(), loader.batchSize(),
                 loader.seed(), loader.shuffle(), loader.dropLast(), loader.mean(), loader.std(),
                 String.join("; ", loader.transforms().stream().map(Transform::description).toList()));
-        return new RunIdentity(model.structure(), data, config.task().describe(), config.epochs(),
+        String task = config.task().describe()
+                + (config.validation() == null ? "" : "," + config.validation().describe());
+        return new RunIdentity(model.structure(), data, task, config.epochs(),
                 Compute.of(model.parameters().getFirst().backend()), config.runConfig(), parent);
     }
 

@@ -120,6 +120,7 @@ public final class Trainer {
                 : CheckpointStore.open(config.checkpointDirectory(), config.keepCheckpoints());
         try (Optimizer optimizer = config.task().optimizer().create(model.parameters(), config.learningRate())) {
             long startStep = 0;
+            double[] validationState = null;
             List<String> rejected = List.of();
             if (store != null) {
                 try (Recovery recovery = store.latestValid()) {
@@ -127,6 +128,7 @@ public final class Trainer {
                     Optional<Checkpoint> found = recovery.checkpoint();
                     if (found.isPresent()) {
                         startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer, loader);
+                        validationState = TrainingState.validationState(found.get());
                     }
                 }
             }
@@ -134,7 +136,8 @@ public final class Trainer {
                 config.initFrom().apply(model, optimizer, loader);
             }
             model.train(true);
-            TrainingRun state = new TrainingRun(model, optimizer, loader, config, store, startStep, totalSteps, run);
+            TrainingRun state = new TrainingRun(model, optimizer, loader, config, store, startStep, totalSteps, run,
+                    validationState);
             if (job != null) {
                 job.started(state);
             }
@@ -151,7 +154,8 @@ public final class Trainer {
                 state.stop();
             }
             Evaluation evaluation = evaluate(model, test, config.loader(), config.task().loss());
-            return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss, totalSteps, startStep,
+            return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss, state.completedSteps,
+                    startStep, state.stoppedEarly,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
                     state.mostMicroBatches, state.mostStepFailures, TrainingState.fingerprint(model),
@@ -213,14 +217,13 @@ public final class Trainer {
      * @param dataset examples and targets
      * @param loader its standardization and transforms are used (batch size, shuffling are not)
      * @param loss the loss to average
-     * @return the loss and accuracy (eval mode, no graph)
+     * @return the loss and accuracy (eval mode on this thread only, no graph: the model's own
+     *     training flag is not touched)
      */
     public static Evaluation evaluate(Module model, Dataset dataset, DataLoaderConfig loader, Loss loss) {
         Backend backend = model.parameters().getFirst().backend();
-        boolean training = model.isTraining();
-        model.train(false);
-        DataLoader batches = DataLoader.create(dataset, new DataLoaderConfig(1000, 0, false, false, loader.mean(),
-                loader.std(), loader.transforms()));
+        Inference inference = Inference.of(model, loader);
+        DataLoader batches = inference.batches(dataset);
         long correct = 0;
         boolean classes = true;
         double lossSum = 0;
@@ -228,7 +231,7 @@ public final class Trainer {
             for (int b = 0; b < batches.batchesPerEpoch(); b++) {
                 Batch batch = batches.next();
                 try (TensorScope scope = TensorScope.open(backend)) {
-                    Tensor output = model.forward(BatchTensors.inputs(batch));
+                    Tensor output = inference.forward(BatchTensors.inputs(batch));
                     lossSum += (double) loss.compute(output, BatchTensors.targets(batch)).item() * batch.size();
                     classes &= output.dim() == 2 && batch.targets() instanceof Column.Ints ints
                             && ints.shape().length == 1;
@@ -243,8 +246,6 @@ public final class Trainer {
                     }
                 }
             }
-        } finally {
-            model.train(training);
         }
         return new Evaluation(lossSum / dataset.size(), classes ? (double) correct / dataset.size() : Double.NaN);
     }

@@ -39,10 +39,12 @@ import java.util.Objects;
  *     system of the run's own
  * @param initFrom where a run that starts from nothing takes its weights (and optionally its
  *     whole training state), recorded as its parent; null for the model's own initialisation
+ * @param validation measuring on validation data as the run trains, and early stopping; null
+ *     for none
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
         FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
-        ActorSystemConfig actors, Supervisor parent, InitFrom initFrom) {
+        ActorSystemConfig actors, Supervisor parent, InitFrom initFrom, Validation validation) {
 
     /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
     public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
@@ -83,25 +85,25 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, TrainingTask task) {
         return new TrainerConfig(loader, epochs, task, null, 0, 3, TrainingFaults.NONE, FailureLimits.defaults(), "",
-                TrainingListener.NONE, null, DEFAULT_ACTORS, null, null);
+                TrainingListener.NONE, null, DEFAULT_ACTORS, null, null, null);
     }
 
     /** @param value how batches are made @return a copy with it */
     public TrainerConfig withLoader(DataLoaderConfig value) {
         return new TrainerConfig(value, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value passes over the training set @return a copy with it */
     public TrainerConfig withEpochs(int value) {
         return new TrainerConfig(loader, value, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value the task @return a copy with it */
     public TrainerConfig withTask(TrainingTask value) {
         return new TrainerConfig(loader, epochs, value, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value label smoothing of the cross-entropy loss @return a copy with that loss */
@@ -121,43 +123,43 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
         return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints,
-                faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                value, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                value, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value when the run gives up @return a copy with it */
     public TrainerConfig withLimits(FailureLimits value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent, initFrom);
+                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent, initFrom);
+                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent, initFrom);
+                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent, initFrom, validation);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent, initFrom);
+                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent, initFrom, validation);
     }
 
     /**
@@ -167,18 +169,24 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public TrainerConfig withParent(Supervisor value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value, initFrom);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value, initFrom, validation);
     }
 
     /** @param value where a new run starts from @return a copy with it */
     public TrainerConfig withInitFrom(InitFrom value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, value);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, value, validation);
+    }
+
+    /** @param value validation and early stopping @return a copy with it */
+    public TrainerConfig withValidation(Validation value) {
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, value);
     }
 
     /** @param value the actor system the run's actors live in @return a copy with it */
     public TrainerConfig withActors(ActorSystemConfig value) {
         return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent, initFrom);
+                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent, initFrom, validation);
     }
 }

@@ -65,7 +65,7 @@ final class TrainingActors {
      * factory: the model, its optimizer and the plan of their snapshots. No other actor holds it.
      */
     record ModelResources(Module model, Optimizer optimizer, TrainingState.SnapshotPlan plan, Backend backend,
-            TrainingTask task) {}
+            TrainingTask task, DataLoaderConfig loader, Validation validation) {}
 
     /**
      * How many parts the model actor splits a batch into: doubled after an out-of-memory
@@ -255,7 +255,7 @@ final class TrainingActors {
 
     // ------------------------------------------------------------------ model
 
-    sealed interface ModelMessage permits Forward, Apply, TakeSnapshot, LateReply {}
+    sealed interface ModelMessage permits Forward, Apply, TakeSnapshot, Validate, LateReply {}
 
     record Forward(long step, List<Batch> batches, ActorRef<? super Forwarded> replyTo) implements ModelMessage {}
 
@@ -268,6 +268,11 @@ final class TrainingActors {
     record Apply(long step, double lr, ActorRef<? super Applied> replyTo) implements ModelMessage {}
 
     record Applied(long step) {}
+
+    /** Measure the model on the validation data (after {@code step} steps, {@code epoch} epochs). */
+    record Validate(long step, int epoch, ActorRef<? super Validated> replyTo) implements ModelMessage {}
+
+    record Validated(long step, int epoch, Trainer.Evaluation evaluation) {}
 
     /** Take the snapshot a checkpoint needs and hand it to the checkpoint actor. */
     record TakeSnapshot(Save save, ActorRef<Save> checkpoint) implements ModelMessage {}
@@ -315,6 +320,13 @@ final class TrainingActors {
                 case Forward forward -> forward(forward);
                 case Apply apply -> apply(apply);
                 case TakeSnapshot take -> takeSnapshot(take);
+                case Validate validate -> {
+                    // Evaluation mode on this thread: no statistic, count or weight changes.
+                    Validated validated = new Validated(validate.step(), validate.epoch(), Trainer.evaluate(
+                            owned.model(), owned.validation().data(), owned.loader(), owned.task().loss()));
+                    reply(dice, context, late, validate.replyTo(), validated,
+                            new LateReply(validate.replyTo(), validated));
+                }
             }
         }
 
@@ -430,7 +442,7 @@ final class TrainingActors {
             Save save = take.save();
             if (save.snapshot().get() == null) {
                 save.snapshot().set(owned.plan().snapshot(save.step(), save.position(), save.config(),
-                        save.modelState()));
+                        save.modelState(), save.validation()));
             }
             save.taken().complete(null);
             take.checkpoint().tell(save);
@@ -448,7 +460,7 @@ final class TrainingActors {
      * after its handling kept crashing.
      */
     record Save(long step, LoaderPosition position, String config, TrainingState.ModelState modelState,
-            AtomicReference<TrainingState.Snapshot> snapshot, CompletableFuture<Void> taken,
+            double[] validation, AtomicReference<TrainingState.Snapshot> snapshot, CompletableFuture<Void> taken,
             CompletableFuture<Void> copied, CompletableFuture<Path> written, AtomicInteger attempts) {}
 
     static final class CheckpointActor implements Actor<Save> {
@@ -514,6 +526,8 @@ final class TrainingActors {
 
         record EpochEnded(int epoch, double meanLoss, Duration took) implements MetricsEvent {}
 
+        record Validated(int epoch, Trainer.Evaluation evaluation, boolean stopping) implements MetricsEvent {}
+
         record Recovered(String cause, long step, String detail) implements MetricsEvent {}
 
         record Checkpointed(long step, Path file, Duration took) implements MetricsEvent {}
@@ -543,6 +557,8 @@ final class TrainingActors {
                         s.description());
                 case MetricsEvent.Stepped s -> listener.stepped(s.progress());
                 case MetricsEvent.EpochEnded e -> listener.epochEnded(e.epoch(), e.meanLoss(), e.took());
+                case MetricsEvent.Validated v -> listener.validated(v.epoch(), v.evaluation().loss(),
+                        v.evaluation().accuracy(), v.stopping());
                 case MetricsEvent.Recovered r -> listener.recovered(r.cause(), r.step(), r.detail());
                 case MetricsEvent.Checkpointed c -> listener.checkpointed(c.step(), c.file(), c.took());
                 case MetricsEvent.Flush f -> f.done().complete(null);

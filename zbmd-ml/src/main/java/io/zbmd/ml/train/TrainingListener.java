@@ -40,6 +40,16 @@ public interface TrainingListener {
     default void epochEnded(int epoch, double meanLoss, Duration took) {}
 
     /**
+     * The run was measured on its validation data ({@link TrainerConfig#withValidation}).
+     *
+     * @param epoch the epochs completed, 1 or more
+     * @param loss the task's loss on the validation set
+     * @param accuracy the fraction classified correctly; NaN when the targets are not classes
+     * @param stopping whether early stopping ends the run here
+     */
+    default void validated(int epoch, double loss, double accuracy, boolean stopping) {}
+
+    /**
      * A part of the run failed and was recovered.
      *
      * @param cause {@code crash}, {@code device}, {@code oom}, {@code timeout} or {@code error}

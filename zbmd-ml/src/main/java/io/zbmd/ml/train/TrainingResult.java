@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param finalLoss mean training loss over the last epoch's steps run in this process
  * @param steps steps completed in all (a resumed run counts those before it)
  * @param resumedFromStep the step a checkpoint put the run at; 0 if it started fresh
+ * @param stoppedEarly whether early stopping ended the run before its last epoch
+ *     ({@link Validation}); {@code steps} is then where it stopped
  * @param elapsed wall time in this process
  * @param recoveries recovered failures by cause ({@code crash}, {@code device}, {@code oom},
  *     {@code timeout}, {@code error})
@@ -30,7 +32,8 @@ import java.util.Optional;
  * @param fingerprint {@link TrainingState#fingerprint} of the trained model
  * @param timings what the supervision cost
  */
-public record TrainingResult(double testAccuracy, double testLoss, double finalLoss, long steps, long resumedFromStep, Duration elapsed,
+public record TrainingResult(double testAccuracy, double testLoss, double finalLoss, long steps, long resumedFromStep,
+        boolean stoppedEarly, Duration elapsed,
         Map<String, Long> recoveries, int checkpointsWritten, Optional<Path> lastCheckpoint,
         List<String> rejectedCheckpoints, int microBatches, int mostStepFailures, String fingerprint, Timings timings) {
 

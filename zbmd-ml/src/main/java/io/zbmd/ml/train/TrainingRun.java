@@ -37,6 +37,8 @@ import io.zbmd.ml.train.TrainingActors.ModelMessage;
 import io.zbmd.ml.train.TrainingActors.ModelResources;
 import io.zbmd.ml.train.TrainingActors.Save;
 import io.zbmd.ml.train.TrainingActors.TakeSnapshot;
+import io.zbmd.ml.train.TrainingActors.Validate;
+import io.zbmd.ml.train.TrainingActors.Validated;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.RestartType;
@@ -136,10 +138,16 @@ final class TrainingRun {
     volatile int mostStepFailures;
     /** The most parts a batch was split into after out-of-memory errors. */
     volatile int mostMicroBatches = 1;
+    /** The steps completed, here and before a resume. */
+    volatile long completedSteps;
+    /** Whether early stopping ended the run (here, or before a resume). */
+    volatile boolean stoppedEarly;
+    /** Early stopping's state at the start: best score, validations since, stopped (1). */
+    private final double[] startValidation;
 
     /** Starts the actors (not the steps). */
     TrainingRun(Module net, Optimizer optimizer, DataLoader loader, TrainerConfig config, CheckpointStore store, long startStep,
-            long totalSteps, String runConfig) {
+            long totalSteps, String runConfig, double[] startValidation) {
         this.config = config;
         this.metrics = new TrainingMetrics(config.meterRegistry() != null ? config.meterRegistry()
                 : new SimpleMeterRegistry());
@@ -149,7 +157,11 @@ final class TrainingRun {
         this.runConfig = runConfig;
         Backend backend = net.parameters().getFirst().backend();
         TrainingState.SnapshotPlan plan = new TrainingState.SnapshotPlan(net, optimizer);
-        this.owned = new ModelResources(net, optimizer, plan, backend, config.task());
+        this.owned = new ModelResources(net, optimizer, plan, backend, config.task(), loader.config(),
+                config.validation());
+        this.startValidation = startValidation != null ? startValidation.clone()
+                : new double[] {Double.NEGATIVE_INFINITY, 0, 0};
+        this.completedSteps = startStep;
         this.startCommit = new ModelCommit(startStep, plan.captureModelState());
         this.dataset = loader.dataset();
         this.loaderConfig = loader.config();
@@ -368,7 +380,7 @@ final class TrainingRun {
         record GaveUp(SupervisionEvent.GaveUp event) implements Coordination {}
     }
 
-    private enum Stage { FETCH, FORWARD, WAIT_COPY, APPLY, FINISHING, DONE }
+    private enum Stage { FETCH, FORWARD, WAIT_COPY, APPLY, VALIDATE, FINISHING, DONE }
 
     /**
      * Drives the steps: one stage at a time, each idempotent, each asked again when lost. It
@@ -415,9 +427,15 @@ final class TrainingRun {
          * by 1 % per stage so that warm-up is forgotten. Kept apart because they differ by
          * orders of magnitude: a forward pass must not be timed by the fetches.
          */
-        private final double[] slowestNanos = new double[3];
+        private final double[] slowestNanos = new double[4];
         /** Per stage kind, whether one has completed (until then the configured timeout holds). */
-        private final boolean[] completedOnce = new boolean[3];
+        private final boolean[] completedOnce = new boolean[4];
+        /** Early stopping: the best score so far, and validations since it. */
+        private double bestScore;
+        private int sinceBest;
+        /** The commit a validation in flight belongs to. */
+        private long validating;
+        private int validatingEpoch;
         /** Checkpoints whose parameters and moments an update could still overwrite before they are copied. */
         private final List<Pending> uncopied = new ArrayList<>();
         /** The checkpoint stage the coordinator waits for, in {@code WAIT_COPY}. */
@@ -465,6 +483,10 @@ final class TrainingRun {
                     stageDone();
                     commit();
                 }
+                case Validated v when stage == Stage.VALIDATE && v.step() == validating -> {
+                    stageDone();
+                    validated(v);
+                }
                 case Coordination.Tick t -> watchdog();
                 case Coordination.Crashed c -> crashed(c.childId(), c.reason());
                 case Coordination.GivenUp g -> givenUp(g.letter());
@@ -491,11 +513,18 @@ final class TrainingRun {
             metricsActor.tell(new MetricsEvent.Started(startStep, totalSteps,
                     (totalSteps + config.epochs() - 1) / config.epochs(), description));
             cancelRequested = cancelled;
+            bestScore = startValidation[0];
+            sinceBest = (int) startValidation[1];
+            stoppedEarly = startValidation[2] != 0;
             runStart = context.nanoTime();
             epochStart = runStart;
             step = startStep;
             position = startPosition;
             context.timers().startPeriodic("watchdog", new Coordination.Tick(), WATCHDOG_PERIOD);
+            if (stoppedEarly) {
+                finish(); // early stopping ended this run before it was resumed
+                return;
+            }
             nextStep();
         }
 
@@ -602,7 +631,8 @@ final class TrainingRun {
             double samplesPerSecond = elapsed > 0 ? samples / (elapsed / 1e9) : 0;
             unsent.add(new MetricsEvent.Stepped(new TrainingListener.Progress(completed, totalSteps, epoch,
                     forwarded.loss(), samplesPerSecond, Duration.ofNanos(elapsed)), now - stepStart));
-            if (position.epoch() > fetched.epoch() || completed == totalSteps) {
+            boolean epochEnded = position.epoch() > fetched.epoch() || completed == totalSteps;
+            if (epochEnded) {
                 sendSteps();
                 lastEpochLoss = epochLoss / epochSteps;
                 metricsActor.tell(new MetricsEvent.EpochEnded(epoch, lastEpochLoss,
@@ -611,8 +641,44 @@ final class TrainingRun {
                 epochSteps = 0;
                 epochStart = now;
             }
+            Validation validation = config.validation();
+            if (validation != null && epochEnded && (epoch % validation.everyEpochs() == 0 || completed == totalSteps)) {
+                // Measured before the commit's checkpoint, so that the checkpoint holds its result.
+                validating = completed;
+                validatingEpoch = epoch;
+                stage = Stage.VALIDATE;
+                stageStart = context.nanoTime();
+                model.tell(new Validate(completed, epoch, self));
+                return;
+            }
+            afterCommit(completed);
+        }
+
+        /** Early stopping's bookkeeping after a validation; then the rest of the commit. */
+        private void validated(Validated v) {
+            Validation validation = config.validation();
+            double score = validation.score(v.evaluation());
+            if (Double.isNaN(score)) {
+                fail(new TrainingFailedException("early stopping watches the " + validation.metric() + ", which is"
+                        + " not defined for the validation data " + validation.data().name() + " (is its target"
+                        + " a class index?)", null));
+                return;
+            }
+            if (score > bestScore + validation.minDelta()) {
+                bestScore = score;
+                sinceBest = 0;
+            } else {
+                sinceBest++;
+            }
+            stoppedEarly = validation.patience() > 0 && sinceBest >= validation.patience() && validating < totalSteps;
+            metricsActor.tell(new MetricsEvent.Validated(v.epoch(), v.evaluation(), stoppedEarly));
+            afterCommit(validating);
+        }
+
+        /** The commit's end: its checkpoint, then the next step, or the run's end. */
+        private void afterCommit(long completed) {
             boolean cancelling = cancelRequested && completed < totalSteps;
-            if (store != null && (completed == totalSteps || cancelling
+            if (store != null && (completed == totalSteps || cancelling || stoppedEarly
                     || config.checkpointEvery() > 0 && completed % config.checkpointEvery() == 0)) {
                 checkpoint(completed);
             }
@@ -624,6 +690,11 @@ final class TrainingRun {
             }
             writes.removeIf(write -> write.save.written().isDone());
             step = completed;
+            completedSteps = completed;
+            if (stoppedEarly) {
+                finish();
+                return;
+            }
             if (cancelling) {
                 stopAfterWrites(new TrainingCancelledException(completed, store == null ? null
                         : store.directory().resolve(CheckpointStore.fileName(completed))));
@@ -640,7 +711,10 @@ final class TrainingRun {
          */
         private void checkpoint(long completed) {
             long start = context.nanoTime();
+            double[] validation = config.validation() == null ? null
+                    : new double[] {bestScore, sinceBest, stoppedEarly ? 1 : 0};
             Pending p = new Pending(completed, new Save(completed, position, runConfig, forwarded.next().state(),
+                    validation,
                     new AtomicReference<>(), new CompletableFuture<>(), new CompletableFuture<>(),
                     new CompletableFuture<>(), new AtomicInteger()));
             uncopied.add(p);
@@ -837,6 +911,7 @@ final class TrainingRun {
                 case Fetch f when stage == Stage.FETCH && f.step() == step -> sendStage();
                 case Forward f when stage == Stage.FORWARD && f.step() == step -> sendStage();
                 case Apply a when stage == Stage.APPLY && a.step() == step -> sendStage();
+                case Validate v when stage == Stage.VALIDATE && v.step() == validating -> sendStage();
                 case TakeSnapshot take -> saveGivenUp(take.save(), letter);
                 case Save save -> saveGivenUp(save, letter);
                 default -> {}
@@ -863,6 +938,7 @@ final class TrainingRun {
                 case FETCH -> fetch();
                 case FORWARD -> forward();
                 case APPLY -> sendApply();
+                case VALIDATE -> model.tell(new Validate(validating, validatingEpoch, self));
                 default -> {}
             }
         }
@@ -871,7 +947,7 @@ final class TrainingRun {
             return switch (stage) {
                 case FETCH -> "data";
                 case FORWARD -> "model";
-                case APPLY, WAIT_COPY -> "model";
+                case APPLY, WAIT_COPY, VALIDATE -> "model";
                 default -> "checkpoint";
             };
         }
@@ -881,6 +957,7 @@ final class TrainingRun {
             return switch (stage) {
                 case FETCH -> 0;
                 case FORWARD -> 1;
+                case VALIDATE -> 3;
                 default -> 2;
             };
         }

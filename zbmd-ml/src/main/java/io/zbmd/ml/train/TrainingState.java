@@ -47,6 +47,8 @@ public final class TrainingState {
     static final String STEPS = "steps";
     static final String LEARNING_RATE = "lr";
     static final String ADAM_PARAMETER_STEPS = "param_steps";
+    /** Early stopping's state: the best score, validations since, whether it stopped the run (F64 [3]). */
+    static final String VALIDATION = "validation";
     private static final String DROPOUT_PREFIX = "dropout:";
 
     private TrainingState() {}
@@ -195,7 +197,7 @@ public final class TrainingState {
          * @return the snapshot (see {@link TrainingState#snapshot})
          */
         public Snapshot snapshot(long step, LoaderPosition position, String config) {
-            return snapshot(step, position, config, captureModelState());
+            return snapshot(step, position, config, captureModelState(), null);
         }
 
         /**
@@ -203,9 +205,12 @@ public final class TrainingState {
          * @param position where the training data's next batch starts
          * @param config the run's config in words
          * @param modelState the model's buffers and dropout counts at that step
+         * @param validation early stopping's state (best score, validations since, stopped), or
+         *     null for a run without it
          * @return the snapshot
          */
-        public Snapshot snapshot(long step, LoaderPosition position, String config, ModelState modelState) {
+        public Snapshot snapshot(long step, LoaderPosition position, String config, ModelState modelState,
+                double[] validation) {
             if (optimizerVersion != optimizer.stateVersion()) {
                 Map<String, Tensor> state = optimizer.state();
                 optimizerNames = state.keySet().toArray(String[]::new);
@@ -215,7 +220,7 @@ public final class TrainingState {
                 }
                 optimizerVersion = optimizer.stateVersion();
             }
-            Entry[] entries = new Entry[modelTensors.length + optimizerTensors.length + 3];
+            Entry[] entries = new Entry[modelTensors.length + optimizerTensors.length + 4];
             int e = 0;
             int buffer = 0;
             for (int i = 0; i < modelTensors.length; i++) {
@@ -232,6 +237,14 @@ public final class TrainingState {
             if (optimizer instanceof Adam adam) {
                 long[] steps = adam.parameterSteps();
                 entries[e++] = new Entry(false, ADAM_PARAMETER_STEPS, TensorData.ofLongs(steps, steps.length), null);
+            }
+            if (validation != null) {
+                ByteBuffer bytes = ByteBuffer.allocate(validation.length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                for (double value : validation) {
+                    bytes.putDouble(value);
+                }
+                entries[e++] = new Entry(false, VALIDATION, TensorData.ofBytes(SafetensorsDType.F64, bytes.array(),
+                        validation.length), null);
             }
             StringBuilder rng = new StringBuilder(DROPOUT_PREFIX);
             for (int i = 0; i < dropouts.length; i++) {
@@ -330,6 +343,7 @@ public final class TrainingState {
                 case STEPS -> steps = scalarLong(data, STEPS);
                 case LEARNING_RATE -> lr = scalarDouble(data);
                 case ADAM_PARAMETER_STEPS -> adamSteps = data.toLongArray();
+                case VALIDATION -> { } // read by validationState
                 default -> moments.put(entry.getKey(), data.toFloatArray());
             }
         }
@@ -377,6 +391,24 @@ public final class TrainingState {
         Map<String, Tensor> tensors = model.stateDict();
         checkpoint.verifyCompatible(TensorSpec.ofAll(tensors));
         checkpoint.model().forEach((name, data) -> tensors.get(name).copyFrom(data.toFloatArray()));
+    }
+
+    /**
+     * @param checkpoint a training checkpoint
+     * @return early stopping's state in it (best score, validations since, stopped: 1), or
+     *     null if the run that wrote it does not validate
+     */
+    static double[] validationState(Checkpoint checkpoint) {
+        TensorData data = checkpoint.optimizerState().get(VALIDATION);
+        if (data == null) {
+            return null;
+        }
+        if (data.dtype() != SafetensorsDType.F64 || data.spec().elementCount() != 3) {
+            throw new IllegalArgumentException("optimizer tensor '" + VALIDATION + "' must be three F64, is "
+                    + data.spec());
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(data.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+        return new double[] {bytes.getDouble(), bytes.getDouble(), bytes.getDouble()};
     }
 
     /**

@@ -120,6 +120,27 @@ class ArrayDatasetTest {
     }
 
     @Test
+    void aTokenStreamBecomesWindowsWhoseTargetsAreTheNextTokens() {
+        int[] stream = new int[23];
+        for (int i = 0; i < stream.length; i++) {
+            stream[i] = 100 + i;
+        }
+        TokenDataset windows = TokenDataset.of("stream", stream, 5, 4);
+        // Starts 0, 4, 8, 12, 16: the window at 16 ends at 20, its last target is token 21.
+        assertThat(windows.size()).isEqualTo(5);
+        Column.Ints inputs = (Column.Ints) windows.inputs(new int[] {4, 1});
+        Column.Ints targets = (Column.Ints) windows.targets(new int[] {4, 1});
+        assertThat(inputs.shape()).containsExactly(2, 5);
+        assertThat(inputs.values()).containsExactly(116, 117, 118, 119, 120, 104, 105, 106, 107, 108);
+        assertThat(targets.values()).containsExactly(117, 118, 119, 120, 121, 105, 106, 107, 108, 109);
+        assertThat(TokenDataset.of("exact", new int[6], 5, 5).size()).isEqualTo(1);
+        assertThatThrownBy(() -> TokenDataset.of("short", new int[5], 5, 5))
+                .hasMessage("token dataset short: 5 tokens hold no window of 5 with its next token (6 needed)");
+        Batch batch = DataLoader.create(windows, DataLoaderConfig.ofBatchSize(5).withShuffle(false)).next();
+        assertThat(((Column.Ints) batch.inputs()).values()[5]).isEqualTo(104);
+    }
+
+    @Test
     void badColumnsAndTransformsAreRefusedWithTheValues() {
         assertThatThrownBy(() -> ArrayDataset.of("x", Column.floats(new float[6], 3, 2), Column.ints(new int[2], 2)))
                 .hasMessage("dataset x: inputs float32[3, 2] and targets int32[2] must hold as many examples");
