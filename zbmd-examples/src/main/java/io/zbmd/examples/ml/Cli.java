@@ -63,7 +63,8 @@ final class Cli {
         CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
                 .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
         line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            err.println(cmd.getCommandName() + ": " + e);
+            // Not a user error (those are answered by the commands, status 2): a bug to report.
+            err.println(cmd.getCommandName() + ": internal error, please report it: " + e);
             return 1;
         });
         return line.execute(args);

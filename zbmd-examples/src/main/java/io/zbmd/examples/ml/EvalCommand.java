@@ -114,7 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
         } catch (CheckpointFormatException | IncompatibleCheckpointException e) {
             return fail(e.getMessage());
         } catch (IOException e) {
-            return fail("cannot read " + (weights != null ? weights : checkpoint) + ": " + e.getMessage());
+            return fail("cannot read " + (weights != null ? weights : checkpoint) + ": " + CheckpointStore.reason(e));
         }
     }
 

@@ -228,7 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
             try {
                 cpuConfig = recordedChoices(checkpointDir, cpuConfig);
             } catch (IOException | UncheckedIOException e) {
-                return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
+                return userError("cannot use checkpoint directory " + checkpointDir + ": " + CheckpointStore.reason(e));
             }
         }
         if (initFrom != null && continueFrom != null) {
@@ -311,7 +311,7 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (CheckpointFormatException e) {
             return userError((initFrom != null ? "--init-from: " : "--continue: ") + e.getMessage());
         } catch (IOException e) {
-            return userError("cannot use checkpoint directory " + checkpointDir + ": " + e.getMessage());
+            return userError("cannot use checkpoint directory " + checkpointDir + ": " + CheckpointStore.reason(e));
         }
     }
 

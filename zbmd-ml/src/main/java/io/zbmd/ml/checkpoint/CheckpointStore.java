@@ -4,8 +4,12 @@ import io.zbmd.ml.checkpoint.Recovery.Rejected;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -144,14 +148,14 @@ public final class CheckpointStore {
                 throw unchecked;
             }
             throw new IOException("checkpoint directory " + directory + ": cannot write the checkpoint of step " + step
-                    + " (" + e + "); the checkpoints already there are untouched", e);
+                    + " (" + reason(e) + "); the checkpoints already there are untouched", e);
         }
         try {
             syncDirectory();
         } catch (IOException e) {
             throw new IOException("checkpoint directory " + directory + ": wrote " + target + " but cannot sync the "
-                    + "directory (" + e + "), so the rename may not survive a power loss; older checkpoints were "
-                    + "kept", e);
+                    + "directory (" + reason(e) + "), so the rename may not survive a power loss; older checkpoints"
+                    + " were kept", e);
         }
         LOG.debug("wrote checkpoint {} ({} bytes)", target, bytes);
         deleteOlderThanKept(step);
@@ -285,5 +289,21 @@ public final class CheckpointStore {
     @Override
     public String toString() {
         return "CheckpointStore[" + directory + ", keep " + keepCount + "]";
+    }
+
+    /**
+     * @return why a file operation failed, in words and without the exception's class name
+     *     (file-system exceptions carry their meaning in the class: "permission denied" is an
+     *     {@code AccessDeniedException} whose message is only the path)
+     */
+    public static String reason(Exception e) {
+        return switch (e) {
+            case AccessDeniedException denied -> "permission denied: " + denied.getFile();
+            case NoSuchFileException missing -> "no such file or directory: " + missing.getFile();
+            case FileAlreadyExistsException exists -> "already exists: " + exists.getFile();
+            case FileSystemException other when other.getReason() != null ->
+                    other.getReason() + ": " + other.getFile();
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
     }
 }

@@ -127,7 +127,8 @@ public final class Trainer {
                     rejected = recovery.rejected().stream().map(Object::toString).toList();
                     Optional<Checkpoint> found = recovery.checkpoint();
                     if (found.isPresent()) {
-                        startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer, loader);
+                        startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer,
+                                loader);
                         validationState = TrainingState.validationState(found.get());
                     }
                 }
@@ -154,8 +155,8 @@ public final class Trainer {
                 state.stop();
             }
             Evaluation evaluation = evaluate(model, test, config.loader(), config.task().loss());
-            return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss, state.completedSteps,
-                    startStep, state.stoppedEarly,
+            return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss,
+                    state.completedSteps, startStep, state.stoppedEarly,
                     Duration.ofNanos(System.nanoTime() - started), state.metrics.recoveries(),
                     state.metrics.checkpoints(), Optional.ofNullable(state.metrics.lastCheckpoint()), rejected,
                     state.mostMicroBatches, state.mostStepFailures, TrainingState.fingerprint(model),

@@ -42,9 +42,10 @@ import java.util.Objects;
  * @param validation measuring on validation data as the run trains, and early stopping; null
  *     for none
  */
-public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory, int checkpointEvery, int keepCheckpoints, TrainingFaults faults,
-        FailureLimits limits, String runConfig, TrainingListener listener, MeterRegistry meterRegistry,
-        ActorSystemConfig actors, Supervisor parent, InitFrom initFrom, Validation validation) {
+public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory,
+        int checkpointEvery, int keepCheckpoints, TrainingFaults faults, FailureLimits limits, String runConfig,
+        TrainingListener listener, MeterRegistry meterRegistry, ActorSystemConfig actors, Supervisor parent,
+        InitFrom initFrom, Validation validation) {
 
     /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
     public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
@@ -69,8 +70,9 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      * @param loader batch size, seed, standardization
      * @param epochs passes over the training set
      * @param learningRate Adam's initial learning rate
-     * @return a classifier's {@link TrainingTask#classification task}, no checkpoints, no faults, {@link FailureLimits#defaults()}, an actor system of
-     *     two workers (one for the steps, one for checkpoints and metrics beside them)
+     * @return a classifier's {@link TrainingTask#classification task}, no checkpoints, no faults,
+     *     {@link FailureLimits#defaults()}, an actor system of two workers (one for the steps, one
+     *     for checkpoints and metrics beside them)
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, double learningRate) {
         return of(loader, epochs, TrainingTask.classification(learningRate));

@@ -471,10 +471,11 @@ final class TrainingRun {
                     if (Double.isFinite(f.loss())) {
                         apply();
                     } else {
-                        stopAfterWrites(new TrainingFailedException("the loss is " + f.loss() + " at step " + step + " (loss "
-                                + config.task().loss().description() + ", learning rate " + schedule.lr(step)
-                                + "); the run stopped before this step's update" + (store == null ? ""
-                                        : ", and the checkpoints in " + store.directory() + " are as they were")
+                        stopAfterWrites(new TrainingFailedException("the loss is " + f.loss() + " at step " + step
+                                + " (loss " + config.task().loss().description() + ", learning rate "
+                                + schedule.lr(step) + "); the run stopped before this step's update"
+                                + (store == null ? "" : ", and the checkpoints in " + store.directory()
+                                        + " are kept (the run resumes from them)")
                                 + ". Lower the learning rate, clip the gradients, or check the data.", null));
                     }
                 }
@@ -642,7 +643,8 @@ final class TrainingRun {
                 epochStart = now;
             }
             Validation validation = config.validation();
-            if (validation != null && epochEnded && (epoch % validation.everyEpochs() == 0 || completed == totalSteps)) {
+            if (validation != null && epochEnded
+                    && (epoch % validation.everyEpochs() == 0 || completed == totalSteps)) {
                 // Measured before the commit's checkpoint, so that the checkpoint holds its result.
                 validating = completed;
                 validatingEpoch = epoch;
