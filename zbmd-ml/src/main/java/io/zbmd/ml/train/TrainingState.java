@@ -120,7 +120,7 @@ public final class TrainingState {
      * allocations. Checkpoints are rare, so this code runs interpreted: an interpreted walk of
      * the module tree with its string building would cost a few hundred microseconds.
      *
-     * <p>{@link #snapshot(long, LoaderPosition, String, ModelState)} may run on another thread
+     * <p>{@link #snapshot(long, LoaderPosition, String, ModelState, double[])} may run on another thread
      * than the training, between a step's update and the next one's, with the model state
      * captured at the step boundary: the forward pass in between reads the parameters only.
      */
