@@ -305,6 +305,21 @@ final class TrainingRun {
         throw e;
     }
 
+    /** @return a crash as its user reads it: what failed, without the exception's class name */
+    private static String inWords(ExitReason reason) {
+        if (reason instanceof ExitReason.Crash crash && crash.cause() != null) {
+            Throwable cause = unwrapped(crash.cause());
+            return "crashed: " + (cause instanceof Exception e ? CheckpointStore.reason(e)
+                    : String.valueOf(cause.getMessage()));
+        }
+        return reason.toString();
+    }
+
+    /** @return the I/O error a checkpoint actor's crash carries, or the crash's cause itself */
+    private static Throwable unwrapped(Throwable cause) {
+        return cause instanceof java.io.UncheckedIOException io ? io.getCause() : cause;
+    }
+
     /** Tells the listener of a recovered failure. */
     private void recovered(String cause, long step, String detail) {
         metricsActor.tell(new MetricsEvent.Recovered(cause, step, detail));
@@ -770,8 +785,10 @@ final class TrainingRun {
             } catch (java.util.concurrent.CompletionException e) {
                 cause = e.getCause();
             }
+            cause = unwrapped(cause);
             return new TrainingFailedException("cannot write the checkpoint of step " + write.step + " to "
-                    + store.directory() + ": " + (cause == null ? "unknown" : cause.getMessage()), cause);
+                    + store.directory() + ": " + (cause instanceof Exception e ? CheckpointStore.reason(e) : "unknown"),
+                    cause);
         }
 
         /**
@@ -779,7 +796,7 @@ final class TrainingRun {
          * of the stages' actors, a failure of the step in flight.
          */
         private void crashed(String childId, ExitReason reason) {
-            lastFailure = childId + ": " + reason;
+            lastFailure = childId + ": " + inWords(reason);
             recovered(Trainer.causeOf(reason), step, "the " + childId + " actor crashed (" + reason
                     + ") and was restarted in place");
             if (STAGES.contains(childId) && stage != Stage.FINISHING) {
@@ -926,11 +943,13 @@ final class TrainingRun {
                 sendSave(save);
                 return;
             }
-            save.written().completeExceptionally(letter.cause() != null ? letter.cause()
+            Throwable cause = unwrapped(letter.cause());
+            save.written().completeExceptionally(cause != null ? cause
                     : new IllegalStateException("the checkpoint actor kept crashing"));
             if (stage != Stage.FINISHING) {
-                fail(new TrainingFailedException("cannot write the checkpoint of step " + save.step() + ": "
-                        + lastFailure, letter.cause()));
+                fail(new TrainingFailedException("cannot write the checkpoint of step " + save.step() + " to "
+                        + store.directory() + " (" + (save.attempts().get() - 1) + " tries): "
+                        + (cause instanceof Exception e ? CheckpointStore.reason(e) : lastFailure), cause));
             }
         }
 

@@ -178,6 +178,17 @@ class TrainerTest {
     }
 
     @Test
+    void aCheckpointThatCannotBeWrittenEndsTheRunAfterItsTries() {
+        // Every write fails: the checkpoint actor crashes and retries, then the run gives up.
+        TrainerConfig config = config().withCheckpoints(dir.resolve("run"), 5)
+                .withFaults(new TrainingFaults(4, 0, 0, 0, 0, 0, 1.0)).withActors(ActorSystemConfig.deterministic(4));
+        // (Here the checkpoint actor's restart loop trips its supervisor's intensity first.)
+        assertThatThrownBy(() -> train(config)).isInstanceOf(TrainingFailedException.class)
+                .hasMessageContaining("checkpoint: crashed: injected failure writing the checkpoint of step 5")
+                .hasMessageNotContaining("Exception").hasMessageNotContaining("InjectedFault");
+    }
+
+    @Test
     void aStepThatAlwaysFailsStopsTheRunWithItsCause() {
         assertThatThrownBy(() -> train(config().withFaults(new TrainingFaults(1, 0, 0, 1, 0))
                 .withLimits(FailureLimits.defaults().withFailuresPerStep(2))))
