@@ -14,7 +14,6 @@ import io.zbmd.ml.data.DatasetNotFoundException;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;
 import io.zbmd.ml.nn.Sequential;
-import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
 import io.zbmd.ml.train.RunIdentity;
 import io.zbmd.ml.train.Trainer;
@@ -26,7 +25,6 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -164,14 +162,10 @@ public final class EvalCommand implements Callable<Integer> {
             } catch (UncheckedIOException e) {
                 throw e.getCause();
             }
-            for (Map.Entry<String, Tensor> entry : net.stateDict().entrySet()) {
-                float[] values = entry.getValue().toFloatArray();
-                for (int i = 0; i < values.length; i++) {
-                    if (!Float.isFinite(values[i])) {
-                        return fail(source + " holds weights that are not finite (" + values[i] + " at "
-                                + entry.getKey() + "[" + i + "]): it cannot be evaluated");
-                    }
-                }
+            Optional<String> nonFinite = TrainingState.firstNonFinite(net);
+            if (nonFinite.isPresent()) {
+                return fail(source + " holds weights that are not finite (" + nonFinite.get() + "): it cannot be"
+                        + " evaluated");
             }
             if (saveWeights != null) {
                 Weights.save(net.stateDict(), saveWeights);

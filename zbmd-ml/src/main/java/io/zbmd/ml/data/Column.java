@@ -78,11 +78,8 @@ public sealed interface Column permits Column.Floats, Column.Ints {
 
         @Override
         public Floats gather(int[] examples) {
-            int width = width();
-            float[] out = new float[examples.length * width];
-            for (int k = 0; k < examples.length; k++) {
-                System.arraycopy(values, Objects.checkIndex(examples[k], shape[0]) * width, out, k * width, width);
-            }
+            float[] out = new float[examples.length * width()];
+            gatherRows(values, shape, examples, out);
             return new Floats(out, withExamples(shape, examples.length));
         }
 
@@ -124,11 +121,8 @@ public sealed interface Column permits Column.Floats, Column.Ints {
 
         @Override
         public Ints gather(int[] examples) {
-            int width = width();
-            int[] out = new int[examples.length * width];
-            for (int k = 0; k < examples.length; k++) {
-                System.arraycopy(values, Objects.checkIndex(examples[k], shape[0]) * width, out, k * width, width);
-            }
+            int[] out = new int[examples.length * width()];
+            gatherRows(values, shape, examples, out);
             return new Ints(out, withExamples(shape, examples.length));
         }
 
@@ -166,6 +160,14 @@ public sealed interface Column permits Column.Floats, Column.Ints {
                     + " values; the array has " + length);
         }
         return shape.clone();
+    }
+
+    /** Copies the rows {@code examples} of {@code values} (an array of shape {@code shape}) into {@code out}. */
+    private static void gatherRows(Object values, int[] shape, int[] examples, Object out) {
+        int width = widthOf(shape);
+        for (int k = 0; k < examples.length; k++) {
+            System.arraycopy(values, Objects.checkIndex(examples[k], shape[0]) * width, out, k * width, width);
+        }
     }
 
     private static int widthOf(int[] shape) {

@@ -3,6 +3,7 @@ package io.zbmd.ml.optim;
 import io.zbmd.ml.tensor.Tensor;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiFunction;
 
 /**
  * Makes a run's optimizer once the model's parameters exist: SGD, Adam or AdamW with any
@@ -50,17 +51,7 @@ public interface OptimizerFactory {
         check("sgd", momentum, weightDecay);
         String description = String.format(Locale.ROOT, "sgd(momentum=%s, weight_decay=%s, nesterov=%s)", momentum,
                 weightDecay, nesterov);
-        return new OptimizerFactory() {
-            @Override
-            public String description() {
-                return description;
-            }
-
-            @Override
-            public Optimizer create(List<Tensor> parameters, double lr) {
-                return new Sgd(parameters, lr, momentum, weightDecay, nesterov);
-            }
-        };
+        return named(description, (parameters, lr) -> new Sgd(parameters, lr, momentum, weightDecay, nesterov));
     }
 
     private static OptimizerFactory adam(String name, double beta1, double beta2, double eps, double weightDecay,
@@ -68,6 +59,11 @@ public interface OptimizerFactory {
         check(name, beta1, beta2, eps, weightDecay);
         String description = String.format(Locale.ROOT, "%s(betas=%s/%s, eps=%s, weight_decay=%s)", name, beta1, beta2,
                 eps, weightDecay);
+        return named(description,
+                (parameters, lr) -> new Adam(parameters, lr, beta1, beta2, eps, weightDecay, decoupled));
+    }
+
+    private static OptimizerFactory named(String description, BiFunction<List<Tensor>, Double, Optimizer> make) {
         return new OptimizerFactory() {
             @Override
             public String description() {
@@ -76,7 +72,7 @@ public interface OptimizerFactory {
 
             @Override
             public Optimizer create(List<Tensor> parameters, double lr) {
-                return new Adam(parameters, lr, beta1, beta2, eps, weightDecay, decoupled);
+                return make.apply(parameters, lr);
             }
         };
     }

@@ -418,11 +418,32 @@ public final class TrainingState {
      */
     public static Optional<String> firstNonFinite(Checkpoint checkpoint) {
         for (Map.Entry<String, TensorData> entry : checkpoint.model().entrySet()) {
-            float[] values = entry.getValue().toFloatArray();
-            for (int i = 0; i < values.length; i++) {
-                if (!Float.isFinite(values[i])) {
-                    return Optional.of(values[i] + " at " + entry.getKey() + "[" + i + "]");
-                }
+            Optional<String> found = firstNonFinite(entry.getKey(), entry.getValue().toFloatArray());
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * @param model a model
+     * @return its first tensor holding a NaN or an infinity, as {@link #firstNonFinite(Checkpoint)}
+     */
+    public static Optional<String> firstNonFinite(Module model) {
+        for (Map.Entry<String, Tensor> entry : model.stateDict().entrySet()) {
+            Optional<String> found = firstNonFinite(entry.getKey(), entry.getValue().toFloatArray());
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> firstNonFinite(String name, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return Optional.of(values[i] + " at " + name + "[" + i + "]");
             }
         }
         return Optional.empty();

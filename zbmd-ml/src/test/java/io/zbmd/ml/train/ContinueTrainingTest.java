@@ -21,8 +21,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -46,9 +44,7 @@ class ContinueTrainingTest {
                 TrainingTask.classification(0.02).withSchedule(ScheduleFactory.constant())).withRunConfig("model=s");
     }
 
-    private record Outcome(TrainingResult result, Map<String, float[]> weights) {}
-
-    private static Outcome train(TrainerConfig config, int hidden) throws IOException {
+    private static TrainedRun train(TrainerConfig config, int hidden) throws IOException {
         try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
                 .withGemm(CpuConfig.Gemm.JAVA)); TensorScope scope = TensorScope.create(cpu)) {
             Module model;
@@ -58,9 +54,7 @@ class ContinueTrainingTest {
                         new Linear(hidden, 2, true, init));
             }
             TrainingResult result = Trainer.fit(model, TRAIN, TEST, config);
-            Map<String, float[]> weights = new LinkedHashMap<>();
-            model.stateDict().forEach((name, t) -> weights.put(name, t.toFloatArray()));
-            return new Outcome(result, weights);
+            return TrainedRun.of(result, model);
         }
     }
 
@@ -72,11 +66,11 @@ class ContinueTrainingTest {
 
     @Test
     void aFinishedRunContinuedForMoreEpochsEndsWithTheWeightsOfOneRunThatLong() throws IOException {
-        Outcome straight = train(config(6), 16);
+        TrainedRun straight = train(config(6), 16);
         Path first = dir.resolve("first");
-        Outcome half = train(config(3).withCheckpoints(first, 0), 16);
+        TrainedRun half = train(config(3).withCheckpoints(first, 0), 16);
         Path second = dir.resolve("second");
-        Outcome continued = train(config(3).withCheckpoints(second, 10).withKeepCheckpoints(100)
+        TrainedRun continued = train(config(3).withCheckpoints(second, 10).withKeepCheckpoints(100)
                 .withInitFrom(InitFrom.run(first)), 16);
         assertThat(half.result().fingerprint()).isNotEqualTo(straight.result().fingerprint());
         assertThat(continued.result().resumedFromStep()).isZero();
@@ -94,7 +88,7 @@ class ContinueTrainingTest {
                 }
             }
         }
-        Outcome resumed = train(config(3).withCheckpoints(second, 10).withKeepCheckpoints(100)
+        TrainedRun resumed = train(config(3).withCheckpoints(second, 10).withKeepCheckpoints(100)
                 .withInitFrom(InitFrom.run(first)), 16);
         assertThat(resumed.result().resumedFromStep()).isEqualTo(20);
         assertThat(resumed.result().fingerprint()).isEqualTo(straight.result().fingerprint());
@@ -103,12 +97,12 @@ class ContinueTrainingTest {
     @Test
     void aRunStartedFromAnotherRunsWeightsStartsWhereThatOneEnded() throws IOException {
         Path first = dir.resolve("first");
-        Outcome trained = train(config(4).withCheckpoints(first, 0), 16);
+        TrainedRun trained = train(config(4).withCheckpoints(first, 0), 16);
         Path weights = trained.result().lastCheckpoint().orElseThrow();
         // A learning rate too small to move the weights: what the run ends with is what it began with.
         TrainerConfig still = TrainerConfig.of(DataLoaderConfig.ofBatchSize(16).withSeed(3), 1,
                 TrainingTask.classification(1e-12)).withInitFrom(InitFrom.weights(weights));
-        Outcome fineTuned = train(still.withCheckpoints(dir.resolve("tuned"), 0), 16);
+        TrainedRun fineTuned = train(still.withCheckpoints(dir.resolve("tuned"), 0), 16);
         trained.weights().forEach((name, values) -> {
             float[] after = fineTuned.weights().get(name);
             for (int i = 0; i < values.length; i++) {

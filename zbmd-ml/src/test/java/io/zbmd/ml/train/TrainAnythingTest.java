@@ -26,8 +26,6 @@ import io.zbmd.ml.tensor.TensorScope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -77,9 +75,7 @@ class TrainAnythingTest {
         return ArrayDataset.of("curve-" + seed, Column.floats(x, size, 1), Column.floats(y, size, 2));
     }
 
-    private record Outcome(TrainingResult result, Map<String, float[]> weights) {}
-
-    private static Outcome train(Function<SplittableRandom, Module> model, Dataset train, Dataset test,
+    private static TrainedRun train(Function<SplittableRandom, Module> model, Dataset train, Dataset test,
             TrainerConfig config) throws IOException {
         try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
                 .withGemm(CpuConfig.Gemm.JAVA)); TensorScope scope = TensorScope.create(cpu)) {
@@ -88,9 +84,7 @@ class TrainAnythingTest {
                 net = model.apply(new SplittableRandom(11));
             }
             TrainingResult result = Trainer.fit(net, train, test, config);
-            Map<String, float[]> weights = new LinkedHashMap<>();
-            net.stateDict().forEach((name, t) -> weights.put(name, t.toFloatArray()));
-            return new Outcome(result, weights);
+            return TrainedRun.of(result, net);
         }
     }
 
@@ -108,12 +102,12 @@ class TrainAnythingTest {
      * again after deleting every checkpoint past the second (a run killed there): the three end
      * with the same weights.
      */
-    private Outcome assertResumesBitExact(Function<SplittableRandom, Module> model, Dataset train, Dataset test,
+    private TrainedRun assertResumesBitExact(Function<SplittableRandom, Module> model, Dataset train, Dataset test,
             TrainerConfig config, int every) throws IOException {
-        Outcome clean = train(model, train, test, config);
+        TrainedRun clean = train(model, train, test, config);
         Path run = dir.resolve("run-" + System.identityHashCode(config));
         TrainerConfig checkpointed = config.withCheckpoints(run, every).withKeepCheckpoints(100);
-        assertSameWeights(train(model, train, test, checkpointed), clean);
+        train(model, train, test, checkpointed).assertSameWeightsAs(clean);
         try (Stream<Path> files = Files.list(run)) {
             for (Path file : files.toList()) {
                 String name = file.getFileName().toString();
@@ -122,24 +116,17 @@ class TrainAnythingTest {
                 }
             }
         }
-        Outcome resumed = train(model, train, test, checkpointed);
+        TrainedRun resumed = train(model, train, test, checkpointed);
         assertThat(resumed.result().resumedFromStep()).isEqualTo(2L * every);
-        assertSameWeights(resumed, clean);
+        resumed.assertSameWeightsAs(clean);
         return clean;
-    }
-
-    private static void assertSameWeights(Outcome actual, Outcome expected) {
-        assertThat(actual.weights().keySet()).containsExactlyElementsOf(expected.weights().keySet());
-        expected.weights().forEach((name, values) -> assertThat(actual.weights().get(name)).as(name)
-                .containsExactly(values));
-        assertThat(actual.result().fingerprint()).isEqualTo(expected.result().fingerprint());
     }
 
     @Test
     void aTwoSpiralsClassifierOfFloatPointsTrainsAndResumesBitExact() throws IOException {
         TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(32).withSeed(4), 30,
                 TrainingTask.classification(0.03)).withRunConfig("model=spirals-mlp");
-        Outcome clean = assertResumesBitExact(TrainAnythingTest::spiralNet, spirals(200, 1), spirals(100, 2), config,
+        TrainedRun clean = assertResumesBitExact(TrainAnythingTest::spiralNet, spirals(200, 1), spirals(100, 2), config,
                 60);
         assertThat(clean.result().steps()).isEqualTo(30 * 13);
         assertThat(clean.result().testAccuracy()).isGreaterThan(0.95);
@@ -155,7 +142,7 @@ class TrainAnythingTest {
                 .withSchedule(ScheduleFactory.step(200, 0.5)).withGradientClipping(1.0).withAccumulation(2);
         TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(16).withSeed(5), 40, task)
                 .withRunConfig("model=curve-mlp");
-        Outcome clean = assertResumesBitExact(TrainAnythingTest::curveNet, train, test, config, 50);
+        TrainedRun clean = assertResumesBitExact(TrainAnythingTest::curveNet, train, test, config, 50);
         assertThat(clean.result().steps()).isEqualTo(40 * 8); // 16 batches per epoch, 2 to a step
         assertThat(clean.result().testAccuracy()).isNaN();
         assertThat(clean.result().testLoss()).isLessThan(0.03 * variance);
@@ -173,7 +160,7 @@ class TrainAnythingTest {
         Dataset test = curve(128, 7);
         TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(32).withSeed(6), 80,
                 TrainingTask.of(huber, OptimizerFactory.adamW(), 0.03)).withRunConfig("model=curve-mlp");
-        Outcome clean = assertResumesBitExact(TrainAnythingTest::curveNet, train, test, config, 40);
+        TrainedRun clean = assertResumesBitExact(TrainAnythingTest::curveNet, train, test, config, 40);
         assertThat(clean.result().testLoss()).isLessThan(0.05 * huberOfPredictingZero(test));
     }
 
@@ -231,7 +218,7 @@ class TrainAnythingTest {
         // One-hot targets and a mean-squared error: a classifier trained as a regression.
         TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(32).withSeed(4)
                 .withTransforms(Transform.oneHot(2)), 30, TrainingTask.of(Loss.mse(), OptimizerFactory.adam(), 0.03));
-        Outcome outcome = train(TrainAnythingTest::spiralNet, spirals(200, 1), spirals(100, 2), config);
+        TrainedRun outcome = train(TrainAnythingTest::spiralNet, spirals(200, 1), spirals(100, 2), config);
         assertThat(outcome.result().testAccuracy()).isNaN(); // the targets are one-hot rows now
         assertThat(outcome.result().testLoss()).isLessThan(0.1);
     }

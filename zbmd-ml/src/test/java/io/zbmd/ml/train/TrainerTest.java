@@ -70,17 +70,13 @@ class TrainerTest {
                 0.01).withRunConfig("model=test-cnn");
     }
 
-    /** A fresh backend and model; what fit returned and the weights. */
-    private record Outcome(TrainingResult result, Map<String, float[]> weights) {}
-
-    private static Outcome train(TrainerConfig config) throws IOException {
+    /** A fresh backend and model: what fit returned, and the weights. */
+    private static TrainedRun train(TrainerConfig config) throws IOException {
         try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(2).withMemoryBudgetBytes(64L << 20)
                 .withGemm(CpuConfig.Gemm.JAVA)); TensorScope scope = TensorScope.create(config.faults().wrap(cpu))) {
             Sequential model = model(scope, 4);
             TrainingResult result = Trainer.fit(model, TRAIN, TEST, config);
-            Map<String, float[]> weights = new LinkedHashMap<>();
-            model.stateDict().forEach((name, t) -> weights.put(name, t.toFloatArray()));
-            return new Outcome(result, weights);
+            return TrainedRun.of(result, model);
         }
     }
 
@@ -93,38 +89,31 @@ class TrainerTest {
         }
     }
 
-    private static void assertSameWeights(Outcome actual, Outcome expected) {
-        assertThat(actual.weights().keySet()).containsExactlyElementsOf(expected.weights().keySet());
-        expected.weights().forEach((name, values) -> assertThat(actual.weights().get(name)).as(name)
-                .containsExactly(values));
-        assertThat(actual.result().fingerprint()).isEqualTo(expected.result().fingerprint());
-    }
-
     @Test
     void runsWithCrashesLostRepliesAndDeviceErrorsEndWithTheWeightsOfARunWithout() throws IOException {
-        Outcome clean = train(config());
+        TrainedRun clean = train(config());
         assertThat(clean.result().steps()).isEqualTo(24);
         assertThat(clean.result().totalRecoveries()).isZero();
         assertThat(clean.result().testAccuracy()).isGreaterThan(0.6);
-        assertSameWeights(train(config()), clean);
+        train(config()).assertSameWeightsAs(clean);
 
         // Also slow replies and failing checkpoint writes; in a seeded simulation (virtual time),
         // so that a lost or late reply costs no wall time.
-        Outcome faulty = train(config().withFaults(new TrainingFaults(3, 0.1, 0.03, 0.002, 0, 0.02, 0))
+        TrainedRun faulty = train(config().withFaults(new TrainingFaults(3, 0.1, 0.03, 0.002, 0, 0.02, 0))
                 .withActors(ActorSystemConfig.deterministic(3)));
         assertThat(faulty.result().recoveries()).containsKeys("crash", "timeout", "device");
         assertThat(faulty.result().totalRecoveries()).isGreaterThan(10);
         assertThat(faulty.result().microBatches()).isEqualTo(1);
-        assertSameWeights(faulty, clean);
+        faulty.assertSameWeightsAs(clean);
         assertThat(faulty.result().testAccuracy()).isEqualTo(clean.result().testAccuracy());
     }
 
     @Test
     void aRunResumedFromItsCheckpointsEndsWithTheWeightsOfARunWithout() throws IOException {
-        Outcome clean = train(config());
+        TrainedRun clean = train(config());
         Path run = dir.resolve("run");
-        Outcome first = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
-        assertSameWeights(first, clean);
+        TrainedRun first = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
+        first.assertSameWeightsAs(clean);
         assertThat(first.result().checkpointsWritten()).isEqualTo(5); // steps 5, 10, 15, 20 and the final 24
         assertThat(first.result().lastCheckpoint()).hasValue(run.resolve(CheckpointStore.fileName(24)));
 
@@ -135,22 +124,22 @@ class TrainerTest {
         Path torn = run.resolve(CheckpointStore.fileName(15));
         Files.write(torn, java.util.Arrays.copyOf(Files.readAllBytes(torn), (int) Files.size(torn) / 2));
 
-        Outcome resumed = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
+        TrainedRun resumed = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
         assertThat(resumed.result().resumedFromStep()).isEqualTo(10);
         assertThat(resumed.result().rejectedCheckpoints()).singleElement().asString()
                 .contains(CheckpointStore.fileName(15));
-        assertSameWeights(resumed, clean);
+        resumed.assertSameWeightsAs(clean);
 
         // Finished runs resume at their end and change nothing.
-        Outcome again = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
+        TrainedRun again = train(config().withCheckpoints(run, 5).withKeepCheckpoints(10));
         assertThat(again.result().resumedFromStep()).isEqualTo(24);
-        assertSameWeights(again, clean);
+        again.assertSameWeightsAs(clean);
     }
 
     @Test
     void metersCountWhatTheResultReports() throws IOException {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Outcome run = train(config().withFaults(new TrainingFaults(4, 0.1, 0, 0, 0)).withCheckpoints(dir, 10)
+        TrainedRun run = train(config().withFaults(new TrainingFaults(4, 0.1, 0, 0, 0)).withCheckpoints(dir, 10)
                 .withMeterRegistry(registry));
         TrainingResult result = run.result();
         assertThat(registry.get("zbmd.training.steps").counter().count()).isEqualTo(24);
@@ -169,8 +158,8 @@ class TrainerTest {
 
     @Test
     void outOfMemorySplitsTheBatchAndTrainingStillConverges() throws IOException {
-        Outcome clean = train(config());
-        Outcome split = train(config().withFaults(new TrainingFaults(9, 0, 0, 0, 0.002))
+        TrainedRun clean = train(config());
+        TrainedRun split = train(config().withFaults(new TrainingFaults(9, 0, 0, 0, 0.002))
                 .withLimits(FailureLimits.defaults().withStageTimeout(Duration.ofSeconds(30))));
         assertThat(split.result().microBatches()).isGreaterThan(1);
         assertThat(split.result().recoveries()).containsKey("oom");
