@@ -1,13 +1,15 @@
 package io.zbmd.gpu;
 
+import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
 
 /**
  * A compute backend: device memory, copies between host and device, and the kernels the ML
- * layer is built from. The CPU backend implements all of it and is always present; device
- * backends (OpenCL, CUDA, Vulkan) implement what they can, and the ML layer falls back to
- * the CPU, visibly, for the rest.
+ * layer is built from. The set is closed, so that code can switch over it, and each backend
+ * lives in a package of its own ({@code io.zbmd.gpu.cpu}, always present; the device backends
+ * beside it), which the module descriptor allows. Every backend implements every operation,
+ * so that a model runs wholly on its device.
  *
  * <h2>Conventions</h2>
  * <ul>
@@ -25,10 +27,20 @@ import io.zbmd.gpu.memory.MemoryPool;
  * documented (in-place where allowed) are undefined. Not thread-safe per buffer: callers
  * own their tensors; the backend itself may be shared.
  */
-public sealed interface Backend extends AutoCloseable permits CpuBackend, FaultInjectingBackend {
+public sealed interface Backend extends AutoCloseable permits CpuBackend {
 
     /** @return what this backend runs on */
     Device device();
+
+    /** @return the faults this backend injects before each operation ({@link DeviceFaults#NONE} unless asked) */
+    DeviceFaults faults();
+
+    /**
+     * @param faults faults to inject before every allocation, copy and kernel
+     * @return a view of this backend (the same memory, threads and device; closing either
+     *     closes both) that injects them
+     */
+    Backend withFaults(DeviceFaults faults);
 
     /** @return its memory pool (budget, usage, leak report) */
     MemoryPool memory();

@@ -1,5 +1,7 @@
 package io.zbmd.gpu;
 
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import java.util.ArrayList;
 import java.util.List;
 

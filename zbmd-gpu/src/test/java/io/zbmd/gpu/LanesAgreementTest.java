@@ -3,6 +3,8 @@ package io.zbmd.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.testing.Seeds;
 import java.util.Arrays;

@@ -2,6 +2,8 @@ package io.zbmd.gpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

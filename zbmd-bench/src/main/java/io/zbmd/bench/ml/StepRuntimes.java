@@ -1,6 +1,6 @@
 package io.zbmd.bench.ml;
 
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuConfig;
 
 /**
  * The peers of the training-step benchmarks ({@link MlpStepBenchmark}, {@link CnnStepBenchmark})

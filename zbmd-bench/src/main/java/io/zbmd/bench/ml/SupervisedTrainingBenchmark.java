@@ -1,8 +1,8 @@
 package io.zbmd.bench.ml;
 
 import io.zbmd.examples.ml.FashionMnistModels;
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
 import io.zbmd.ml.data.DataLoaderConfig;

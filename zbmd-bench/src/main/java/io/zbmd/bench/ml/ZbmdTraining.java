@@ -1,7 +1,7 @@
 package io.zbmd.bench.ml;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.nn.Layers;
 import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.nn.Sequential;

@@ -3,7 +3,7 @@ package io.zbmd.bench.ml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

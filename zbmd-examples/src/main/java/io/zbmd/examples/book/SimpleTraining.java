@@ -1,7 +1,7 @@
 package io.zbmd.examples.book;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;

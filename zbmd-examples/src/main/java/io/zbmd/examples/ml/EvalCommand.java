@@ -1,7 +1,7 @@
 package io.zbmd.examples.ml;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointFile;
 import io.zbmd.ml.checkpoint.CheckpointFormatException;

@@ -17,7 +17,7 @@ import java.util.Arrays;
  * precision. See {@link io.zbmd.gpu.Backend} for each kernel's contract.
  *
  * <p>Stateless and thread-safe; single-threaded per call. Arguments are checked by the
- * caller ({@link io.zbmd.gpu.CpuBackend}).
+ * caller ({@link io.zbmd.gpu.cpu.CpuBackend}).
  */
 public final class CpuNn {
     private final Lanes lanes;

@@ -4,7 +4,7 @@ import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.InjectedFault;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.DeviceException;
-import io.zbmd.gpu.FaultInjectingBackend;
+import io.zbmd.gpu.DeviceFaults;
 import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
 import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointStore;
@@ -102,7 +102,7 @@ public final class Trainer {
     private static TrainingResult run(Module model, Dataset train, Dataset test, TrainerConfig config, TrainingJob job)
             throws IOException {
         Backend backend = model.parameters().getFirst().backend();
-        FaultInjectingBackend faulty = backend instanceof FaultInjectingBackend f ? f : null;
+        DeviceFaults faulty = backend.faults().injects() ? backend.faults() : null;
         if (config.faults().onDevice() && faulty == null) {
             throw new IllegalArgumentException("device and oom faults (" + config.faults() + ") need the model built on"
                     + " config.faults().wrap(backend); it is on " + backend.device().name());

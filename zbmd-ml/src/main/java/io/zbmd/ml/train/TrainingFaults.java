@@ -1,7 +1,7 @@
 package io.zbmd.ml.train;
 
 import io.zbmd.gpu.Backend;
-import io.zbmd.gpu.FaultInjectingBackend;
+import io.zbmd.gpu.DeviceFaults;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -18,7 +18,7 @@ import java.util.Map;
  *   <li>{@code drop}: per reply, the probability that it is lost. The trainer notices by a
  *       timeout and asks again.
  *   <li>{@code device}: per kernel, copy or allocation, the probability of a device error
- *       (from a {@link FaultInjectingBackend}). Retried like a crash; escalated when a step
+ *       (from the backend's {@link DeviceFaults}). Retried like a crash; escalated when a step
  *       keeps failing.
  *   <li>{@code oom}: per kernel, copy or allocation, the probability of an out-of-memory. The
  *       model actor halves its micro-batch and accumulates gradients, so the effective batch
@@ -114,12 +114,12 @@ public record TrainingFaults(long seed, double crashRate, double dropRate, doubl
 
     /**
      * @param backend the real backend
-     * @return a {@link FaultInjectingBackend} with these device rates, disarmed (the trainer
+     * @return a view of {@code backend} that injects these device rates, disarmed (the trainer
      *     arms it while it trains), or {@code backend} itself when no device faults are asked for
      */
     public Backend wrap(Backend backend) {
         return onDevice()
-                ? new FaultInjectingBackend(backend, seed ^ 0x5DEECE66DL, deviceErrorRate, outOfMemoryRate).armed(false)
+                ? backend.withFaults(DeviceFaults.seeded(seed ^ 0x5DEECE66DL, deviceErrorRate, outOfMemoryRate))
                 : backend;
     }
 

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.nn.Layers.Linear;
 import io.zbmd.ml.nn.Layers.ReLU;
 import io.zbmd.ml.nn.Sequential;

@@ -2,8 +2,8 @@ package io.zbmd.ml.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.nn.Layers.Linear;
 import io.zbmd.ml.nn.Layers.ReLU;
 import io.zbmd.ml.optim.Adam;

@@ -2,10 +2,11 @@ package io.zbmd.ml.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.DeviceException;
-import io.zbmd.gpu.FaultInjectingBackend;
+import io.zbmd.gpu.DeviceFaults;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.TensorScope;
@@ -47,8 +48,8 @@ class AtomicStepTest {
     /** Six steps over three parameters; each failed step is checked to have changed nothing, then retried. */
     private static Map<String, float[]> run(Function<List<Tensor>, Optimizer> make, long seed, double faultRate) {
         CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(16L << 20));
-        FaultInjectingBackend backend = new FaultInjectingBackend(cpu, seed, faultRate / 2, faultRate / 2)
-                .armed(false);
+        DeviceFaults faults = DeviceFaults.seeded(seed, faultRate / 2, faultRate / 2);
+        Backend backend = cpu.withFaults(faults);
         int failures = 0;
         try (cpu; TensorScope scope = TensorScope.open(backend)) {
             List<Tensor> parameters = List.of(
@@ -63,19 +64,19 @@ class AtomicStepTest {
                     }
                     Map<String, float[]> before = values(parameters, optimizer);
                     while (true) {
-                        backend.armed(true);
+                        faults.armed(true);
                         try {
                             optimizer.step();
                             break;
                         } catch (DeviceException | DeviceOutOfMemoryException e) {
                             failures++;
-                            backend.armed(false);
+                            faults.armed(false);
                             Map<String, float[]> after = values(parameters, optimizer);
                             assertThat(after.keySet()).isEqualTo(before.keySet());
                             before.forEach((name, v) -> assertThat(after.get(name))
                                     .as("%s after a failed step: %s", name, e.getMessage()).isEqualTo(v));
                         } finally {
-                            backend.armed(false);
+                            faults.armed(false);
                         }
                     }
                 }

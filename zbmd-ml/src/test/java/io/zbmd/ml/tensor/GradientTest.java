@@ -1,8 +1,8 @@
 package io.zbmd.ml.tensor;
 
 import io.zbmd.gpu.BinaryOp;
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.testing.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.Transform;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.gpu.Backend;
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
 import io.zbmd.ml.data.DataLoaderConfig;
@@ -211,7 +211,7 @@ class TrainerTest {
     }
 
     @Test
-    void deviceFaultsNeedTheModelOnTheFaultInjectingBackend() throws IOException {
+    void deviceFaultsNeedTheModelOnTheWrappedBackend() throws IOException {
         try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20));
                 TensorScope scope = TensorScope.create(cpu)) {
             Backend backend = cpu;

@@ -3,8 +3,8 @@ package io.zbmd.ml.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.zbmd.gpu.CpuBackend;
-import io.zbmd.gpu.CpuConfig;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.Dataset;

@@ -1,7 +1,5 @@
-package io.zbmd.gpu;
+package io.zbmd.gpu.cpu;
 
-import io.zbmd.gpu.cpu.GemmKernel;
-import io.zbmd.gpu.cpu.GemmKernels;
 
 /** Picks the CPU backend's GEMM kernel per {@link CpuConfig#gemm()}. */
 final class GemmSelection {

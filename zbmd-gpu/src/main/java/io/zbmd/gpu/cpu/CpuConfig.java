@@ -1,4 +1,4 @@
-package io.zbmd.gpu;
+package io.zbmd.gpu.cpu;
 
 /**
  * The CPU backend's configuration, validated when built.

@@ -1,4 +1,4 @@
-package io.zbmd.gpu;
+package io.zbmd.gpu.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,12 +1,18 @@
-package io.zbmd.gpu;
+package io.zbmd.gpu.cpu;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.zbmd.gpu.cpu.ConvertKernels;
-import io.zbmd.gpu.cpu.CpuKernels;
-import io.zbmd.gpu.cpu.CpuNn;
-import io.zbmd.gpu.cpu.GemmKernel;
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.BinaryOp;
+import io.zbmd.gpu.ConvGeometry;
+import io.zbmd.gpu.DType;
+import io.zbmd.gpu.Device;
+import io.zbmd.gpu.DeviceFaults;
+import io.zbmd.gpu.InOut;
+import io.zbmd.gpu.PoolGeometry;
+import io.zbmd.gpu.ReduceOp;
+import io.zbmd.gpu.UnaryOp;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +43,7 @@ public final class CpuBackend implements Backend {
     private final CpuNn nn;
     private final GemmKernel gemm;
     private final Device device;
+    private final DeviceFaults faults;
 
     /**
      * Starts a CPU backend.
@@ -65,6 +72,18 @@ public final class CpuBackend implements Backend {
                 CpuBackend.class.getModule().isNativeAccessEnabled())
                 .filter(advice -> ADVISED.compareAndSet(false, true))
                 .ifPresent(LOG::warn);
+        this.faults = DeviceFaults.NONE;
+    }
+
+    /** A view of {@code shared} that injects {@code faults}: same memory, threads and kernels. */
+    private CpuBackend(CpuBackend shared, DeviceFaults faults) {
+        this.config = shared.config;
+        this.memory = shared.memory;
+        this.kernels = shared.kernels;
+        this.nn = shared.nn;
+        this.gemm = shared.gemm;
+        this.device = shared.device;
+        this.faults = faults;
     }
 
     /**
@@ -111,6 +130,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public DeviceFaults faults() {
+        return faults;
+    }
+
+    @Override
+    public CpuBackend withFaults(DeviceFaults faults) {
+        return new CpuBackend(this, Objects.requireNonNull(faults, "faults must not be null"));
+    }
+
+    @Override
     public MemoryPool memory() {
         return memory;
     }
@@ -122,6 +151,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DeviceBuffer allocate(long floats) {
+        faults.beforeOperation("allocate", this);
         return memory.allocateFloats(floats);
     }
 
@@ -164,24 +194,28 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void upload(float[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count) {
+        faults.beforeOperation("upload", this);
         MemorySegment.copy(src, srcOffset, floats(dst, "upload destination", dstOffset, count), JAVA_FLOAT, dstOffset
                 * Float.BYTES, count);
     }
 
     @Override
     public void uploadInts(int[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count) {
+        faults.beforeOperation("uploadInts", this);
         MemorySegment.copy(src, srcOffset, floats(dst, "upload destination", dstOffset, count), JAVA_INT, dstOffset
                 * Integer.BYTES, count);
     }
 
     @Override
     public void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count) {
+        faults.beforeOperation("download", this);
         MemorySegment.copy(floats(src, "download source", srcOffset, count), JAVA_FLOAT, srcOffset * Float.BYTES, dst,
                 dstOffset, count);
     }
 
     @Override
     public void downloadInts(DeviceBuffer src, long srcOffset, int[] dst, int dstOffset, int count) {
+        faults.beforeOperation("downloadInts", this);
         MemorySegment.copy(floats(src, "download source", srcOffset, count), JAVA_INT, srcOffset * Integer.BYTES, dst,
                 dstOffset, count);
     }
@@ -189,18 +223,21 @@ public final class CpuBackend implements Backend {
     @Override
     public void copy(int[] shape, DeviceBuffer src, long srcOffset, long[] srcStrides, DeviceBuffer dst,
             long dstOffset, long[] dstStrides) {
+        faults.beforeOperation("copy", this);
         kernels.copy(shape, view(src, "copy source", shape, srcOffset, srcStrides), srcOffset, srcStrides,
                 view(dst, "copy destination", shape, dstOffset, dstStrides), dstOffset, dstStrides);
     }
 
     @Override
     public void fill(DeviceBuffer x, long offset, long count, float value) {
+        faults.beforeOperation("fill", this);
         kernels.fill(floats(x, "fill target", offset, count), offset, count, value);
     }
 
     @Override
     public void convert(DType from, DeviceBuffer src, long srcOffset, DType to, DeviceBuffer dst, long dstOffset,
             long count) {
+        faults.beforeOperation("convert", this);
         long srcFloats = (srcOffset + count) * from.bytes();
         long dstFloats = (dstOffset + count) * to.bytes();
         if (srcFloats > src.bytes() || dstFloats > dst.bytes()) {
@@ -215,6 +252,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DeviceBuffer a, long aOffset,
             int lda, DeviceBuffer b, long bOffset, int ldb, float beta, DeviceBuffer c, long cOffset, int ldc) {
+        faults.beforeOperation("sgemm", this);
         // The kernels' workers would spin through the first 0.1 ms of the product, on cores the
         // GEMM's own threads want: on 2 threads that cost the MLP step 15-20% (docs/compute.md).
         kernels.quiesce();
@@ -224,17 +262,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void axpy(long count, float alpha, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) {
+        faults.beforeOperation("axpy", this);
         kernels.axpy(alpha, floats(x, "axpy x", xOffset, count), xOffset, floats(y, "axpy y", yOffset, count), yOffset,
                 count);
     }
 
     @Override
     public void scale(long count, float alpha, DeviceBuffer x, long xOffset) {
+        faults.beforeOperation("scale", this);
         kernels.scale(alpha, floats(x, "scale x", xOffset, count), xOffset, count);
     }
 
     @Override
     public double sumOfSquares(long count, DeviceBuffer x, long xOffset) {
+        faults.beforeOperation("sumOfSquares", this);
         return kernels.sumOfSquares(floats(x, "sumOfSquares x", xOffset, count), xOffset, count);
     }
 
@@ -242,6 +283,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, long count, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) {
+        faults.beforeOperation("unary", this);
         kernels.map(op, floats(x, op + " input", xOffset, count), xOffset, floats(y, op + " output", yOffset, count),
                 yOffset, count);
     }
@@ -249,6 +291,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void unaryBackward(UnaryOp op, long count, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
             DeviceBuffer dy, long dyOffset, DeviceBuffer dx, long dxOffset) {
+        faults.beforeOperation("unaryBackward", this);
         kernels.mapBackward(op, x == null ? null : floats(x, op + " input", xOffset, count), xOffset,
                 y == null ? null : floats(y, op + " output", yOffset, count), yOffset,
                 floats(dy, op + " output gradient", dyOffset, count), dyOffset,
@@ -258,6 +301,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void binary(BinaryOp op, int[] shape, DeviceBuffer a, long aOffset, long[] aStrides, DeviceBuffer b,
             long bOffset, long[] bStrides, DeviceBuffer out, long outOffset, long[] outStrides) {
+        faults.beforeOperation("binary", this);
         kernels.binary(op, shape, view(a, op + " left", shape, aOffset, aStrides), aOffset, aStrides,
                 view(b, op + " right", shape, bOffset, bStrides), bOffset, bStrides,
                 view(out, op + " output", shape, outOffset, outStrides), outOffset, outStrides);
@@ -266,6 +310,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void reduce(ReduceOp op, int[] shape, DeviceBuffer x, long xOffset, long[] xStrides, DeviceBuffer out,
             long outOffset, long[] outStrides, boolean accumulate, DeviceBuffer argmax) {
+        faults.beforeOperation("reduce", this);
         kernels.reduce(op, shape, view(x, op + " input", shape, xOffset, xStrides), xOffset, xStrides,
                 view(out, op + " output", shape, outOffset, outStrides), outOffset, outStrides, accumulate,
                 argmax == null ? null : argmax.segment());
@@ -273,6 +318,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void argmaxRows(int rows, int cols, DeviceBuffer x, long xOffset, DeviceBuffer out, long outOffset) {
+        faults.beforeOperation("argmaxRows", this);
         kernels.argmaxRows(rows, cols, floats(x, "argmax input", xOffset, (long) rows * cols), xOffset,
                 floats(out, "argmax output", outOffset, rows), outOffset);
     }
@@ -281,6 +327,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmax(int rows, int cols, boolean log, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) {
+        faults.beforeOperation("softmax", this);
         long n = (long) rows * cols;
         nn.softmax(rows, cols, log, floats(x, "softmax input", xOffset, n), xOffset, floats(y, "softmax output",
                 yOffset, n), yOffset);
@@ -289,6 +336,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxBackward(int rows, int cols, boolean log, DeviceBuffer y, long yOffset, DeviceBuffer dy,
             long dyOffset, DeviceBuffer dx, long dxOffset) {
+        faults.beforeOperation("softmaxBackward", this);
         long n = (long) rows * cols;
         nn.softmaxBackward(rows, cols, log, floats(y, "softmax output", yOffset, n), yOffset,
                 floats(dy, "softmax output gradient", dyOffset, n), dyOffset,
@@ -299,6 +347,7 @@ public final class CpuBackend implements Backend {
     public void crossEntropy(int rows, int cols, float smoothing, DeviceBuffer logits, long logitsOffset,
             DeviceBuffer labels, long labelsOffset, DeviceBuffer lossPerRow, long lossOffset, DeviceBuffer grad,
             long gradOffset, float scale) {
+        faults.beforeOperation("crossEntropy", this);
         if (!(smoothing >= 0 && smoothing < 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + smoothing);
         }
@@ -312,6 +361,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
             long columnsRowStride) {
+        faults.beforeOperation("im2col", this);
         checkRowStride(g, columnsRowStride);
         nn.im2col(g, floats(image, "im2col image", imageOffset, (long) g.channels() * g.height() * g.width()),
                 imageOffset, floats(columns, "im2col columns", columnsOffset, columnsExtent(g, columnsRowStride)),
@@ -321,6 +371,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride,
             DeviceBuffer image, long imageOffset) {
+        faults.beforeOperation("col2im", this);
         checkRowStride(g, columnsRowStride);
         nn.col2im(g, floats(columns, "col2im columns", columnsOffset, columnsExtent(g, columnsRowStride)),
                 columnsOffset, columnsRowStride,
@@ -330,6 +381,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void im2colImages(ConvGeometry g, int images, DeviceBuffer image, long imageOffset, DeviceBuffer columns,
             long columnsOffset, long columnsRowStride) {
+        faults.beforeOperation("im2col", this);
         long imageSize = (long) g.channels() * g.height() * g.width();
         checkBatch(g, images, columnsRowStride);
         nn.im2col(g, images, floats(image, "im2col image", imageOffset, images * imageSize), imageOffset,
@@ -340,6 +392,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void col2imImages(ConvGeometry g, int images, DeviceBuffer columns, long columnsOffset,
             long columnsRowStride, DeviceBuffer image, long imageOffset) {
+        faults.beforeOperation("col2im", this);
         long imageSize = (long) g.channels() * g.height() * g.width();
         checkBatch(g, images, columnsRowStride);
         nn.col2im(g, images, floats(columns, "col2im columns", columnsOffset,
@@ -377,6 +430,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y,
             long yOffset, DeviceBuffer argmax) {
+        faults.beforeOperation("pool2d", this);
         long in = (long) planes * g.height() * g.width();
         long out = (long) planes * g.outHeight() * g.outWidth();
         nn.pool2d(g, max, planes, floats(x, "pool input", xOffset, in), xOffset, floats(y, "pool output", yOffset, out),
@@ -386,6 +440,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void pool2dBackward(PoolGeometry g, boolean max, int planes, DeviceBuffer dy, long dyOffset,
             DeviceBuffer argmax, DeviceBuffer dx, long dxOffset) {
+        faults.beforeOperation("pool2dBackward", this);
         long in = (long) planes * g.height() * g.width();
         long out = (long) planes * g.outHeight() * g.outWidth();
         nn.pool2dBackward(g, max, planes, floats(dy, "pool output gradient", dyOffset, out), dyOffset,
@@ -396,6 +451,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNorm(int rows, int cols, float eps, DeviceBuffer x, long xOffset, DeviceBuffer gamma,
             DeviceBuffer beta, DeviceBuffer y, long yOffset, DeviceBuffer mean, DeviceBuffer rstd) {
+        faults.beforeOperation("layerNorm", this);
         long n = (long) rows * cols;
         nn.layerNorm(rows, cols, eps, floats(x, "layer norm input", xOffset, n), xOffset, floats(gamma, "gamma", 0, cols),
                 floats(beta, "beta", 0, cols), floats(y, "layer norm output", yOffset, n), yOffset,
@@ -406,6 +462,7 @@ public final class CpuBackend implements Backend {
     public void layerNormBackward(int rows, int cols, DeviceBuffer dy, long dyOffset, DeviceBuffer x, long xOffset,
             DeviceBuffer mean, DeviceBuffer rstd, DeviceBuffer gamma, DeviceBuffer dx, long dxOffset,
             DeviceBuffer dgamma, DeviceBuffer dbeta) {
+        faults.beforeOperation("layerNormBackward", this);
         long n = (long) rows * cols;
         nn.layerNormBackward(rows, cols, floats(dy, "layer norm output gradient", dyOffset, n), dyOffset,
                 floats(x, "layer norm input", xOffset, n), xOffset, floats(mean, "mean", 0, rows),
@@ -418,6 +475,7 @@ public final class CpuBackend implements Backend {
     public void batchNorm(int n, int channels, int spatial, boolean training, float momentum, float eps,
             DeviceBuffer x, long xOffset, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer runningMean,
             DeviceBuffer runningVar, DeviceBuffer y, long yOffset, DeviceBuffer mean, DeviceBuffer rstd) {
+        faults.beforeOperation("batchNorm", this);
         long total = (long) n * channels * spatial;
         nn.batchNorm(n, channels, spatial, training, momentum, eps, floats(x, "batch norm input", xOffset, total), xOffset,
                 floats(gamma, "gamma", 0, channels), floats(beta, "beta", 0, channels),
@@ -431,6 +489,7 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(int n, int channels, int spatial, DeviceBuffer dy, long dyOffset, DeviceBuffer x,
             long xOffset, DeviceBuffer mean, DeviceBuffer rstd, DeviceBuffer gamma, DeviceBuffer dx, long dxOffset,
             DeviceBuffer dgamma, DeviceBuffer dbeta) {
+        faults.beforeOperation("batchNormBackward", this);
         long total = (long) n * channels * spatial;
         nn.batchNormBackward(n, channels, spatial, floats(dy, "batch norm output gradient", dyOffset, total), dyOffset,
                 floats(x, "batch norm input", xOffset, total), xOffset, floats(mean, "mean", 0, channels),
@@ -442,6 +501,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void gather(int count, int dim, DeviceBuffer table, DeviceBuffer indices, long indicesOffset,
             DeviceBuffer out, long outOffset) {
+        faults.beforeOperation("gather", this);
         nn.gather(count, dim, table.segment(), floats(indices, "embedding indices", indicesOffset, count),
                 indicesOffset, floats(out, "embedding output", outOffset, (long) count * dim), outOffset);
     }
@@ -449,6 +509,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void scatterAdd(int count, int dim, DeviceBuffer dout, long doutOffset, DeviceBuffer indices,
             long indicesOffset, DeviceBuffer dtable) {
+        faults.beforeOperation("scatterAdd", this);
         nn.scatterAdd(count, dim, floats(dout, "embedding output gradient", doutOffset, (long) count * dim),
                 doutOffset, floats(indices, "embedding indices", indicesOffset, count), indicesOffset, dtable.segment());
     }
@@ -456,6 +517,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void dropout(long count, float p, long seed, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
             DeviceBuffer mask) {
+        faults.beforeOperation("dropout", this);
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
@@ -465,6 +527,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void causalMask(int batch, int rows, int cols, DeviceBuffer x, long xOffset) {
+        faults.beforeOperation("causalMask", this);
         nn.causalMask(batch, rows, cols, floats(x, "causal mask target", xOffset, (long) batch * rows * cols), xOffset);
     }
 
@@ -473,6 +536,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdStep(long count, float lr, float momentum, float weightDecay, boolean nesterov, InOut param,
             DeviceBuffer grad, long gradOffset, InOut velocity) {
+        faults.beforeOperation("sgdStep", this);
         boolean moving = momentum != 0f;
         if (moving) {
             Objects.requireNonNull(velocity, "velocity must not be null when momentum is " + momentum);
@@ -489,6 +553,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void adamStep(long count, float lr, float beta1, float beta2, float eps, float weightDecay,
             boolean decoupled, long t, InOut param, DeviceBuffer grad, long gradOffset, InOut m, InOut v) {
+        faults.beforeOperation("adamStep", this);
         if (t < 1) {
             throw new IllegalArgumentException("Adam's step count starts at 1, got " + t);
         }

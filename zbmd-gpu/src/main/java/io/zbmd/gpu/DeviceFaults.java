@@ -1,0 +1,114 @@
+package io.zbmd.gpu;
+
+import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
+import io.zbmd.gpu.memory.MemoryPool;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Faults injected on purpose into a backend, for testing that training survives its device:
+ * before every allocation, copy and kernel, a backend built {@link Backend#withFaults with}
+ * these draws from a seeded generator and may throw a {@link DeviceException} (a device
+ * error) or a {@link DeviceOutOfMemoryException}, then does the operation. Supervised training
+ * retries device errors and halves the micro-batch on out-of-memory.
+ *
+ * <p>Every backend honours the same hook, so a fault plan is independent of the device it is
+ * injected into, and the set of backends stays closed (no wrapper among them). Injected
+ * faults are counted and their messages say "injected", so tests can tell them from real
+ * ones. Thread-safe (the generator is used under a lock).
+ */
+public final class DeviceFaults {
+    /** No faults: what every backend starts with. */
+    public static final DeviceFaults NONE = new DeviceFaults(0, 0, 0);
+
+    private final double deviceErrorRate;
+    private final double outOfMemoryRate;
+    private final SplittableRandom random;
+    private final AtomicLong deviceErrors = new AtomicLong();
+    private final AtomicLong outOfMemory = new AtomicLong();
+    private volatile boolean armed;
+
+    /**
+     * Faults that start disarmed: turn them on with {@link #armed(boolean)}.
+     *
+     * @param seed drives every decision
+     * @param deviceErrorRate probability per operation of a device error, 0 to 1
+     * @param outOfMemoryRate probability per operation of an out-of-memory, 0 to 1
+     * @return the faults
+     */
+    public static DeviceFaults seeded(long seed, double deviceErrorRate, double outOfMemoryRate) {
+        if (!(deviceErrorRate >= 0 && deviceErrorRate <= 1) || !(outOfMemoryRate >= 0 && outOfMemoryRate <= 1)) {
+            throw new IllegalArgumentException("fault rates must be between 0 and 1, got device=" + deviceErrorRate
+                    + " oom=" + outOfMemoryRate);
+        }
+        return new DeviceFaults(seed, deviceErrorRate, outOfMemoryRate);
+    }
+
+    private DeviceFaults(long seed, double deviceErrorRate, double outOfMemoryRate) {
+        this.deviceErrorRate = deviceErrorRate;
+        this.outOfMemoryRate = outOfMemoryRate;
+        this.random = new SplittableRandom(seed);
+    }
+
+    /** @return whether this can inject anything at all */
+    public boolean injects() {
+        return deviceErrorRate > 0 || outOfMemoryRate > 0;
+    }
+
+    /**
+     * Turns the faults on or off, e.g. off while a model is built and evaluated, on while it
+     * trains. Off, no numbers are drawn.
+     *
+     * @param value whether to inject
+     * @return these faults
+     */
+    public DeviceFaults armed(boolean value) {
+        if (value && this == NONE) {
+            throw new IllegalStateException("DeviceFaults.NONE cannot be armed; use DeviceFaults.seeded");
+        }
+        armed = value;
+        return this;
+    }
+
+    /** @return device errors injected so far */
+    public long injectedDeviceErrors() {
+        return deviceErrors.get();
+    }
+
+    /** @return out-of-memory errors injected so far */
+    public long injectedOutOfMemory() {
+        return outOfMemory.get();
+    }
+
+    /**
+     * Called by a backend before each operation.
+     *
+     * @param operation what is about to run, for the message
+     * @param backend the backend running it
+     * @throws DeviceException or {@link DeviceOutOfMemoryException} when one is drawn
+     */
+    public void beforeOperation(String operation, Backend backend) {
+        if (!armed) {
+            return;
+        }
+        double draw;
+        synchronized (random) {
+            draw = random.nextDouble();
+        }
+        if (draw < deviceErrorRate) {
+            deviceErrors.incrementAndGet();
+            throw new DeviceException("injected device error in " + operation + " on " + backend.device().name());
+        }
+        if (draw < deviceErrorRate + outOfMemoryRate) {
+            outOfMemory.incrementAndGet();
+            MemoryPool pool = backend.memory();
+            throw new DeviceOutOfMemoryException("injected out-of-memory in " + operation + " on pool '" + pool.name()
+                    + "'", 0, pool.bytesInUse(), pool.budgetBytes());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return injects() ? "DeviceFaults[device=" + deviceErrorRate + ", oom=" + outOfMemoryRate + "]" : "DeviceFaults[none]";
+    }
+}
