@@ -1,6 +1,5 @@
 package io.zbmd.gpu.memory;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,7 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Off-heap memory for tensors, with a fixed budget (Tiger Style: the limit is explicit, and
+ * One device's memory for tensors (host memory for the CPU), with a fixed budget (Tiger Style: the limit is explicit, and
  * exceeding it is a clear error, not a slowdown).
  *
  * <p>Blocks come in size classes (multiples of 64 bytes up to 4 KiB, then four classes per
@@ -32,7 +31,8 @@ public final class MemoryPool implements AutoCloseable {
     private final String name;
     private final long budgetBytes;
     private final boolean trackAllocations;
-    private final Map<Long, ArrayDeque<MemorySegment>> cache = new HashMap<>();
+    private final BlockAllocator allocator;
+    private final Map<Long, ArrayDeque<MemoryBlock>> cache = new HashMap<>();
     private final Map<DeviceBuffer, Boolean> live = new IdentityHashMap<>();
     private long reservedBytes;
     private long inUseBytes;
@@ -48,6 +48,17 @@ public final class MemoryPool implements AutoCloseable {
      *     {@link #leakReport()}; costs a stack trace per allocation)
      */
     public MemoryPool(String name, long budgetBytes, boolean trackAllocations) {
+        this(name, budgetBytes, trackAllocations, BlockAllocator.HOST);
+    }
+
+    /**
+     * @param name for messages ("opencl:0")
+     * @param budgetBytes the most it may reserve, positive
+     * @param trackAllocations whether to remember where each live buffer was allocated
+     * @param allocator where its blocks come from: the device's memory
+     */
+    public MemoryPool(String name, long budgetBytes, boolean trackAllocations, BlockAllocator allocator) {
+        this.allocator = Objects.requireNonNull(allocator, "allocator must not be null");
         this.name = Objects.requireNonNull(name, "name must not be null");
         if (budgetBytes <= 0) {
             throw new IllegalArgumentException("memory pool budget must be positive, got " + budgetBytes + " bytes");
@@ -92,25 +103,25 @@ public final class MemoryPool implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("memory pool '" + name + "' is closed");
             }
-            MemorySegment block = takeCached(capacity);
+            MemoryBlock block = takeCached(capacity);
             if (block == null) {
                 block = reserve(bytes, capacity);
             }
             inUseBytes += capacity;
             peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
             allocations++;
-            DeviceBuffer buffer = new DeviceBuffer(this, block.asSlice(0, bytes), capacity, ++nextId, site);
+            DeviceBuffer buffer = new DeviceBuffer(this, block, bytes, ++nextId, site);
             live.put(buffer, Boolean.TRUE);
             return buffer;
         }
     }
 
-    private MemorySegment takeCached(long capacity) {
-        ArrayDeque<MemorySegment> blocks = cache.get(capacity);
+    private MemoryBlock takeCached(long capacity) {
+        ArrayDeque<MemoryBlock> blocks = cache.get(capacity);
         return blocks == null ? null : blocks.pollLast();
     }
 
-    private MemorySegment reserve(long bytes, long capacity) {
+    private MemoryBlock reserve(long bytes, long capacity) {
         if (reservedBytes + capacity > budgetBytes) {
             trimCache();
         }
@@ -120,13 +131,13 @@ public final class MemoryPool implements AutoCloseable {
                             + " their scope), use a smaller batch, or raise the budget",
                     name, human(bytes), human(inUseBytes), human(budgetBytes)), bytes, inUseBytes, budgetBytes);
         }
-        MemorySegment block = NativeAllocator.allocate(capacity);
+        MemoryBlock block = allocator.reserve(capacity);
         if (block == null) {
             trimCache();
-            block = NativeAllocator.allocate(capacity);
+            block = allocator.reserve(capacity);
             if (block == null) {
                 throw new DeviceOutOfMemoryException("memory pool '" + name + "' cannot allocate " + human(bytes)
-                        + ": the operating system refused it", bytes, inUseBytes, budgetBytes);
+                        + ": its device refused it", bytes, inUseBytes, budgetBytes);
             }
         }
         reservedBytes += capacity;
@@ -134,13 +145,12 @@ public final class MemoryPool implements AutoCloseable {
     }
 
     /** Called by {@link DeviceBuffer#close()}, once per buffer. */
-    synchronized void release(DeviceBuffer buffer, MemorySegment slice) {
+    synchronized void release(DeviceBuffer buffer, MemoryBlock block) {
         live.remove(buffer);
-        long capacity = buffer.capacityBytes();
+        long capacity = block.bytes();
         inUseBytes -= capacity;
-        MemorySegment block = MemorySegment.ofAddress(slice.address()).reinterpret(capacity);
         if (closed) {
-            NativeAllocator.free(block);
+            allocator.free(block);
             reservedBytes -= capacity;
             return;
         }
@@ -149,10 +159,10 @@ public final class MemoryPool implements AutoCloseable {
 
     /** Frees every cached block, keeping what is in use. */
     public synchronized void trimCache() {
-        for (ArrayDeque<MemorySegment> blocks : cache.values()) {
-            for (MemorySegment block : blocks) {
-                NativeAllocator.free(block);
-                reservedBytes -= block.byteSize();
+        for (ArrayDeque<MemoryBlock> blocks : cache.values()) {
+            for (MemoryBlock block : blocks) {
+                allocator.free(block);
+                reservedBytes -= block.bytes();
             }
         }
         cache.clear();

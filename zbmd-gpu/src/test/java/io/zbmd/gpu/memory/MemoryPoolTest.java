@@ -106,4 +106,53 @@ class MemoryPoolTest {
             }
         }
     }
+    /** A device whose memory is a count: what a GPU backend's allocator looks like to the pool. */
+    private static final class CountingDevice implements BlockAllocator {
+        private record Block(long bytes) implements MemoryBlock {}
+
+        private final long capacity;
+        private long reserved;
+        private int frees;
+
+        CountingDevice(long capacity) {
+            this.capacity = capacity;
+        }
+
+        @Override
+        public MemoryBlock reserve(long bytes) {
+            if (reserved + bytes > capacity) {
+                return null;
+            }
+            reserved += bytes;
+            return new Block(bytes);
+        }
+
+        @Override
+        public void free(MemoryBlock block) {
+            reserved -= block.bytes();
+            frees++;
+        }
+    }
+
+    @Test
+    void aDevicePoolBudgetsCachesAndFreesItsDevicesBlocks() {
+        CountingDevice device = new CountingDevice(1 << 20);
+        try (MemoryPool pool = new MemoryPool("device:0", 4 << 20, false, device)) {
+            DeviceBuffer a = pool.allocateFloats(1000);
+            assertThat(a.floats()).isEqualTo(1000);
+            assertThat(a.block().bytes()).as("a size class").isGreaterThanOrEqualTo(4000);
+            assertThatThrownBy(a::segment).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("device:0").hasMessageContaining("download");
+            long reserved = device.reserved;
+            a.close();
+            assertThatThrownBy(a::block).isInstanceOf(IllegalStateException.class).hasMessageContaining("released");
+            pool.allocateFloats(1000).close();
+            assertThat(device.reserved).as("the released block was cached and reused").isEqualTo(reserved)
+                    .isEqualTo(pool.bytesReserved());
+            assertThatThrownBy(() -> pool.allocate(2 << 20)).as("the device refuses before the budget does")
+                    .isInstanceOf(DeviceOutOfMemoryException.class).hasMessageContaining("device refused");
+        }
+        assertThat(device.reserved).as("closing the pool frees every block").isZero();
+        assertThat(device.frees).isEqualTo(1);
+    }
 }
