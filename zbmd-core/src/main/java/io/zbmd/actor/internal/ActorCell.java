@@ -14,7 +14,9 @@ import io.zbmd.actor.ProcessActor;
 import io.zbmd.actor.Signal;
 import io.zbmd.actor.SpawnOptions;
 import io.zbmd.actor.Timers;
+import io.zbmd.dispatch.internal.DeterministicDispatcher;
 import io.zbmd.dispatch.internal.Dispatcher;
+import io.zbmd.dispatch.internal.PinnedDispatcher;
 import io.zbmd.dispatch.internal.Task;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -145,6 +147,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     private int mailboxHighWater;
     private long processed;
 
+    /** Runs this actor's turns: the system's, or a thread of its own; set before its start. */
+    private Dispatcher dispatcher;
+
     ActorCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ActorFactory<M> factory) {
         this.runtime = runtime;
         this.parent = parent;
@@ -152,6 +157,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         this.name = name;
         this.capacity = capacity;
         this.factory = factory;
+        this.dispatcher = runtime.dispatcher;
         // Owned by the spawner until start() releases it: sends meanwhile only queue.
         this.scheduled = 1;
     }
@@ -316,7 +322,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         }
         signalWork();
         if ((queued & (BACKLOG - 1)) == 0 && queue.size() >= BACKLOG) {
-            runtime.dispatcher.backlogged(this);
+            dispatcher.backlogged(this);
         }
         return null;
     }
@@ -396,7 +402,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         // Producer side of the Dekker pair with release(): the caller's CAS (mailbox or
         // system stack) is a full fence before this read of `scheduled`.
         if (scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
-            runtime.dispatcher.execute(this);
+            dispatcher.execute(this);
         }
     }
 
@@ -472,9 +478,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         }
         if (hasWork() && SCHEDULED.compareAndSet(this, 0, 1)) {
             if (endOfTurn) {
-                runtime.dispatcher.executeYielded(this);
+                dispatcher.executeYielded(this);
             } else {
-                runtime.dispatcher.execute(this);
+                dispatcher.execute(this);
             }
         }
     }
@@ -978,6 +984,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
             parent.sendSystem(new SystemMessage.ChildTerminated(this));
         }
         runtime.terminated(this);
+        if (dispatcher instanceof PinnedDispatcher pinned) {
+            pinned.stop(); // after this turn; a late one (a dead letter to drain) runs on the shared threads
+        }
     }
 
     /** The incarnation's {@code onStop}, once, after its children have ended. */
@@ -1095,7 +1104,14 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         Objects.requireNonNull(factory, "factory must not be null");
         ActorCell<C> child = new ActorCell<>(runtime, this, options.name(), capacityFor(options), factory);
         adopt(child, options, supervision);
-        child.start();
+        if (options.pinned() && !(runtime.dispatcher instanceof DeterministicDispatcher)) {
+            // Set before the start releases the cell, so every turn, the first included, runs there.
+            PinnedDispatcher pinned = new PinnedDispatcher(runtime.config().name() + "-pinned-" + child.path(), runtime.dispatcher);
+            child.dispatcher = pinned;
+            pinned.runAndWait(child::start);
+        } else {
+            child.start();
+        }
         return child;
     }
 

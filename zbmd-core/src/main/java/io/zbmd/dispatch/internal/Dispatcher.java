@@ -2,9 +2,11 @@ package io.zbmd.dispatch.internal;
 
 /**
  * Runs actor turns on some threads. Implementations: {@link WorkStealingDispatcher},
- * {@link ForkJoinDispatcher}, {@link DeterministicDispatcher}. Thread-safe.
+ * {@link ForkJoinDispatcher}, {@link DeterministicDispatcher}, and {@link PinnedDispatcher} for
+ * one actor. Thread-safe.
  */
-public sealed interface Dispatcher permits WorkStealingDispatcher, ForkJoinDispatcher, DeterministicDispatcher {
+public sealed interface Dispatcher
+        permits WorkStealingDispatcher, ForkJoinDispatcher, DeterministicDispatcher, PinnedDispatcher {
 
     /**
      * Queues a task for one turn. The caller guarantees the task is not already queued.
