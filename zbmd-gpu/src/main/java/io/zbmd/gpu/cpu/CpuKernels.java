@@ -348,6 +348,9 @@ public final class CpuKernels implements AutoCloseable {
     public void binary(BinaryOp op, int[] shape, MemorySegment a, long aOffset, long[] aStrides, MemorySegment b,
             long bOffset, long[] bStrides, MemorySegment out, long outOffset, long[] outStrides) {
         Plan plan = coalesce(shape, aStrides, bStrides, outStrides);
+        if (plan.count() == 0) {
+            return; // an empty view: nothing to compute (and no rows to split among threads)
+        }
         long[][] strides = plan.strides();
         // Threads only where no thread can read what another writes: the output is a buffer of
         // its own, or exactly the view it reads in place (a += b).
