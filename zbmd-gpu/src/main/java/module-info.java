@@ -9,8 +9,11 @@
 module io.zbmd.gpu {
     requires org.slf4j;
     requires static jdk.incubator.vector;
+    // Optional: only the OpenCL package uses it, and only when a user adds it.
+    requires static jocl;
 
     exports io.zbmd.gpu;
     exports io.zbmd.gpu.cpu;
     exports io.zbmd.gpu.memory;
+    exports io.zbmd.gpu.opencl;
 }
