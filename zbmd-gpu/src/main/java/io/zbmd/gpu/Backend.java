@@ -3,6 +3,7 @@ package io.zbmd.gpu;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
+import io.zbmd.gpu.opencl.OpenClBackend;
 
 /**
  * A compute backend: device memory, copies between host and device, and the kernels the ML
@@ -27,7 +28,7 @@ import io.zbmd.gpu.memory.MemoryPool;
  * documented (in-place where allowed) are undefined. Not thread-safe per buffer: callers
  * own their tensors; the backend itself may be shared.
  */
-public sealed interface Backend extends AutoCloseable permits CpuBackend {
+public sealed interface Backend extends AutoCloseable permits CpuBackend, OpenClBackend {
 
     /** @return what this backend runs on */
     Device device();

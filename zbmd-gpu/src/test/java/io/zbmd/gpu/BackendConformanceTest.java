@@ -202,6 +202,11 @@ class BackendConformanceTest {
                 io.backend.unary(op, count, io.floats(x), 1, y, 0);
                 return io.read(y);
             });
+            agree(which, seed, "unary " + op + " in place", tolerance, io -> {
+                DeviceBuffer y = io.floats(x);
+                io.backend.unary(op, count, y, 1, y, 1);
+                return io.read(y);
+            });
             agree(which, seed, "unaryBackward " + op, tolerance, io -> {
                 DeviceBuffer in = io.floats(x);
                 DeviceBuffer y = io.filled(count + 1, 0f);
@@ -239,6 +244,12 @@ class BackendConformanceTest {
                     return io.read(result);
                 });
             }
+            agree(which, seed, "binary ADD in place (a += b) " + Arrays.toString(shape), ARITHMETIC, io -> {
+                DeviceBuffer result = io.filled((int) size + 1, 7f);
+                io.backend.copy(shape, io.floats(a), 2, aStrides, result, 1, out);
+                io.backend.binary(BinaryOp.ADD, shape, result, 1, out, io.floats(b), 1, bStrides, result, 1, out);
+                return io.read(result);
+            });
             if (size == 0) {
                 continue;
             }
@@ -500,6 +511,30 @@ class BackendConformanceTest {
     // ------------------------------------------------------------------ memory
 
     @Test
+    void inCiEveryDeviceBackendIsChecked() {
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(backends).extracting(backend -> backend.device().kind())
+                    .as("CI installs PoCL: the OpenCL backend must be among those checked").contains("opencl");
+        }
+    }
+
+    @Test
+    void aBufferOfAnotherDeviceIsRefusedByName() {
+        for (Backend owner : backends) {
+            for (Backend other : backends) {
+                if (owner.device().kind().equals(other.device().kind())) {
+                    continue; // host memory of two CPU backends is one memory
+                }
+                try (DeviceBuffer buffer = owner.allocate(4)) {
+                    assertThatThrownBy(() -> other.fill(buffer, 0, 4, 1f)).as("%s's buffer on %s", owner, other)
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("another device");
+                }
+            }
+        }
+    }
+
+    @Test
     void everyBackendRunsOutOfMemoryAtItsBudgetAndRefusesReleasedBuffers() {
         for (Backend backend : backends) {
             long budgetFloats = backend.memory().budgetBytes() / Float.BYTES;
@@ -552,6 +587,9 @@ class BackendConformanceTest {
         DeviceBuffer allocate(int floats) {
             DeviceBuffer buffer = backend.allocate(Math.max(1, floats));
             held.add(buffer);
+            if (floats == 0) {
+                backend.fill(buffer, 0, 1, 0f); // an empty array's one slot, so that reading it back is defined
+            }
             return buffer;
         }
 

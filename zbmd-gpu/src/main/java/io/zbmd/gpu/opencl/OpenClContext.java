@@ -133,7 +133,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /** Copies {@code count} floats from the host to {@code dst} at element {@code dstOffset}; waits. */
-    public void write(float[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
+    public synchronized void write(float[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
         if (count == 0) {
             return;
         }
@@ -146,7 +146,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /** Copies {@code count} ints from the host to {@code dst} at element {@code dstOffset}; waits. */
-    public void write(int[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
+    public synchronized void write(int[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
         if (count == 0) {
             return;
         }
@@ -159,7 +159,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /** Copies {@code count} floats from {@code src} at element {@code srcOffset} to the host; waits. */
-    public void read(cl_mem src, long srcOffset, float[] dst, int dstOffset, int count) {
+    public synchronized void read(cl_mem src, long srcOffset, float[] dst, int dstOffset, int count) {
         if (count == 0) {
             return;
         }
@@ -172,7 +172,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /** Copies {@code count} ints from {@code src} at element {@code srcOffset} to the host; waits. */
-    public void read(cl_mem src, long srcOffset, int[] dst, int dstOffset, int count) {
+    public synchronized void read(cl_mem src, long srcOffset, int[] dst, int dstOffset, int count) {
         if (count == 0) {
             return;
         }
@@ -190,7 +190,7 @@ public final class OpenClContext implements AutoCloseable {
      * @return the kernel, from a program built once per source on this device
      * @throws KernelBuildException if the source does not build, with the compiler's log
      */
-    public cl_kernel kernel(String source, String name) {
+    public synchronized cl_kernel kernel(String source, String name) {
         checkOpen();
         String key = name + '\0' + source;
         cl_kernel kernel = kernels.get(key);
@@ -214,7 +214,7 @@ public final class OpenClContext implements AutoCloseable {
     private cl_program build(String source) {
         cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         try {
-            CL.clBuildProgram(program, 1, new cl_device_id[] {device}, "-cl-std=CL1.2", null, null);
+            CL.clBuildProgram(program, 1, new cl_device_id[] {device}, "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt", null, null);
             return program;
         } catch (CLException e) {
             String log = buildLog(program);
@@ -241,9 +241,10 @@ public final class OpenClContext implements AutoCloseable {
      *
      * @param kernel from {@link #kernel}
      * @param global work items; 0 runs nothing
-     * @param args {@link cl_mem}, {@link Integer}, {@link Long} or {@link Float} values, in order
+     * @param args {@link cl_mem} (null for a null buffer), {@link Integer}, {@link Long} or {@link Float}
+     *     values, in order
      */
-    public void run(cl_kernel kernel, long global, Object... args) {
+    public synchronized void run(cl_kernel kernel, long global, Object... args) {
         checkOpen();
         if (global == 0) {
             return;
@@ -251,6 +252,7 @@ public final class OpenClContext implements AutoCloseable {
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
+                    case null -> CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, null);
                     case cl_mem mem -> CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(mem));
                     case Integer value -> CL.clSetKernelArg(kernel, i, Sizeof.cl_int, Pointer.to(new int[] {value}));
                     case Long value -> CL.clSetKernelArg(kernel, i, Sizeof.cl_long, Pointer.to(new long[] {value}));
@@ -264,6 +266,87 @@ public final class OpenClContext implements AutoCloseable {
             CL.clFinish(queue);
         } catch (CLException e) {
             throw failure("run a kernel over " + global + " items", e);
+        }
+    }
+
+    /**
+     * @param values small constants for a kernel (a view's shape and strides)
+     * @return a read-only device buffer holding them; {@link #release} it after the kernel ran
+     */
+    public cl_mem constants(long[] values) {
+        checkOpen();
+        try {
+            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR,
+                    (long) values.length * Sizeof.cl_long, Pointer.to(values), null);
+            LIVE_BUFFERS.incrementAndGet();
+            return mem;
+        } catch (CLException e) {
+            throw failure("upload " + values.length + " constants", e);
+        }
+    }
+
+    /**
+     * @param values small constants for a kernel (a geometry)
+     * @return a read-only device buffer holding them; {@link #release} it after the kernel ran
+     */
+    public cl_mem constants(int[] values) {
+        checkOpen();
+        try {
+            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR,
+                    (long) values.length * Sizeof.cl_int, Pointer.to(values), null);
+            LIVE_BUFFERS.incrementAndGet();
+            return mem;
+        } catch (CLException e) {
+            throw failure("upload " + values.length + " constants", e);
+        }
+    }
+
+    /** @param mem a buffer from {@link #constants} or a scratch one, released once */
+    public void release(cl_mem mem) {
+        CL.clReleaseMemObject(mem);
+        LIVE_BUFFERS.decrementAndGet();
+    }
+
+    /**
+     * @param floats elements
+     * @return a scratch buffer outside any pool (partial results); {@link #release} it
+     */
+    public cl_mem scratch(long floats) {
+        checkOpen();
+        try {
+            cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(1, floats) * Sizeof.cl_float, null,
+                    null);
+            LIVE_BUFFERS.incrementAndGet();
+            return mem;
+        } catch (CLException e) {
+            throw failure("allocate " + floats + " scratch floats", e);
+        }
+    }
+
+    /** Sets {@code count} floats from element {@code offset} to {@code value}; waits. */
+    public synchronized void fill(cl_mem mem, long offset, long count, float value) {
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {value}), Sizeof.cl_float,
+                    offset * Sizeof.cl_float, count * Sizeof.cl_float, 0, null, null);
+            CL.clFinish(queue);
+        } catch (CLException e) {
+            throw failure("fill " + count + " floats", e);
+        }
+    }
+
+    /** Copies {@code bytes} bytes between device buffers; waits. */
+    public synchronized void copyBytes(cl_mem src, long srcOffset, cl_mem dst, long dstOffset, long bytes) {
+        if (bytes == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueCopyBuffer(queue, src, dst, srcOffset, dstOffset, bytes, 0, null, null);
+            CL.clFinish(queue);
+        } catch (CLException e) {
+            throw failure("copy " + bytes + " bytes", e);
         }
     }
 
