@@ -57,4 +57,37 @@ public final class Backends {
         }
         return CpuBackend.create(cpu);
     }
+
+    /**
+     * Opens the backend a user names: {@code cpu}, {@code opencl} (device 0) or
+     * {@code opencl:N}, or {@code best} ({@link #best}).
+     *
+     * @param device the name
+     * @param cpu the CPU backend's configuration; its memory budget bounds a device's too
+     * @return the backend; the caller closes it
+     * @throws IllegalArgumentException if the name is none of those
+     * @throws DeviceException if the device is not there (the message lists those that are) or
+     *     cannot be opened
+     */
+    public static Backend open(String device, CpuConfig cpu) {
+        String name = device.strip().toLowerCase(java.util.Locale.ROOT);
+        if (name.equals("cpu")) {
+            return CpuBackend.create(cpu);
+        }
+        if (name.equals("best")) {
+            return best(cpu);
+        }
+        if (name.equals("opencl") || name.startsWith("opencl:")) {
+            int index;
+            try {
+                index = name.equals("opencl") ? 0 : Integer.parseInt(name.substring("opencl:".length()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + device + "' names no device: give opencl:N with N a number");
+            }
+            long memory = OpenClDevices.list().stream().filter(info -> info.index() == index).findFirst()
+                    .map(info -> info.globalMemoryBytes() / 4 * 3).orElse(cpu.memoryBudgetBytes());
+            return OpenClBackend.open(index, Math.min(cpu.memoryBudgetBytes(), memory));
+        }
+        throw new IllegalArgumentException("'" + device + "' is not a device: give cpu, opencl, opencl:N or best");
+    }
 }

@@ -3,7 +3,8 @@ package io.zbmd.examples.ml;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zbmd.gpu.Backend;
-import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.Backends;
+import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.CheckpointStore;
@@ -99,6 +100,11 @@ public final class TrainCommand implements Callable<Integer> {
     Integer threadsOption;
 
     private int threads;
+
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|best", description = "where to train: the CPU"
+            + " (default), OpenCL device N (0 when not given; PoCL runs OpenCL on the CPU), or the best present (a"
+            + " GPU, else the CPU)")
+    String device = "cpu";
 
     @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
             + " (default: the fastest here, measured at start; a resumed run uses the one its checkpoints record)")
@@ -271,8 +277,14 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, ImageDataset train,
             ImageDataset test, CpuConfig cpuConfig, PrintStream progressOut, PrometheusMeterRegistry registry) {
-        try (CpuBackend cpu = CpuBackend.create(cpuConfig)) {
-            Backend backend = injected.wrap(cpu);
+        Backend opened;
+        try {
+            opened = Backends.open(device, cpuConfig);
+        } catch (IllegalArgumentException | DeviceException e) {
+            return usage("--device " + device + ": " + e.getMessage());
+        }
+        try (Backend onDevice = opened) {
+            Backend backend = injected.wrap(onDevice);
             TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
                             .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD), epochs,
                     lr)

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.zbmd.gpu.opencl.OpenClDevices;
 import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointFile;
 import io.zbmd.ml.checkpoint.CheckpointStore;
@@ -266,6 +267,49 @@ class TrainCommandTest {
         assertThat(continued.json().get("resumed_from_step")).isEqualTo("0");
         assertThat(continued.json().get("steps")).isEqualTo(trained.json().get("steps"));
         assertThat(continued.json().get("fingerprint")).isNotEqualTo(trained.json().get("fingerprint"));
+    }
+
+    @Test
+    void theMlpTrainsOnAnOpenClDeviceAsOnTheCpuAndAResumeOnTheOtherIsRefused() throws IOException {
+        requireDataset();
+        if (OpenClDevices.list().isEmpty()) {
+            if (System.getenv("CI") != null) {
+                fail("no OpenCL device: ./zbmd test installs PoCL (pocl-opencl-icd) when it runs as root");
+            }
+            assumeTrue(false, "no OpenCL device here (apt-get install pocl-opencl-icd)");
+        }
+        String[] args = {"--model", "mlp", "--epochs", "1", "--batch-size", "128", "--train-limit", "4000",
+            "--test-limit", "1000", "--json", "--progress", "none"};
+        Outcome cpu = train(with(args, "--device", "cpu"));
+        assertThat(cpu.status()).as(cpu.err()).isZero();
+        Path run = dir.resolve("on-opencl");
+        Outcome device = train(with(args, "--device", "opencl", "--checkpoint-dir", run.toString()));
+        assertThat(device.status()).as(device.err()).isZero();
+        Map<String, String> onCpu = cpu.json();
+        Map<String, String> onDevice = device.json();
+        assertThat(onDevice.get("steps")).isEqualTo(onCpu.get("steps"));
+        // Other kernels, other last bits: the same training to within a few images of a thousand.
+        assertThat(Double.parseDouble(onDevice.get("accuracy")))
+                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), org.assertj.core.data.Offset.offset(0.005))
+                .isGreaterThan(0.70);
+        Outcome again = train(with(args, "--device", "opencl"));
+        assertThat(again.json().get("fingerprint")).as("bit-reproducible on its device")
+                .isEqualTo(onDevice.get("fingerprint"));
+
+        Map<Path, byte[]> before = contents(run);
+        Outcome elsewhere = train(with(args, "--device", "cpu", "--epochs", "2", "--checkpoint-dir",
+                run.toString()));
+        assertThat(elsewhere.status()).as(elsewhere.out()).isEqualTo(2);
+        assertThat(elsewhere.err()).contains("opencl").contains("cpu").doesNotContain("\tat ");
+        Map<Path, byte[]> after = contents(run);
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+
+        Outcome unknown = train(with(args, "--device", "gpu"));
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--device gpu").contains("cpu, opencl, opencl:N or best");
+        Outcome absent = train(with(args, "--device", "opencl:9"));
+        assertThat(absent.status()).isEqualTo(2);
+        assertThat(absent.err()).contains("no OpenCL device 9").contains("opencl:0 ").doesNotContain("\tat ");
     }
 
     @Test

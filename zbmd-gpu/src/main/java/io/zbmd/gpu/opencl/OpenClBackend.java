@@ -65,8 +65,10 @@ public final class OpenClBackend implements Backend {
         this.context = context;
         OpenClDevices.Info info = context.info();
         this.memory = new MemoryPool("opencl:" + info.index(), memoryBudgetBytes, false, context.allocator());
+        // The kernels and the device's math library decide the last bits: a run's identity names both.
         List<String> capabilities = new ArrayList<>(List.of("f32-compute", "bf16-storage", "f16-storage",
-                info.gpu() ? "gpu" : "cpu-device"));
+                info.gpu() ? "gpu" : "cpu-device", "gemm:OpenCL SGEMM, one work item per element",
+                "lanes:OpenCL on " + info.name() + " (" + info.platform() + ")"));
         this.device = new Device("opencl", info.toString(), memoryBudgetBytes, info.computeUnits(), capabilities);
         this.faults = DeviceFaults.NONE;
     }
