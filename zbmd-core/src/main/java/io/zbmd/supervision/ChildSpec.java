@@ -39,6 +39,8 @@ import java.util.function.Supplier;
  *     for transient and temporary children (checked when it is added to a supervisor)
  * @param inPlace zbmd: a worker that crashes is restarted in place, keeping its ref and
  *     mailbox (the default); false restarts it as OTP does, as a new actor with a new ref
+ * @param pinned whether the child (an actor) runs on a platform thread of its own, as
+ *     {@link io.zbmd.actor.SpawnOptions#pinned()}: for an actor that owns a device context
  */
 public record ChildSpec(
         String id,
@@ -50,7 +52,8 @@ public record ChildSpec(
         int mailboxCapacity,
         int snapshotEvery,
         boolean significant,
-        boolean inPlace) {
+        boolean inPlace,
+        boolean pinned) {
 
     /** Default shutdown of a worker, as OTP. */
     public static final Duration DEFAULT_WORKER_SHUTDOWN = Duration.ofMillis(5000);
@@ -132,7 +135,7 @@ public record ChildSpec(
      */
     public static <M> ChildSpec worker(String id, ActorFactory<M> factory) {
         return new ChildSpec(id, new ActorStart(factory), RestartType.PERMANENT,
-                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true);
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true, false);
     }
 
     /**
@@ -162,7 +165,7 @@ public record ChildSpec(
      */
     public static <M> ChildSpec process(String id, ProcessActor<M> body) {
         return new ChildSpec(id, new ProcessStart(body), RestartType.PERMANENT,
-                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true);
+                Shutdown.timeout(DEFAULT_WORKER_SHUTDOWN), ChildKind.WORKER, 0, 0, 1, false, true, false);
     }
 
     /**
@@ -174,25 +177,25 @@ public record ChildSpec(
      */
     public static ChildSpec supervisor(String id, SupervisorSpec spec) {
         return new ChildSpec(id, new SupervisorStart(spec), RestartType.PERMANENT, Shutdown.infinity(),
-                ChildKind.SUPERVISOR, 0, 0, 1, false, false);
+                ChildKind.SUPERVISOR, 0, 0, 1, false, false, false);
     }
 
     /** @param value the restart type @return a copy with it */
     public ChildSpec withRestart(RestartType value) {
         return new ChildSpec(id, start, value, shutdown, kind, retries, mailboxCapacity, snapshotEvery,
-                significant, inPlace);
+                significant, inPlace, pinned);
     }
 
     /** @param value the shutdown @return a copy with it */
     public ChildSpec withShutdown(Shutdown value) {
         return new ChildSpec(id, start, restart, value, kind, retries, mailboxCapacity, snapshotEvery,
-                significant, inPlace);
+                significant, inPlace, pinned);
     }
 
     /** @param value how many times to retry a crashed message @return a copy with it */
     public ChildSpec withRetries(int value) {
         return new ChildSpec(id, start, restart, shutdown, kind, value, mailboxCapacity, snapshotEvery,
-                significant, inPlace);
+                significant, inPlace, pinned);
     }
 
     /**
@@ -200,12 +203,14 @@ public record ChildSpec(
      * @return a copy with it
      */
     public ChildSpec withMailboxCapacity(int value) {
-        return new ChildSpec(id, start, restart, shutdown, kind, retries, value, snapshotEvery, significant, inPlace);
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, value, snapshotEvery, significant, inPlace,
+                pinned);
     }
 
     /** @param value messages between snapshots @return a copy with it */
     public ChildSpec withSnapshotEvery(int value) {
-        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, value, significant, inPlace);
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, value, significant, inPlace,
+                pinned);
     }
 
     /**
@@ -215,7 +220,7 @@ public record ChildSpec(
      */
     public ChildSpec withSignificant(boolean value) {
         return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, snapshotEvery, value,
-                inPlace);
+                inPlace, pinned);
     }
 
     /**
@@ -226,6 +231,16 @@ public record ChildSpec(
      */
     public ChildSpec withInPlaceRestart(boolean value) {
         return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, snapshotEvery, significant,
-                value);
+                value, pinned);
+    }
+
+    /**
+     * @param value true to run the child, an actor, on a platform thread of its own (every
+     *     turn and every restart there): for an actor that owns a device context and its queue
+     * @return a copy with it
+     */
+    public ChildSpec withPinnedThread(boolean value) {
+        return new ChildSpec(id, start, restart, shutdown, kind, retries, mailboxCapacity, snapshotEvery, significant,
+                inPlace, value);
     }
 }

@@ -2,7 +2,12 @@ package io.zbmd.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zbmd.supervision.ChildSpec;
+import io.zbmd.supervision.Supervisor;
+import io.zbmd.supervision.SupervisorSpec;
+import io.zbmd.supervision.Supervisors;
 import io.zbmd.testing.Driver;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,6 +90,47 @@ class PinnedActorTest {
         for (Thread thread : starts) {
             thread.join();
             assertThat(thread.isAlive()).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aSupervisedPinnedChildRestartsOnItsOwnThread(ActorSystemConfig config) {
+        try (Driver driver = Driver.of(config)) {
+            List<Thread> starts = new CopyOnWriteArrayList<>();
+            ActorFactory<Work> crashing = ctx -> {
+                ActorFactory<Work> reporter = threadReporter(starts);
+                Actor<Work> inner = reporter.create(ctx);
+                return new Actor<>() {
+                    @Override
+                    public void onStart() throws Exception {
+                        inner.onStart();
+                    }
+
+                    @Override
+                    public void onMessage(Work message) throws Exception {
+                        if (message.n() < 0) {
+                            throw new IllegalStateException("crash on purpose");
+                        }
+                        inner.onMessage(message);
+                    }
+                };
+            };
+            Supervisor supervisor = Supervisors.start(driver.system, "sup",
+                    SupervisorSpec.oneForOne().withIntensity(10, Duration.ofMinutes(1))
+                            .withChild(ChildSpec.worker("device", crashing).withPinnedThread(true)));
+            ActorRef<Work> device = driver.await(supervisor.<Work>child("device")).orElseThrow();
+            for (int crash = 0; crash < 3; crash++) {
+                int n = crash;
+                device.tell(new Work(-1, null));
+                Thread ran = driver.await(device.<Thread>ask(r -> new Work(n, r), Driver.HANG_GUARD));
+                assertThat(ran).isSameAs(starts.getFirst());
+            }
+            assertThat(starts).as("the start and three restarts").hasSize(4);
+            assertThat(starts).as("all on one thread").allMatch(thread -> thread == starts.getFirst());
+            if (!driver.deterministic()) {
+                assertThat(starts.getFirst().getName()).contains("-pinned-");
+            }
         }
     }
 }

@@ -370,10 +370,13 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      * {@code init}), so taking the child's turn here changes who runs it, not what waits for
      * what: a one-for-all restart of a hundred idle children costs no thread hand-offs.
      *
+     * <p>A pinned child's turns run on its own thread only (its restart opens what that thread
+     * owns): it always gets the request as a Control.
+     *
      * @return whether the request ran now
      */
     boolean controlNow(Consumer<ActorCell<?>> request) {
-        if (scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
+        if (!(dispatcher instanceof PinnedDispatcher) && scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
             try {
                 processSystemBatch(); // what was sent before comes first
                 if (state != TERMINATED) {

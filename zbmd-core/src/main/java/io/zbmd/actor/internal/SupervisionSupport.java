@@ -65,9 +65,10 @@ public final class SupervisionSupport {
      * @param supervisorKind whether the child is a supervisor (exempt from fault injection)
      * @param reportsProgress whether the child tells its supervisor when it has handled its
      *     first message after a restart
+     * @param pinned whether it runs on a platform thread of its own
      */
     public record ChildSetup(String childId, int mailboxCapacity, int retries, int snapshotEvery, int restarts,
-            boolean supervisorKind, boolean reportsProgress) {}
+            boolean supervisorKind, boolean reportsProgress, boolean pinned) {}
 
     /**
      * A spawned child: its ref and, if its first start failed, why.
@@ -101,7 +102,7 @@ public final class SupervisionSupport {
     }
 
     private static SpawnOptions options(ChildSetup setup) {
-        return new SpawnOptions(setup.childId(), setup.mailboxCapacity(), false);
+        return new SpawnOptions(setup.childId(), setup.mailboxCapacity(), false, setup.pinned());
     }
 
     /** Spawns a supervised actor; its start runs now, on this thread. */

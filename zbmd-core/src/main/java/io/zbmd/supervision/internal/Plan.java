@@ -500,7 +500,7 @@ final class Plan {
         ChildSpec childSpec = child.spec;
         ChildSetup setup = new ChildSetup(childSpec.id(), childSpec.mailboxCapacity(), childSpec.retries(),
                 childSpec.snapshotEvery(), child.restarts, childSpec.kind() == ChildKind.SUPERVISOR,
-                reportsProgress);
+                reportsProgress, childSpec.pinned());
         Started result = switch (childSpec.start()) {
             case ChildSpec.ActorStart start -> SupervisionSupport.spawnActor(ctx, setup, start.factory());
             case ChildSpec.ProcessStart start -> SupervisionSupport.spawnProcess(ctx, setup, start.body());
