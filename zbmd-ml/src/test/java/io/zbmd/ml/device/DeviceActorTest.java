@@ -12,6 +12,9 @@ import io.zbmd.gpu.DeviceFaults;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.memory.DeviceBuffer;
+import io.zbmd.gpu.opencl.OpenClBackend;
+import io.zbmd.gpu.opencl.OpenClContext;
+import io.zbmd.gpu.opencl.OpenClDevices;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.Supervisor;
 import io.zbmd.supervision.SupervisorSpec;
@@ -120,5 +123,38 @@ class DeviceActorTest {
                 }
             }
         }
+    }
+
+    @Test
+    void anOpenClDeviceActorReleasesItsContextOnEveryRestartAndOnStop() {
+        if (OpenClDevices.list().isEmpty()) {
+            if (System.getenv("CI") != null) {
+                throw new AssertionError("CI installs PoCL (pocl-opencl-icd), but no OpenCL device was found");
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no OpenCL device here");
+        }
+        int contexts = OpenClContext.liveContexts();
+        int buffers = OpenClContext.liveBuffers();
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withName("opencl"))) {
+            Supervisor supervisor = Supervisors.start(driver.system, "device-supervisor", SupervisorSpec.oneForOne()
+                    .withIntensity(10, Duration.ofMinutes(1))
+                    .withChild(ChildSpec.worker("opencl-0", DeviceActor.factory(() -> OpenClBackend.open(0, 1 << 20)))
+                            .withPinnedThread(true)));
+            ActorRef<DeviceActor.Command> device = driver.await(supervisor.<DeviceActor.Command>child("opencl-0"))
+                    .orElseThrow();
+            for (int crash = 0; crash < 3; crash++) {
+                var failed = DeviceActor.run(device, "lost", backend -> {
+                    throw new DeviceException("the device was lost (on purpose)");
+                });
+                assertThatThrownBy(() -> driver.await(failed)).hasCauseInstanceOf(DeviceException.class);
+                float[] sum = driver.await(DeviceActor.run(device, "add", backend -> add(backend, new float[] {1, 2},
+                        new float[] {3, 4})));
+                assertThat(sum).containsExactly(4f, 6f);
+                assertThat(OpenClContext.liveContexts()).as("one context open after restart %d", crash + 1)
+                        .isEqualTo(contexts + 1);
+            }
+        }
+        assertThat(OpenClContext.liveContexts()).as("contexts after stop").isEqualTo(contexts);
+        assertThat(OpenClContext.liveBuffers()).as("device buffers after stop").isEqualTo(buffers);
     }
 }
