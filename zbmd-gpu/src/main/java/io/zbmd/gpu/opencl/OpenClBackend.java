@@ -67,7 +67,7 @@ public final class OpenClBackend implements Backend {
         this.memory = new MemoryPool("opencl:" + info.index(), memoryBudgetBytes, false, context.allocator());
         // The kernels and the device's math library decide the last bits: a run's identity names both.
         List<String> capabilities = new ArrayList<>(List.of("f32-compute", "bf16-storage", "f16-storage",
-                info.gpu() ? "gpu" : "cpu-device", "gemm:OpenCL SGEMM, one work item per element",
+                info.gpu() ? "gpu" : "cpu-device", "gemm:OpenCL SGEMM, 16x16 tiles in local memory",
                 "lanes:OpenCL on " + info.name() + " (" + info.platform() + ")"));
         this.device = new Device("opencl", info.toString(), memoryBudgetBytes, info.computeUnits(), capabilities);
         this.faults = DeviceFaults.NONE;
@@ -314,8 +314,17 @@ public final class OpenClBackend implements Backend {
         cl_mem am = mem(a, "sgemm A", aOffset, aRows == 0 ? 0 : (long) (aRows - 1) * lda + aCols);
         cl_mem bm = mem(b, "sgemm B", bOffset, bRows == 0 ? 0 : (long) (bRows - 1) * ldb + bCols);
         cl_mem cm = mem(c, "sgemm C", cOffset, (long) (m - 1) * ldc + n);
-        run("sgemm", (long) m * n, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, am, aOffset, lda, bm, bOffset, ldb,
-                beta, cm, cOffset, ldc);
+        long[] grid = {roundUp(n, SGEMM_TILE), roundUp(m, SGEMM_TILE)};
+        context.run(context.kernel(SOURCE, "sgemm_tiled"), grid, new long[] {SGEMM_TILE, SGEMM_TILE},
+                transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, am, aOffset, lda, bm, bOffset, ldb, beta, cm, cOffset,
+                ldc);
+    }
+
+    /** The tiled SGEMM's work-group side, {@code TILE} in kernels.cl. */
+    private static final int SGEMM_TILE = 16;
+
+    private static long roundUp(int value, int multiple) {
+        return (value + multiple - 1L) / multiple * multiple;
     }
 
     private static void checkLeading(String matrix, int columns, int leading) {

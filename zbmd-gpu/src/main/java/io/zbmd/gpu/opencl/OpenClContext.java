@@ -245,10 +245,21 @@ public final class OpenClContext implements AutoCloseable {
      *     values, in order
      */
     public synchronized void run(cl_kernel kernel, long global, Object... args) {
-        checkOpen();
-        if (global == 0) {
-            return;
+        if (global != 0) {
+            run(kernel, new long[] {global}, null, args);
         }
+    }
+
+    /**
+     * Runs a kernel over a grid of work items in work groups of a given shape, and waits.
+     *
+     * @param kernel from {@link #kernel}
+     * @param global work items per dimension, multiples of {@code local}'s
+     * @param local work-group shape, or null for the driver's choice
+     * @param args as for {@link #run(cl_kernel, long, Object...)}
+     */
+    public synchronized void run(cl_kernel kernel, long[] global, long[] local, Object... args) {
+        checkOpen();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -262,10 +273,10 @@ public final class OpenClContext implements AutoCloseable {
                             + args[i].getClass().getSimpleName() + "; give a buffer, an int, a long or a float");
                 }
             }
-            CL.clEnqueueNDRangeKernel(queue, kernel, 1, null, new long[] {global}, null, 0, null, null);
+            CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
             CL.clFinish(queue);
         } catch (CLException e) {
-            throw failure("run a kernel over " + global + " items", e);
+            throw failure("run a kernel over " + java.util.Arrays.toString(global) + " items", e);
         }
     }
 

@@ -179,21 +179,38 @@ __kernel void f32_to_i32(long n, __global const float* src, long so, __global in
 
 // ------------------------------------------------------------------ linear algebra
 
-// C = alpha * op(A) * op(B) + beta * C, row-major; one work item per element of C.
-__kernel void sgemm(int transA, int transB, int m, int n, int k, float alpha, __global const float* a, long ao,
+// C = alpha * op(A) * op(B) + beta * C, row-major: a work group of 16x16 items computes a 16x16
+// block of C through 16x16 tiles of A and B in local memory; each item sums its k products in
+// order, p = 0, 1, ..., as the CPU's scalar loop does.
+#define TILE 16
+__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+void sgemm_tiled(int transA, int transB, int m, int n, int k, float alpha, __global const float* a, long ao,
         int lda, __global const float* b, long bo, int ldb, float beta, __global float* c, long co, int ldc) {
-    long item = get_global_id(0);
-    if (item >= (long) m * n) return;
-    int i = (int) (item / n);
-    int j = (int) (item % n);
+    int col = get_local_id(0);
+    int row = get_local_id(1);
+    int j = get_group_id(0) * TILE + col;
+    int i = get_group_id(1) * TILE + row;
+    __local float as[TILE][TILE];
+    __local float bs[TILE][TILE];
     float acc = 0.0f;
-    for (int p = 0; p < k; p++) {
-        float av = transA ? a[ao + (long) p * lda + i] : a[ao + (long) i * lda + p];
-        float bv = transB ? b[bo + (long) j * ldb + p] : b[bo + (long) p * ldb + j];
-        acc += av * bv;
+    for (int t = 0; t < k; t += TILE) {
+        int pa = t + col;
+        as[row][col] = (i < m && pa < k)
+                ? (transA ? a[ao + (long) pa * lda + i] : a[ao + (long) i * lda + pa]) : 0.0f;
+        int pb = t + row;
+        bs[row][col] = (pb < k && j < n)
+                ? (transB ? b[bo + (long) j * ldb + pb] : b[bo + (long) pb * ldb + j]) : 0.0f;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        int end = min(TILE, k - t);
+        for (int q = 0; q < end; q++) {
+            acc += as[row][q] * bs[q][col];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
     }
-    long at = co + (long) i * ldc + j;
-    c[at] = beta == 0.0f ? alpha * acc : alpha * acc + beta * c[at];
+    if (i < m && j < n) {
+        long at = co + (long) i * ldc + j;
+        c[at] = beta == 0.0f ? alpha * acc : alpha * acc + beta * c[at];
+    }
 }
 
 __kernel void axpy(long n, float alpha, __global const float* x, long xo, __global float* y, long yo) {
