@@ -48,7 +48,7 @@ public final class PinnedDispatcher implements Dispatcher {
         while (true) {
             Task task;
             try {
-                task = queue.take();
+                task = next();
             } catch (InterruptedException e) {
                 // Only stop() ends the loop: the actor's turns must not be lost.
                 continue;
@@ -69,6 +69,27 @@ public final class PinnedDispatcher implements Dispatcher {
             queue.drainTo(late);
         }
         late.forEach(shared::execute);
+    }
+
+    /**
+     * The next turn, looked for as the work-stealing workers do: spinning for a few
+     * microseconds (a device actor's next stage usually follows its last closely), then
+     * yielding between looks, then blocking. Blocking at once cost a park and an unpark per
+     * stage, about 75 µs a round trip on a two-core machine.
+     */
+    private Task next() throws InterruptedException {
+        for (int round = 0; round < WorkStealingDispatcher.SPIN_ROUNDS + WorkStealingDispatcher.YIELD_ROUNDS; round++) {
+            Task task = queue.poll();
+            if (task != null) {
+                return task;
+            }
+            if (round < WorkStealingDispatcher.SPIN_ROUNDS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        return queue.take();
     }
 
     /**
