@@ -4,6 +4,7 @@ import io.zbmd.examples.book.CustomTrainingLoop;
 import io.zbmd.examples.book.RegressionWithCustomLoss;
 import io.zbmd.examples.book.SimpleTraining;
 import io.zbmd.examples.book.TrainingUnderFaults;
+import io.zbmd.examples.book.VectorAddition;
 import io.zbmd.examples.ml.Demo;
 import io.zbmd.examples.ml.EvalCommand;
 import io.zbmd.examples.ml.InspectCommand;
@@ -24,7 +25,8 @@ import java.util.Arrays;
  * Runs the examples by name: {@code hello}, {@code pingpong}, {@code links}, {@code counter},
  * {@code faults}, or {@code all}; the book's training examples {@code simple-training [DIR]},
  * {@code custom-loop [DIR]} and {@code training-faults}; {@code regression [DIR]}, a regression
- * with a loss of its own; the commands {@code train},
+ * with a loss of its own; {@code vector-add [DEVICE]}, vector addition by a supervised device
+ * actor; the commands {@code train},
  * {@code eval} and {@code inspect}; and {@code demo}, the training part of the README's first
  * command: the supervised MLP under injected faults ({@link Demo}).
  */
@@ -55,12 +57,14 @@ public final class Main {
             case "training-faults" -> exit(TrainingUnderFaults.run(out, FashionMnist.DEFAULT_DIRECTORY, 3, 0) ? 0 : 1,
                     out);
             case "regression" -> RegressionWithCustomLoss.run(out, checkpoints(args, 1), 80);
+            case "vector-add" -> VectorAddition.run(out, args.length > 1 ? args[1] : "best", 1_000_000);
             case "all" -> runtimeExamples(out);
             case "demo" -> exit(Demo.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
             default -> {
                 System.err.println("unknown example '" + name
                         + "'; the examples are: hello, pingpong, links, counter, faults, all, simple-training,"
-                        + " custom-loop, training-faults, regression; and the commands train, eval, inspect, demo");
+                        + " custom-loop, training-faults, regression, vector-add; and the commands train, eval,"
+                        + " inspect, demo");
                 System.exit(2);
             }
         }

@@ -1,5 +1,6 @@
 package io.zbmd.bench.ml;
 
+import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.nn.Layers;
@@ -23,7 +24,7 @@ final class ZbmdTraining implements StepTraining {
 
     private final StepBatch batch;
     private final int[] batchShape;
-    private final CpuBackend backend;
+    private final Backend backend;
     private final TensorScope modelScope;
     private final Sequential net;
     private final Adam adam;
@@ -35,9 +36,17 @@ final class ZbmdTraining implements StepTraining {
      *     the benchmarks)
      */
     ZbmdTraining(StepBatch batch, int threads, CpuConfig config) {
+        this(batch, CpuBackend.create(config.withThreads(threads).withMemoryBudgetBytes(MEMORY_BUDGET_BYTES)));
+    }
+
+    /**
+     * @param batch what every step trains on, and for which model
+     * @param backend where it trains; closed with this
+     */
+    ZbmdTraining(StepBatch batch, Backend backend) {
         this.batch = batch;
         this.batchShape = batch.model().batchShape();
-        this.backend = CpuBackend.create(config.withThreads(threads).withMemoryBudgetBytes(MEMORY_BUDGET_BYTES));
+        this.backend = backend;
         TensorScope scope = null;
         try {
             scope = TensorScope.create(backend);

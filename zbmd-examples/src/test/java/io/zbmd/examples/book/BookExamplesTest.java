@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.zbmd.gpu.opencl.OpenClDevices;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.train.TrainingResult;
@@ -31,6 +32,22 @@ class BookExamplesTest {
 
     private final ByteArrayOutputStream text = new ByteArrayOutputStream();
     private final PrintStream out = new PrintStream(text, true, StandardCharsets.UTF_8);
+
+    @Test
+    void vectorAdditionSurvivesADeviceResetOnTheCpuAndOnOpenCl() {
+        for (String device : OpenClDevices.list().isEmpty() ? new String[] {"cpu"} : new String[] {"cpu", "opencl"}) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            float[] first = VectorAddition.run(new PrintStream(bytes, true, StandardCharsets.UTF_8), device, 100_000);
+            assertThat(first).containsExactly(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f);
+            String out = bytes.toString(StandardCharsets.UTF_8);
+            assertThat(out).as(device).contains(device.equals("cpu") ? "2 threads" : "Using device: opencl:0")
+                    .contains("the device actor restarts")
+                    .contains("Result: 1.00 2.00 3.00");
+        }
+        if (System.getenv("CI") != null) {
+            assertThat(OpenClDevices.list()).as("CI installs PoCL: the example runs on OpenCL too").isNotEmpty();
+        }
+    }
 
     @Test
     void simpleTrainingReportsAccuracyTimeAndRecoveriesAndResumesFromItsCheckpoints() throws IOException {
