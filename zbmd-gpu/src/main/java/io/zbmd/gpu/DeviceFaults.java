@@ -109,6 +109,7 @@ public final class DeviceFaults {
 
     @Override
     public String toString() {
-        return injects() ? "DeviceFaults[device=" + deviceErrorRate + ", oom=" + outOfMemoryRate + "]" : "DeviceFaults[none]";
+        return injects() ? "DeviceFaults[device=" + deviceErrorRate + ", oom=" + outOfMemoryRate + "]"
+                : "DeviceFaults[none]";
     }
 }

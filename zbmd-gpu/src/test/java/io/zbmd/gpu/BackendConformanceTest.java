@@ -349,8 +349,8 @@ class BackendConformanceTest {
             io.backend.col2imImages(g, images, io.floats(columns), 0, rowStride, out, 0);
             return io.read(out);
         });
-        PoolGeometry p = new PoolGeometry(kernel + random.nextInt(8), kernel + random.nextInt(8), kernel, kernel, stride,
-                stride, pad, pad);
+        PoolGeometry p = new PoolGeometry(kernel + random.nextInt(8), kernel + random.nextInt(8), kernel, kernel,
+                stride, stride, pad, pad);
         int planes = 1 + random.nextInt(4);
         int outSize = planes * p.outHeight() * p.outWidth();
         float[] x = floats(random, planes * p.height() * p.width(), 3);
@@ -565,8 +565,8 @@ class BackendConformanceTest {
         for (int i = 0; i < want.length; i++) {
             float w = want[i];
             float g = got[i];
-            boolean same = Float.compare(w, g) == 0
-                    || (!Float.isNaN(w) && Math.abs((double) g - w) <= tolerance.atol() + tolerance.rtol() * Math.abs(w));
+            double allowed = tolerance.atol() + tolerance.rtol() * Math.abs(w);
+            boolean same = Float.compare(w, g) == 0 || (!Float.isNaN(w) && Math.abs((double) g - w) <= allowed);
             if (!same) {
                 fail("%s on %s (seed %d): element %d is %s, the reference computes %s (tolerance %s)", op,
                         backend.device().name(), seed, i, g, w, tolerance);

@@ -25,8 +25,10 @@ class DeviceFaultsTest {
                 faulty.fill(buffer, 0, 4, 1f);
                 faults.armed(true);
                 assertThatThrownBy(() -> faulty.fill(buffer, 0, 4, 2f)).satisfiesAnyOf(
-                        e -> assertThat(e).isInstanceOf(DeviceException.class).hasMessageContaining("injected device error in fill"),
-                        e -> assertThat(e).isInstanceOf(DeviceOutOfMemoryException.class).hasMessageContaining("injected"));
+                        e -> assertThat(e).isInstanceOf(DeviceException.class)
+                                .hasMessageContaining("injected device error in fill"),
+                        e -> assertThat(e).isInstanceOf(DeviceOutOfMemoryException.class)
+                                .hasMessageContaining("injected"));
                 cpu.fill(buffer, 0, 4, 3f);
                 faults.armed(false);
                 float[] out = new float[4];

@@ -185,27 +185,16 @@ public final class OpenClBackend implements Backend {
         context.run(context.kernel(SOURCE, kernel), global, args);
     }
 
-    /** Runs a kernel with a view's constants as its argument at {@code viewArgument}. */
-    private void runWithConstants(String kernel, long global, long[] constants, int viewArgument, Object... args) {
-        cl_mem view = context.constants(constants);
+    /**
+     * Runs a kernel with small constants (a view's shape and strides, a geometry) as its
+     * argument at {@code at}, then releases them.
+     */
+    private void runWith(String kernel, long global, cl_mem constants, int at, Object... args) {
         try {
             Object[] all = new Object[args.length + 1];
-            System.arraycopy(args, 0, all, 0, viewArgument);
-            all[viewArgument] = view;
-            System.arraycopy(args, viewArgument, all, viewArgument + 1, args.length - viewArgument);
-            run(kernel, global, all);
-        } finally {
-            context.release(view);
-        }
-    }
-
-    private void runWithGeometry(String kernel, long global, int[] geometry, int geometryArgument, Object... args) {
-        cl_mem constants = context.constants(geometry);
-        try {
-            Object[] all = new Object[args.length + 1];
-            System.arraycopy(args, 0, all, 0, geometryArgument);
-            all[geometryArgument] = constants;
-            System.arraycopy(args, geometryArgument, all, geometryArgument + 1, args.length - geometryArgument);
+            System.arraycopy(args, 0, all, 0, at);
+            all[at] = constants;
+            System.arraycopy(args, at, all, at + 1, args.length - at);
             run(kernel, global, all);
         } finally {
             context.release(constants);
@@ -254,8 +243,8 @@ public final class OpenClBackend implements Backend {
         if (count == 0) {
             return;
         }
-        runWithConstants("copy_strided", count, viewConstants(shape, srcStrides, dstStrides), 1, count, from,
-                srcOffset, to, dstOffset);
+        runWith("copy_strided", count, context.constants(viewConstants(shape, srcStrides, dstStrides)), 1, count,
+                from, srcOffset, to, dstOffset);
     }
 
     @Override
@@ -405,8 +394,9 @@ public final class OpenClBackend implements Backend {
         if (count == 0) {
             return;
         }
-        runWithConstants("binary_strided", count, viewConstants(shape, aStrides, bStrides, outStrides), 2,
-                op.ordinal(), count, am, aOffset, bm, bOffset, om, outOffset);
+        long[] view = viewConstants(shape, aStrides, bStrides, outStrides);
+        runWith("binary_strided", count, context.constants(view), 2, op.ordinal(), count, am, aOffset, bm, bOffset, om,
+                outOffset);
     }
 
     @Override
@@ -427,7 +417,7 @@ public final class OpenClBackend implements Backend {
         if (count(shape) == 0) {
             return;
         }
-        runWithConstants("reduce", outCount, viewConstants(shape, xStrides, outStrides, dense), 2,
+        runWith("reduce", outCount, context.constants(viewConstants(shape, xStrides, outStrides, dense)), 2,
                 op == ReduceOp.SUM ? 0 : 1, outCount, xm, xOffset, om, outOffset, accumulate ? 1 : 0,
                 op == ReduceOp.MAX ? best : null);
     }
@@ -508,7 +498,7 @@ public final class OpenClBackend implements Backend {
         cl_mem in = mem(image, "im2col image", imageOffset, images * imageSize);
         cl_mem out = mem(columns, "im2col columns", columnsOffset, columnsExtent(g, images, columnsRowStride));
         long items = (long) g.columnRows() * images * g.columnCols();
-        runWithGeometry("im2col", items, convConstants(g), 1, images, in, imageOffset, out, columnsOffset,
+        runWith("im2col", items, context.constants(convConstants(g)), 1, images, in, imageOffset, out, columnsOffset,
                 columnsRowStride);
     }
 
@@ -532,7 +522,7 @@ public final class OpenClBackend implements Backend {
         long imageSize = (long) g.channels() * g.height() * g.width();
         cl_mem in = mem(columns, "col2im columns", columnsOffset, columnsExtent(g, images, columnsRowStride));
         cl_mem out = mem(image, "col2im image", imageOffset, images * imageSize);
-        runWithGeometry("col2im", images * imageSize, convConstants(g), 1, images, in, columnsOffset,
+        runWith("col2im", images * imageSize, context.constants(convConstants(g)), 1, images, in, columnsOffset,
                 columnsRowStride, out, imageOffset);
     }
 
@@ -558,7 +548,8 @@ public final class OpenClBackend implements Backend {
         cl_mem in = mem(x, "pool input", xOffset, (long) planes * g.height() * g.width());
         cl_mem out = mem(y, "pool output", yOffset, outSize);
         cl_mem best = max && argmax != null ? mem(argmax, "pool argmax", 0, outSize) : null;
-        runWithGeometry("pool2d", outSize, poolConstants(g), 2, planes, max ? 1 : 0, in, xOffset, out, yOffset, best);
+        runWith("pool2d", outSize, context.constants(poolConstants(g)), 2, planes, max ? 1 : 0, in, xOffset, out,
+                yOffset, best);
     }
 
     @Override
@@ -573,8 +564,8 @@ public final class OpenClBackend implements Backend {
         cl_mem up = mem(dy, "pool gradient", dyOffset, outSize);
         cl_mem best = max ? mem(argmax, "pool argmax", 0, outSize) : null;
         cl_mem down = mem(dx, "pool input gradient", dxOffset, inSize);
-        runWithGeometry("pool2d_backward", inSize, poolConstants(g), 2, planes, max ? 1 : 0, up, dyOffset, best, down,
-                dxOffset);
+        runWith("pool2d_backward", inSize, context.constants(poolConstants(g)), 2, planes, max ? 1 : 0, up, dyOffset,
+                best, down, dxOffset);
     }
 
     @Override

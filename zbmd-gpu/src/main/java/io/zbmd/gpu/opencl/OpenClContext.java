@@ -39,6 +39,8 @@ import org.jocl.cl_queue_properties;
  * closing, and crashing, release them.
  */
 public final class OpenClContext implements AutoCloseable {
+    /** OpenCL C 1.2; division and square root correctly rounded, as Java's. */
+    private static final String BUILD_OPTIONS = "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt";
     private static final AtomicInteger LIVE_CONTEXTS = new AtomicInteger();
     private static final AtomicInteger LIVE_BUFFERS = new AtomicInteger();
 
@@ -133,54 +135,40 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /** Copies {@code count} floats from the host to {@code dst} at element {@code dstOffset}; waits. */
-    public synchronized void write(float[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
-        if (count == 0) {
-            return;
-        }
-        try {
-            CL.clEnqueueWriteBuffer(queue, dst, CL_TRUE, dstOffset * Sizeof.cl_float, (long) count * Sizeof.cl_float,
-                    Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float), 0, null, null);
-        } catch (CLException e) {
-            throw failure("write " + count + " floats", e);
-        }
+    public void write(float[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
+        transfer(true, dst, dstOffset, Pointer.to(src), srcOffset, count, Sizeof.cl_float, "floats");
     }
 
     /** Copies {@code count} ints from the host to {@code dst} at element {@code dstOffset}; waits. */
-    public synchronized void write(int[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
-        if (count == 0) {
-            return;
-        }
-        try {
-            CL.clEnqueueWriteBuffer(queue, dst, CL_TRUE, dstOffset * Sizeof.cl_int, (long) count * Sizeof.cl_int,
-                    Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_int), 0, null, null);
-        } catch (CLException e) {
-            throw failure("write " + count + " ints", e);
-        }
+    public void write(int[] src, int srcOffset, cl_mem dst, long dstOffset, int count) {
+        transfer(true, dst, dstOffset, Pointer.to(src), srcOffset, count, Sizeof.cl_int, "ints");
     }
 
     /** Copies {@code count} floats from {@code src} at element {@code srcOffset} to the host; waits. */
-    public synchronized void read(cl_mem src, long srcOffset, float[] dst, int dstOffset, int count) {
-        if (count == 0) {
-            return;
-        }
-        try {
-            CL.clEnqueueReadBuffer(queue, src, CL_TRUE, srcOffset * Sizeof.cl_float, (long) count * Sizeof.cl_float,
-                    Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float), 0, null, null);
-        } catch (CLException e) {
-            throw failure("read " + count + " floats", e);
-        }
+    public void read(cl_mem src, long srcOffset, float[] dst, int dstOffset, int count) {
+        transfer(false, src, srcOffset, Pointer.to(dst), dstOffset, count, Sizeof.cl_float, "floats");
     }
 
     /** Copies {@code count} ints from {@code src} at element {@code srcOffset} to the host; waits. */
-    public synchronized void read(cl_mem src, long srcOffset, int[] dst, int dstOffset, int count) {
+    public void read(cl_mem src, long srcOffset, int[] dst, int dstOffset, int count) {
+        transfer(false, src, srcOffset, Pointer.to(dst), dstOffset, count, Sizeof.cl_int, "ints");
+    }
+
+    private synchronized void transfer(boolean toDevice, cl_mem device, long deviceOffset, Pointer host,
+            int hostOffset, int count, int elementBytes, String what) {
         if (count == 0) {
             return;
         }
+        long bytes = (long) count * elementBytes;
+        Pointer at = host.withByteOffset((long) hostOffset * elementBytes);
         try {
-            CL.clEnqueueReadBuffer(queue, src, CL_TRUE, srcOffset * Sizeof.cl_int, (long) count * Sizeof.cl_int,
-                    Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_int), 0, null, null);
+            if (toDevice) {
+                CL.clEnqueueWriteBuffer(queue, device, CL_TRUE, deviceOffset * elementBytes, bytes, at, 0, null, null);
+            } else {
+                CL.clEnqueueReadBuffer(queue, device, CL_TRUE, deviceOffset * elementBytes, bytes, at, 0, null, null);
+            }
         } catch (CLException e) {
-            throw failure("read " + count + " ints", e);
+            throw failure((toDevice ? "write " : "read ") + count + " " + what, e);
         }
     }
 
@@ -214,7 +202,7 @@ public final class OpenClContext implements AutoCloseable {
     private cl_program build(String source) {
         cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         try {
-            CL.clBuildProgram(program, 1, new cl_device_id[] {device}, "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt", null, null);
+            CL.clBuildProgram(program, 1, new cl_device_id[] {device}, BUILD_OPTIONS, null, null);
             return program;
         } catch (CLException e) {
             String log = buildLog(program);
@@ -285,15 +273,7 @@ public final class OpenClContext implements AutoCloseable {
      * @return a read-only device buffer holding them; {@link #release} it after the kernel ran
      */
     public cl_mem constants(long[] values) {
-        checkOpen();
-        try {
-            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR,
-                    (long) values.length * Sizeof.cl_long, Pointer.to(values), null);
-            LIVE_BUFFERS.incrementAndGet();
-            return mem;
-        } catch (CLException e) {
-            throw failure("upload " + values.length + " constants", e);
-        }
+        return constants(Pointer.to(values), (long) values.length * Sizeof.cl_long);
     }
 
     /**
@@ -301,14 +281,17 @@ public final class OpenClContext implements AutoCloseable {
      * @return a read-only device buffer holding them; {@link #release} it after the kernel ran
      */
     public cl_mem constants(int[] values) {
+        return constants(Pointer.to(values), (long) values.length * Sizeof.cl_int);
+    }
+
+    private cl_mem constants(Pointer values, long bytes) {
         checkOpen();
         try {
-            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR,
-                    (long) values.length * Sizeof.cl_int, Pointer.to(values), null);
+            cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR, bytes, values, null);
             LIVE_BUFFERS.incrementAndGet();
             return mem;
         } catch (CLException e) {
-            throw failure("upload " + values.length + " constants", e);
+            throw failure("upload " + bytes + " bytes of constants", e);
         }
     }
 

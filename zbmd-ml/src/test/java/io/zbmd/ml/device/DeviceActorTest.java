@@ -117,7 +117,8 @@ class DeviceActorTest {
                     DeviceHealth.DeviceDown down = downs.getFirst();
                     assertThat(down.device()).isEqualTo("hung-device");
                     assertThat(down.phi()).isGreaterThan(8.0);
-                    assertThat(down.silentFor()).isGreaterThan(Duration.ofSeconds(1)).isLessThan(Duration.ofSeconds(10));
+                    assertThat(down.silentFor()).isGreaterThan(Duration.ofSeconds(1))
+                            .isLessThan(Duration.ofSeconds(10));
                 } else {
                     assertThat(downs).as("a device that answers is never declared down").isEmpty();
                 }
