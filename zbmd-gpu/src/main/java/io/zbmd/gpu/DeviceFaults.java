@@ -19,10 +19,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DeviceFaults {
     /** No faults: what every backend starts with. */
-    public static final DeviceFaults NONE = new DeviceFaults(0, 0, 0);
+    public static final DeviceFaults NONE = new DeviceFaults(0, 0, 0, -1);
 
     private final double deviceErrorRate;
     private final double outOfMemoryRate;
+    /** Operations after which the device is lost for good, or -1. */
+    private final long lostAfter;
+    private final AtomicLong operations = new AtomicLong();
     private final SplittableRandom random;
     private final AtomicLong deviceErrors = new AtomicLong();
     private final AtomicLong outOfMemory = new AtomicLong();
@@ -41,18 +44,34 @@ public final class DeviceFaults {
             throw new IllegalArgumentException("fault rates must be between 0 and 1, got device=" + deviceErrorRate
                     + " oom=" + outOfMemoryRate);
         }
-        return new DeviceFaults(seed, deviceErrorRate, outOfMemoryRate);
+        return new DeviceFaults(seed, deviceErrorRate, outOfMemoryRate, -1);
     }
 
-    private DeviceFaults(long seed, double deviceErrorRate, double outOfMemoryRate) {
+    /**
+     * A device that is lost for good: it runs {@code operations} operations (counted while
+     * armed), then fails every one after with a {@link DeviceException}, as a GPU that fell off
+     * the bus or whose context was destroyed. Starts disarmed.
+     *
+     * @param operations operations that still succeed, 0 or more
+     * @return the faults
+     */
+    public static DeviceFaults lostAfter(long operations) {
+        if (operations < 0) {
+            throw new IllegalArgumentException("a device is lost after 0 or more operations, got " + operations);
+        }
+        return new DeviceFaults(0, 0, 0, operations);
+    }
+
+    private DeviceFaults(long seed, double deviceErrorRate, double outOfMemoryRate, long lostAfter) {
         this.deviceErrorRate = deviceErrorRate;
         this.outOfMemoryRate = outOfMemoryRate;
+        this.lostAfter = lostAfter;
         this.random = new SplittableRandom(seed);
     }
 
     /** @return whether this can inject anything at all */
     public boolean injects() {
-        return deviceErrorRate > 0 || outOfMemoryRate > 0;
+        return deviceErrorRate > 0 || outOfMemoryRate > 0 || lostAfter >= 0;
     }
 
     /**
@@ -91,6 +110,14 @@ public final class DeviceFaults {
         if (!armed) {
             return;
         }
+        if (lostAfter >= 0) {
+            if (operations.incrementAndGet() > lostAfter) {
+                deviceErrors.incrementAndGet();
+                throw new DeviceException("device lost (injected) before " + operation + " on "
+                        + backend.device().name());
+            }
+            return;
+        }
         double draw;
         synchronized (random) {
             draw = random.nextDouble();
@@ -109,6 +136,9 @@ public final class DeviceFaults {
 
     @Override
     public String toString() {
+        if (lostAfter >= 0) {
+            return "DeviceFaults[lost after " + lostAfter + " operations]";
+        }
         return injects() ? "DeviceFaults[device=" + deviceErrorRate + ", oom=" + outOfMemoryRate + "]"
                 : "DeviceFaults[none]";
     }

@@ -47,6 +47,26 @@ class DeviceFaultsTest {
         assertThatThrownBy(() -> DeviceFaults.seeded(1, 1.5, 0)).hasMessageContaining("1.5");
     }
 
+    @Test
+    void aLostDeviceWorksForItsOperationsThenFailsEveryOne() {
+        try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(1 << 20));
+                DeviceBuffer buffer = cpu.allocate(4)) {
+            DeviceFaults lost = DeviceFaults.lostAfter(3);
+            Backend dying = cpu.withFaults(lost);
+            dying.fill(buffer, 0, 4, 1f); // disarmed: not counted
+            lost.armed(true);
+            for (int i = 0; i < 3; i++) {
+                dying.fill(buffer, 0, 4, i);
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThatThrownBy(() -> dying.fill(buffer, 0, 4, 9f)).isInstanceOf(DeviceException.class)
+                        .hasMessageContaining("device lost");
+            }
+            assertThat(lost.injectedDeviceErrors()).isEqualTo(5);
+            assertThat(lost.injects()).isTrue();
+        }
+    }
+
     private static List<String> draws(long seed) {
         List<String> outcomes = new ArrayList<>();
         try (CpuBackend cpu = CpuBackend.create(CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(1 << 20))) {

@@ -26,6 +26,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Supervised training that loses nothing: {@link #fit} trains a model under a
@@ -53,6 +55,8 @@ import java.util.Optional;
  * a final one is always written.
  */
 public final class Trainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
     private Trainer() {}
 
     /**
@@ -99,8 +103,40 @@ public final class Trainer {
         return job;
     }
 
+    /**
+     * Trains; when the model's device is lost for good and the config has a fallback, moves the
+     * run to the next device and resumes it there from its last checkpoint, as often as the
+     * fallback offers one.
+     */
     private static TrainingResult run(Module model, Dataset train, Dataset test, TrainerConfig config, TrainingJob job)
             throws IOException {
+        Module current = model;
+        long migrations = 0;
+        while (true) {
+            try {
+                TrainingResult result = attempt(current, train, test, config, job, migrations > 0);
+                return migrations == 0 ? result : result.withRecovery("migration", migrations);
+            } catch (TrainingFailedException e) {
+                Backend lost = current.parameters().getFirst().backend();
+                if (config.fallback() == null || config.checkpointDirectory() == null
+                        || !(e.getCause() instanceof DeviceException)) {
+                    throw e;
+                }
+                Optional<Module> next = config.fallback().next(lost);
+                if (next.isEmpty()) {
+                    throw e;
+                }
+                current = next.get();
+                migrations++;
+                LOG.warn("the device {} is lost ({}); the run moves to {} and resumes from its last checkpoint in {}",
+                        lost.device().name(), e.getCause().getMessage(),
+                        current.parameters().getFirst().backend().device().name(), config.checkpointDirectory());
+            }
+        }
+    }
+
+    private static TrainingResult attempt(Module model, Dataset train, Dataset test, TrainerConfig config,
+            TrainingJob job, boolean migrated) throws IOException {
         Backend backend = model.parameters().getFirst().backend();
         DeviceFaults faulty = backend.faults().injects() ? backend.faults() : null;
         if (config.faults().onDevice() && faulty == null) {
@@ -128,7 +164,7 @@ public final class Trainer {
                     Optional<Checkpoint> found = recovery.checkpoint();
                     if (found.isPresent()) {
                         startStep = resume(found.get(), recovery.file().orElseThrow(), identity, model, optimizer,
-                                loader);
+                                loader, migrated);
                         validationState = TrainingState.validationState(found.get());
                     }
                 }
@@ -170,8 +206,11 @@ public final class Trainer {
         return (loader.batchesPerEpoch() + task.accumulation() - 1) / task.accumulation();
     }
 
+    /** The identity's fields that name the device and its kernels: a migration changes them. */
+    private static final List<String> COMPUTE_FIELDS = List.of("backend:", "threads:", "gemm:", "lanes:");
+
     private static long resume(Checkpoint checkpoint, Path file, RunIdentity identity, Module model,
-            Optimizer optimizer, DataLoader loader) {
+            Optimizer optimizer, DataLoader loader, boolean migrated) {
         checkpoint.verifyCompatible(TensorSpec.ofAll(model.stateDict()));
         Optional<RunIdentity> recorded = RunIdentity.decode(checkpoint.config());
         if (recorded.isEmpty()) {
@@ -180,7 +219,8 @@ public final class Trainer {
                     + " program), so a resume from it could not be checked to give the same weights. Use another"
                     + " checkpoint directory.");
         }
-        List<String> differences = identity.differencesFrom(recorded.get());
+        List<String> differences = identity.differencesFrom(recorded.get()).stream()
+                .filter(d -> !migrated || COMPUTE_FIELDS.stream().noneMatch(d::startsWith)).toList();
         if (!differences.isEmpty()) {
             throw new IncompatibleRunException("checkpoint " + file + " (step " + checkpoint.step() + ") belongs to"
                     + " another run; resuming it with these settings would not give its weights:\n  "

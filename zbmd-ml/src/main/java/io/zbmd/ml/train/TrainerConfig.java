@@ -41,11 +41,13 @@ import java.util.Objects;
  *     whole training state), recorded as its parent; null for the model's own initialisation
  * @param validation measuring on validation data as the run trains, and early stopping; null
  *     for none
+ * @param fallback where the run goes when its device is lost for good: the model built on the
+ *     next device, the run resuming there from its last checkpoint; null to stop instead
  */
 public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask task, Path checkpointDirectory,
         int checkpointEvery, int keepCheckpoints, TrainingFaults faults, FailureLimits limits, String runConfig,
         TrainingListener listener, MeterRegistry meterRegistry, ActorSystemConfig actors, Supervisor parent,
-        InitFrom initFrom, Validation validation) {
+        InitFrom initFrom, Validation validation, DeviceFallback fallback) {
 
     /** Default {@link #actors()}: two workers, one for the steps, one for checkpoints and metrics beside them. */
     public static final ActorSystemConfig DEFAULT_ACTORS = ActorSystemConfig.defaults().withName("zbmd-training")
@@ -87,25 +89,25 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      */
     public static TrainerConfig of(DataLoaderConfig loader, int epochs, TrainingTask task) {
         return new TrainerConfig(loader, epochs, task, null, 0, 3, TrainingFaults.NONE, FailureLimits.defaults(), "",
-                TrainingListener.NONE, null, DEFAULT_ACTORS, null, null, null);
+                TrainingListener.NONE, null, DEFAULT_ACTORS, null, null, null, null);
     }
 
     /** @param value how batches are made @return a copy with it */
     public TrainerConfig withLoader(DataLoaderConfig value) {
         return new TrainerConfig(value, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value passes over the training set @return a copy with it */
     public TrainerConfig withEpochs(int value) {
         return new TrainerConfig(loader, value, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value the task @return a copy with it */
     public TrainerConfig withTask(TrainingTask value) {
         return new TrainerConfig(loader, epochs, value, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
-                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value label smoothing of the cross-entropy loss @return a copy with that loss */
@@ -124,44 +126,44 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      * @return a copy with them
      */
     public TrainerConfig withCheckpoints(Path directory, int every) {
-        return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints,
-                faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, directory, every, keepCheckpoints, faults, limits, runConfig,
+                listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value checkpoints to keep @return a copy with it */
     public TrainerConfig withKeepCheckpoints(int value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                value, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, value, faults, limits,
+                runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value faults to inject @return a copy with them */
     public TrainerConfig withFaults(TrainingFaults value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, value, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, value,
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value when the run gives up @return a copy with it */
     public TrainerConfig withLimits(FailureLimits value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, value, runConfig, listener, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                value, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value the run's other settings in words @return a copy with it */
     public TrainerConfig withRunConfig(String value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, value, listener, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, value, listener, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value who hears about progress @return a copy with it */
     public TrainerConfig withListener(TrainingListener value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, value, meterRegistry, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, value, meterRegistry, actors, parent, initFrom, validation, fallback);
     }
 
     /** @param value where the run's meters go @return a copy with it */
     public TrainerConfig withMeterRegistry(MeterRegistry value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, value, actors, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, value, actors, parent, initFrom, validation, fallback);
     }
 
     /**
@@ -170,25 +172,35 @@ public record TrainerConfig(DataLoaderConfig loader, int epochs, TrainingTask ta
      * @return a copy with it
      */
     public TrainerConfig withParent(Supervisor value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, value, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, value, initFrom, validation, fallback);
     }
 
     /** @param value where a new run starts from @return a copy with it */
     public TrainerConfig withInitFrom(InitFrom value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, value, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, parent, value, validation, fallback);
     }
 
     /** @param value validation and early stopping @return a copy with it */
     public TrainerConfig withValidation(Validation value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, actors, parent, initFrom, value);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, value, fallback);
     }
 
     /** @param value the actor system the run's actors live in @return a copy with it */
     public TrainerConfig withActors(ActorSystemConfig value) {
-        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery,
-                keepCheckpoints, faults, limits, runConfig, listener, meterRegistry, value, parent, initFrom, validation);
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, value, parent, initFrom, validation, fallback);
+    }
+
+    /**
+     * @param value where the run goes when its device is lost for good (needs checkpoints: the
+     *     run resumes on the next device from its last one)
+     * @return a copy with it
+     */
+    public TrainerConfig withFallback(DeviceFallback value) {
+        return new TrainerConfig(loader, epochs, task, checkpointDirectory, checkpointEvery, keepCheckpoints, faults,
+                limits, runConfig, listener, meterRegistry, actors, parent, initFrom, validation, value);
     }
 }

@@ -21,7 +21,7 @@ import java.util.Optional;
  *     ({@link Validation}); {@code steps} is then where it stopped
  * @param elapsed wall time in this process
  * @param recoveries recovered failures by cause ({@code crash}, {@code device}, {@code oom},
- *     {@code timeout}, {@code error})
+ *     {@code timeout}, {@code error}), and {@code migration}: moves to another device after one was lost
  * @param checkpointsWritten checkpoints made durable by this process
  * @param lastCheckpoint the final checkpoint, if checkpoints were on
  * @param rejectedCheckpoints damaged checkpoint files passed over when resuming, with why
@@ -66,5 +66,18 @@ public record TrainingResult(double testAccuracy, double testLoss, double finalL
     /** @return recoveries of every cause */
     public long totalRecoveries() {
         return recoveries.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * @param cause a kind of recovery, such as {@code "migration"}
+     * @param count how many
+     * @return a copy with that count among the recoveries
+     */
+    TrainingResult withRecovery(String cause, long count) {
+        java.util.Map<String, Long> all = new java.util.TreeMap<>(recoveries);
+        all.merge(cause, count, Long::sum);
+        return new TrainingResult(testAccuracy, testLoss, finalLoss, steps, resumedFromStep, stoppedEarly, elapsed,
+                all, checkpointsWritten, lastCheckpoint, rejectedCheckpoints, microBatches, mostStepFailures,
+                fingerprint, timings);
     }
 }

@@ -419,6 +419,8 @@ final class TrainingRun {
         /** Failures of the step in flight (crashes of its stages' actors, timeouts). */
         private int failures;
         private String lastFailure = "none";
+        /** The exception of the last crash of a stage, the cause of a give-up (a lost device's error). */
+        private Throwable lastCause;
         /**
          * The first crash of the step in flight that was not a fault (not injected, not a device
          * error or out-of-memory): its actor, exception type and message; null if none.
@@ -509,7 +511,8 @@ final class TrainingRun {
                 case Coordination.GaveUp g -> fail(new TrainingFailedException("the training supervisor gave up at step "
                         + step + ": " + g.event().restarts() + " restarts within " + seconds(g.event().period())
                         + " (limit " + limits.unrecoveredRestarts() + ") with no message handled by the restarted"
-                        + " actor in between, a restart loop; last failure: " + lastFailure + resumeHint(), null));
+                        + " actor in between, a restart loop; last failure: " + lastFailure + resumeHint(),
+                        lastCause));
                 case Coordination.WritesDone w -> writesDone(w.failure());
                 case Coordination.Cancel c -> cancelRequested = true;
                 default -> {} // a reply to an earlier attempt: the stage has moved on
@@ -797,6 +800,7 @@ final class TrainingRun {
          */
         private void crashed(String childId, ExitReason reason) {
             lastFailure = childId + ": " + inWords(reason);
+            lastCause = reason instanceof ExitReason.Crash crash ? crash.cause() : null;
             recovered(Trainer.causeOf(reason), step, "the " + childId + " actor crashed (" + reason
                     + ") and was restarted in place");
             if (STAGES.contains(childId) && stage != Stage.FINISHING) {
@@ -847,7 +851,7 @@ final class TrainingRun {
             if (++failures > limits.failuresPerStep()) {
                 fail(new TrainingFailedException("step " + step + " failed " + failures + " times (limit "
                         + limits.failuresPerStep() + "), last at its " + stageName() + " stage; last failure: "
-                        + lastFailure + resumeHint(), null));
+                        + lastFailure + resumeHint(), lastCause));
             }
         }
 

@@ -1,0 +1,46 @@
+package io.zbmd.ml.train;
+
+import io.zbmd.gpu.Backend;
+import io.zbmd.ml.nn.Module;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Where a run goes when its device is lost for good (every retry of a step failed with a
+ * device error, up to {@link FailureLimits#failuresPerStep()}): the same model, built on the
+ * next device. {@link Trainer#fit} then resumes the run there from its last checkpoint, the
+ * steps after it redone, and says so in its log and in
+ * {@link TrainingResult#recoveries()} ({@code "migration"}). The run's later checkpoints record
+ * the new device; the last bits of the arithmetic change with it, as they would on any other
+ * device, which is why a plain resume on another device is refused and a migration is not.
+ */
+@FunctionalInterface
+public interface DeviceFallback {
+
+    /**
+     * @param lost the backend whose device was lost
+     * @return the model, built as before (same structure and parameter names) on the next
+     *     device, or empty to stop the run
+     */
+    Optional<Module> next(Backend lost);
+
+    /**
+     * Tries the given backends in order, each once.
+     *
+     * @param build builds the model on a backend (inside a {@code TensorScope} of it)
+     * @param devices the backends to move to, in order of preference (another GPU, then the CPU)
+     * @return the fallback
+     */
+    static DeviceFallback to(Function<Backend, Module> build, List<Backend> devices) {
+        Objects.requireNonNull(build, "build must not be null");
+        List<Backend> remaining = new java.util.ArrayList<>(devices);
+        return lost -> {
+            synchronized (remaining) {
+                remaining.remove(lost);
+                return remaining.isEmpty() ? Optional.empty() : Optional.of(build.apply(remaining.removeFirst()));
+            }
+        };
+    }
+}

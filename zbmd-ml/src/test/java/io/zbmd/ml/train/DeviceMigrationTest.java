@@ -1,0 +1,124 @@
+package io.zbmd.ml.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.DeviceFaults;
+import io.zbmd.gpu.cpu.CpuBackend;
+import io.zbmd.gpu.cpu.CpuConfig;
+import io.zbmd.gpu.opencl.OpenClBackend;
+import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.ml.checkpoint.CheckpointStore;
+import io.zbmd.ml.checkpoint.Recovery;
+import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.nn.Layers.Linear;
+import io.zbmd.ml.nn.Layers.Tanh;
+import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.nn.Sequential;
+import io.zbmd.ml.tensor.TensorScope;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run whose device is lost for good moves to the next device and finishes there: the
+ * two-spirals classifier on OpenCL (PoCL in CI), the device lost mid-run, the CPU taking over
+ * from the last checkpoint.
+ */
+class DeviceMigrationTest {
+    private static final int EPOCHS = 30;
+    private static final int CHECKPOINT_EVERY = 60;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void needsOpenCl() {
+        if (OpenClDevices.list().isEmpty() && System.getenv("CI") != null) {
+            throw new AssertionError("CI installs PoCL (pocl-opencl-icd), but no OpenCL device was found");
+        }
+        assumeTrue(!OpenClDevices.list().isEmpty(), "no OpenCL device here (apt-get install pocl-opencl-icd)");
+    }
+
+    private static Module spiralNet(long seed) {
+        SplittableRandom init = new SplittableRandom(seed);
+        return new Sequential(new Linear(2, 32, true, init), new Tanh(), new Linear(32, 32, true, init), new Tanh(),
+                new Linear(32, 2, true, init));
+    }
+
+    private TrainerConfig config(Path checkpoints) {
+        return TrainerConfig.of(DataLoaderConfig.ofBatchSize(32).withSeed(4), EPOCHS,
+                TrainingTask.classification(0.03)).withRunConfig("model=spirals-mlp")
+                .withCheckpoints(checkpoints, CHECKPOINT_EVERY);
+    }
+
+    @Test
+    void aLostDeviceMovesTheRunToTheCpuFromItsLastCheckpoint() throws IOException {
+        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
+                .withGemm(CpuConfig.Gemm.JAVA);
+        TrainingResult onCpuOnly;
+        try (CpuBackend cpu = CpuBackend.create(cpuConfig); TensorScope scope = TensorScope.create(cpu)) {
+            Module model;
+            try (var _ = scope.enter()) {
+                model = spiralNet(7);
+            }
+            onCpuOnly = Trainer.fit(model, TrainAnythingTest.spirals(200, 1), TrainAnythingTest.spirals(100, 2),
+                    config(dir.resolve("cpu-only")));
+        }
+
+        Path run = dir.resolve("migrating");
+        DeviceFaults lost = DeviceFaults.lostAfter(20_000); // about a third of the run
+        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20); CpuBackend cpu = CpuBackend.create(cpuConfig);
+                TensorScope onDevice = TensorScope.create(opencl.withFaults(lost));
+                TensorScope onCpu = TensorScope.create(cpu)) {
+            Module model;
+            try (var _ = onDevice.enter()) {
+                model = spiralNet(7);
+            }
+            DeviceFallback toCpu = DeviceFallback.to(backend -> {
+                try (var _ = onCpu.enter()) {
+                    return spiralNet(7);
+                }
+            }, List.<Backend>of(cpu));
+            TrainingResult migrated = Trainer.fit(model, TrainAnythingTest.spirals(200, 1),
+                    TrainAnythingTest.spirals(100, 2), config(run).withFallback(toCpu));
+
+            assertThat(lost.injectedDeviceErrors()).as("the device was lost mid-run").isPositive();
+            assertThat(migrated.recoveries()).containsEntry("migration", 1L);
+            assertThat(migrated.steps()).isEqualTo(EPOCHS * 13L);
+            assertThat(migrated.resumedFromStep()).as("resumed from a checkpoint written on the device")
+                    .isPositive().isLessThan(EPOCHS * 13L).isEqualTo(migrated.resumedFromStep()
+                            / CHECKPOINT_EVERY * CHECKPOINT_EVERY);
+            assertThat(migrated.testAccuracy()).as("the CPU-only run reached %s", onCpuOnly.testAccuracy())
+                    .isGreaterThan(0.95).isCloseTo(onCpuOnly.testAccuracy(),
+                            org.assertj.core.data.Offset.offset(0.03));
+        }
+        try (Recovery recovery = CheckpointStore.open(run, 3).latestValid()) {
+            RunIdentity last = RunIdentity.decode(recovery.checkpoint().orElseThrow().config()).orElseThrow();
+            assertThat(last.compute().backend()).as("the checkpoints after the move record the CPU").isEqualTo("cpu");
+        }
+    }
+
+    @Test
+    void withoutAFallbackALostDeviceStopsTheRunNamingTheDevice() {
+        DeviceFaults lost = DeviceFaults.lostAfter(20_000);
+        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20);
+                TensorScope onDevice = TensorScope.create(opencl.withFaults(lost))) {
+            Module model;
+            try (var _ = onDevice.enter()) {
+                model = spiralNet(7);
+            }
+            assertThatThrownBy(() -> Trainer.fit(model, TrainAnythingTest.spirals(200, 1),
+                    TrainAnythingTest.spirals(100, 2), config(dir.resolve("stops"))))
+                    .isInstanceOf(TrainingFailedException.class)
+                    .hasMessageContaining("device lost")
+                    .hasMessageContaining("opencl:0");
+        }
+    }
+}
