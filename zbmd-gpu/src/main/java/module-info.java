@@ -11,9 +11,13 @@ module io.zbmd.gpu {
     requires static jdk.incubator.vector;
     // Optional: only the OpenCL package uses it, and only when a user adds it.
     requires static jocl;
+    requires static org.lwjgl;
+    requires static org.lwjgl.vulkan;
+    requires static org.lwjgl.shaderc;
 
     exports io.zbmd.gpu;
     exports io.zbmd.gpu.cpu;
     exports io.zbmd.gpu.memory;
     exports io.zbmd.gpu.opencl;
+    exports io.zbmd.gpu.vulkan;
 }

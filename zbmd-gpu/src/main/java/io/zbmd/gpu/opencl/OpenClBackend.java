@@ -8,6 +8,7 @@ import io.zbmd.gpu.Device;
 import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.DeviceFaults;
 import io.zbmd.gpu.InOut;
+import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.ReduceOp;
 import io.zbmd.gpu.UnaryOp;

@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_TRUE;
 
 import io.zbmd.gpu.DeviceException;
+import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.BlockAllocator;
 import io.zbmd.gpu.memory.MemoryBlock;
 import java.nio.charset.StandardCharsets;

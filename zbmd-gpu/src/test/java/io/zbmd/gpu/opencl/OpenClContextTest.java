@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.DeviceException;
+import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
 import io.zbmd.gpu.memory.MemoryPool;

@@ -1,8 +1,9 @@
-package io.zbmd.gpu.opencl;
+package io.zbmd.gpu;
 
-import io.zbmd.gpu.DeviceException;
-
-/** An OpenCL program that does not build on a device; the message and {@link #log()} carry the compiler's log. */
+/**
+ * A device program (an OpenCL kernel, a Vulkan shader) that does not build; the message and
+ * {@link #log()} carry the compiler's log.
+ */
 public final class KernelBuildException extends DeviceException {
     private static final long serialVersionUID = 1L;
 
