@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * interface on each backend: {@code cpu} (the CPU backend at its defaults, two threads) and
  * {@code opencl} (OpenCL device 0: on a machine without a GPU that is PoCL, OpenCL on the same
  * CPU cores, so its row measures the OpenCL kernels and their launch and copy costs, not a GPU).
- * Every OpenCL call waits for its kernel, so the time is the work's.
+ * Each SGEMM copies its last entry back, so the time is the work's (OpenCL kernels run
+ * asynchronously until then); an MLP step ends with its loss copied back.
  *
  * <p>Each iteration ends with a check: entries of C against a double-precision reference, and
  * the step's loss finite (setup checks that it falls).
@@ -121,11 +122,15 @@ public class DeviceStepBenchmark {
         backend.close();
     }
 
-    /** One {@value #N}³ product on resident data, finished. */
+    /** @return one {@value #N}³ product on resident data, finished: its last entry copied back */
     @Benchmark
-    public void sgemm() {
+    public float sgemm() {
         backend.sgemm(false, false, N, N, N, 1f, a, 0, N, b, 0, N, 0f, c, 0, N);
+        backend.download(c, (long) N * N - 1, last, 0, 1);
+        return last[0];
     }
+
+    private final float[] last = new float[1];
 
     /** @return one MLP training step's loss (consumed by JMH) */
     @Benchmark

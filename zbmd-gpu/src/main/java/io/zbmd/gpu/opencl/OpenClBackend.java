@@ -30,8 +30,11 @@ import org.jocl.cl_mem;
  * the CPU backend's arithmetic operation for operation, and the conformance suite holds them
  * to it.
  *
- * <p>Every call waits for its kernel: a device error surfaces in the call that caused it, so
- * that a supervised actor can retry the stage. Thread-safe (the context serialises its queue);
+ * <p>Kernels, fills and device-to-device copies are queued on one in-order queue and run while
+ * the caller goes on; every copy to the host waits for what was queued before it. A device
+ * error surfaces at the latest at the next such copy, which ends every stage (a loss, a
+ * gradient norm, a prediction), so that a supervised actor retries the stage. Queuing instead
+ * of waiting after each kernel took an MLP step on PoCL from 75 to 54 ms. Thread-safe (the context serialises its queue);
  * see {@link Backend} for the per-buffer contract. Needs JOCL on the class path.
  */
 public final class OpenClBackend implements Backend {

@@ -226,7 +226,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /**
-     * Runs a kernel over {@code global} work items (one dimension) and waits for it.
+     * Queues a kernel over {@code global} work items (one dimension).
      *
      * @param kernel from {@link #kernel}
      * @param global work items; 0 runs nothing
@@ -240,7 +240,8 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /**
-     * Runs a kernel over a grid of work items in work groups of a given shape, and waits.
+     * Queues a kernel over a grid of work items in work groups of a given shape. The queue is in
+     * order: what follows sees its results, and the next copy to the host waits for it.
      *
      * @param kernel from {@link #kernel}
      * @param global work items per dimension, multiples of {@code local}'s
@@ -263,7 +264,6 @@ public final class OpenClContext implements AutoCloseable {
                 }
             }
             CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
-            CL.clFinish(queue);
         } catch (CLException e) {
             throw failure("run a kernel over " + java.util.Arrays.toString(global) + " items", e);
         }
@@ -318,7 +318,7 @@ public final class OpenClContext implements AutoCloseable {
         }
     }
 
-    /** Sets {@code count} floats from element {@code offset} to {@code value}; waits. */
+    /** Queues setting {@code count} floats from element {@code offset} to {@code value}. */
     public synchronized void fill(cl_mem mem, long offset, long count, float value) {
         if (count == 0) {
             return;
@@ -326,20 +326,18 @@ public final class OpenClContext implements AutoCloseable {
         try {
             CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {value}), Sizeof.cl_float,
                     offset * Sizeof.cl_float, count * Sizeof.cl_float, 0, null, null);
-            CL.clFinish(queue);
         } catch (CLException e) {
             throw failure("fill " + count + " floats", e);
         }
     }
 
-    /** Copies {@code bytes} bytes between device buffers; waits. */
+    /** Queues a copy of {@code bytes} bytes between device buffers. */
     public synchronized void copyBytes(cl_mem src, long srcOffset, cl_mem dst, long dstOffset, long bytes) {
         if (bytes == 0) {
             return;
         }
         try {
             CL.clEnqueueCopyBuffer(queue, src, dst, srcOffset, dstOffset, bytes, 0, null, null);
-            CL.clFinish(queue);
         } catch (CLException e) {
             throw failure("copy " + bytes + " bytes", e);
         }
