@@ -310,6 +310,10 @@ public final class VulkanContext implements AutoCloseable {
     private Pipeline pipeline(String source, int buffers, int pushBytes) {
         Pipeline cached = pipelines.get(source);
         if (cached != null) {
+            if (cached.buffers() != buffers || cached.pushBytes() != pushBytes) {
+                throw new IllegalArgumentException("this shader was built for " + cached.buffers() + " buffers and "
+                        + cached.pushBytes() + " bytes of push constants, not " + buffers + " and " + pushBytes);
+            }
             return cached;
         }
         ByteBuffer spirv = compile(source);
