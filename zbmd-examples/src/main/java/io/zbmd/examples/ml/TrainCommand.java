@@ -16,6 +16,7 @@ import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;
 import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.tensor.TensorScope;
+import io.zbmd.ml.train.DeviceFallback;
 import io.zbmd.ml.train.FailureLimits;
 import io.zbmd.ml.train.IncompatibleRunException;
 import io.zbmd.ml.train.InitFrom;
@@ -32,6 +33,8 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -101,9 +104,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int threads;
 
-    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|best", description = "where to train: the CPU"
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|best[,…]", description = "where to train: the CPU"
             + " (default), OpenCL device N (0 when not given; PoCL runs OpenCL on the CPU), or the best present (a"
-            + " GPU, else the CPU)")
+            + " GPU, else the CPU); a list such as opencl,cpu moves the run to the next device when one is lost"
+            + " (needs --checkpoint-dir: the run resumes there from its last checkpoint)")
     String device = "cpu";
 
     @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
@@ -277,14 +281,23 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, ImageDataset train,
             ImageDataset test, CpuConfig cpuConfig, PrintStream progressOut, PrometheusMeterRegistry registry) {
-        Backend opened;
+        List<String> names = List.of(device.split(",", -1));
+        if (names.size() > 1 && checkpointDir == null) {
+            return usage("--device " + device + ": moving to the next device resumes from a checkpoint; give"
+                    + " --checkpoint-dir too");
+        }
+        List<Backend> opened = new ArrayList<>();
+        List<TensorScope> scopes = new ArrayList<>();
         try {
-            opened = Backends.open(device, cpuConfig);
+            for (String name : names) {
+                opened.add(Backends.open(name, cpuConfig));
+            }
         } catch (IllegalArgumentException | DeviceException e) {
+            opened.forEach(Backend::close);
             return usage("--device " + device + ": " + e.getMessage());
         }
-        try (Backend onDevice = opened) {
-            Backend backend = injected.wrap(onDevice);
+        try {
+            Backend backend = injected.wrap(opened.getFirst());
             TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
                             .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD), epochs,
                     lr)
@@ -302,16 +315,24 @@ public final class TrainCommand implements Callable<Integer> {
             } else if (continueFrom != null) {
                 config = config.withInitFrom(InitFrom.run(continueFrom));
             }
-            TrainingResult result;
-            try (TensorScope scope = TensorScope.create(backend)) {
-                Sequential net;
-                try (var ignored = scope.enter()) {
-                    net = chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
-                }
-                long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
-                result = Trainer.fit(net, train, test, config);
-                jvmStartToFirstStep = Duration.ofMillis(uptimeAtFit).plus(result.timings().firstStep());
+            if (opened.size() > 1) {
+                config = config.withFallback(DeviceFallback.to(next -> {
+                    TensorScope scope = TensorScope.create(next);
+                    scopes.add(scope);
+                    try (var ignored = scope.enter()) {
+                        return build(chosen);
+                    }
+                }, opened.subList(1, opened.size())));
             }
+            TensorScope scope = TensorScope.create(backend);
+            scopes.add(scope);
+            Sequential net;
+            try (var ignored = scope.enter()) {
+                net = build(chosen);
+            }
+            long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
+            TrainingResult result = Trainer.fit(net, train, test, config);
+            jvmStartToFirstStep = Duration.ofMillis(uptimeAtFit).plus(result.timings().firstStep());
             out.println(json ? json(chosen, result, jvmStartToFirstStep) : summary(result));
             return 0;
         } catch (IncompatibleRunException e) {
@@ -325,7 +346,14 @@ public final class TrainCommand implements Callable<Integer> {
             return userError((initFrom != null ? "--init-from: " : "--continue: ") + e.getMessage());
         } catch (IOException e) {
             return userError("cannot use checkpoint directory " + checkpointDir + ": " + CheckpointStore.reason(e));
+        } finally {
+            scopes.forEach(TensorScope::close);
+            opened.forEach(Backend::close);
         }
+    }
+
+    private Sequential build(Model chosen) {
+        return chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
     }
 
     /**

@@ -85,6 +85,11 @@ final class TrainingProgress implements TrainingListener {
 
     @Override
     public void recovered(String cause, long step, String detail) {
+        if (cause.equals("migration")) {
+            endBar(); // a change of device is said whatever the progress mode
+            out.printf(Locale.ROOT, "moved after %,d steps: %s%n", step, detail);
+            return;
+        }
         if (mode.equals("none")) {
             return;
         }

@@ -304,6 +304,24 @@ class TrainCommandTest {
         Map<Path, byte[]> after = contents(run);
         assertThat(after.keySet()).isEqualTo(before.keySet());
 
+        // The device lost a third of the way: the run moves to the CPU and resumes from its last checkpoint.
+        Path moved = dir.resolve("moved");
+        Outcome migrated = train(with(args, "--device", "opencl,cpu", "--checkpoint-dir", moved.toString(),
+                "--checkpoint-every", "10", "--inject-faults", "lost=1000"));
+        assertThat(migrated.status()).as(migrated.err()).isZero();
+        Map<String, String> afterMove = migrated.json();
+        assertThat(afterMove.get("recoveries.migration")).isEqualTo("1");
+        assertThat(afterMove.get("resumed_from_step")).isEqualTo("10");
+        assertThat(afterMove.get("steps")).isEqualTo(onCpu.get("steps"));
+        assertThat(Double.parseDouble(afterMove.get("accuracy")))
+                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), org.assertj.core.data.Offset.offset(0.005));
+        assertThat(migrated.err()).contains("is lost").contains("moves to");
+        Outcome noCheckpoints = train(with(args, "--device", "opencl,cpu"));
+        assertThat(noCheckpoints.status()).isEqualTo(2);
+        assertThat(noCheckpoints.err()).contains("--checkpoint-dir");
+        assertThat(train(with(args, "--inject-faults", "lost=soon")).err()).contains("'soon'");
+        assertThat(train(with(args, "--inject-faults", "lost=10,device=0.01")).err()).contains("cannot be combined");
+
         Outcome unknown = train(with(args, "--device", "gpu"));
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err()).contains("--device gpu").contains("cpu, opencl, opencl:N or best");

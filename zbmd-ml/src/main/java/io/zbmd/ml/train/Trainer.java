@@ -112,9 +112,10 @@ public final class Trainer {
             throws IOException {
         Module current = model;
         long migrations = 0;
+        long[] reached = new long[1];
         while (true) {
             try {
-                TrainingResult result = attempt(current, train, test, config, job, migrations > 0);
+                TrainingResult result = attempt(current, train, test, config, job, migrations > 0, reached);
                 return migrations == 0 ? result : result.withRecovery("migration", migrations);
             } catch (TrainingFailedException e) {
                 Backend lost = current.parameters().getFirst().backend();
@@ -128,18 +129,22 @@ public final class Trainer {
                 }
                 current = next.get();
                 migrations++;
-                LOG.warn("the device {} is lost ({}); the run moves to {} and resumes from its last checkpoint in {}",
-                        lost.device().name(), e.getCause().getMessage(),
-                        current.parameters().getFirst().backend().device().name(), config.checkpointDirectory());
+                String moved = "the device " + lost.device().name() + " is lost (" + e.getCause().getMessage()
+                        + "); the run moves to " + current.parameters().getFirst().backend().device().name()
+                        + " and resumes from its last checkpoint in " + config.checkpointDirectory();
+                LOG.warn(moved);
+                config.listener().recovered("migration", reached[0], moved);
             }
         }
     }
 
+    /** One run on one device; {@code reached[0]} gets the steps it completed, also when it fails. */
     private static TrainingResult attempt(Module model, Dataset train, Dataset test, TrainerConfig config,
-            TrainingJob job, boolean migrated) throws IOException {
+            TrainingJob job, boolean migrated, long[] reached) throws IOException {
         Backend backend = model.parameters().getFirst().backend();
         DeviceFaults faulty = backend.faults().injects() ? backend.faults() : null;
-        if (config.faults().onDevice() && faulty == null) {
+        // After a migration the config's device faults were the lost device's; the next one has none.
+        if (config.faults().onDevice() && faulty == null && !migrated) {
             throw new IllegalArgumentException("device and oom faults (" + config.faults() + ") need the model built on"
                     + " config.faults().wrap(backend); it is on " + backend.device().name());
         }
@@ -189,6 +194,7 @@ public final class Trainer {
                     faulty.armed(false);
                 }
                 state.stop();
+                reached[0] = state.completedSteps;
             }
             Evaluation evaluation = evaluate(model, test, config.loader(), config.task().loss());
             return new TrainingResult(evaluation.accuracy(), evaluation.loss(), state.lastEpochLoss,

@@ -52,8 +52,9 @@ public interface TrainingListener {
     /**
      * A part of the run failed and was recovered.
      *
-     * @param cause {@code crash}, {@code device}, {@code oom}, {@code timeout} or {@code error}
-     * @param step the step that was retried
+     * @param cause {@code crash}, {@code device}, {@code oom}, {@code timeout} or {@code error};
+     *     {@code migration} when the run moved to another device after its own was lost
+     * @param step the step that was retried (for a migration, the steps completed before it)
      * @param detail what happened
      */
     default void recovered(String cause, long step, String detail) {}

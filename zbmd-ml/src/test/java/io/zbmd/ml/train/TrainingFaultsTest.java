@@ -18,6 +18,18 @@ class TrainingFaultsTest {
         assertThat(TrainingFaults.parse("", 1).enabled()).isFalse();
         assertThat(TrainingFaults.parse("device=0.1", 1).onDevice()).isTrue();
         assertThat(TrainingFaults.parse("crash=0.1", 1).onDevice()).isFalse();
+        TrainingFaults lost = TrainingFaults.parse("crash=0.01,lost=5000", 2);
+        assertThat(lost.lostAfter()).isEqualTo(5000);
+        assertThat(lost.onDevice()).isTrue();
+        assertThat(lost).hasToString("crash=0.01,drop=0,device=0,oom=0,lost=5000");
+        assertThat(TrainingFaults.parse("crash=0.01", 2).lostAfter()).isEqualTo(-1);
+    }
+
+    @Test
+    void aLostDeviceIsACountAndNotMixedWithDeviceRates() {
+        assertThatThrownBy(() -> TrainingFaults.parse("lost=-3", 1)).hasMessageContaining("'-3'");
+        assertThatThrownBy(() -> TrainingFaults.parse("lost=0.5", 1)).hasMessageContaining("whole number");
+        assertThatThrownBy(() -> TrainingFaults.parse("lost=10,oom=0.01", 1)).hasMessageContaining("cannot be combined");
     }
 
     @Test
