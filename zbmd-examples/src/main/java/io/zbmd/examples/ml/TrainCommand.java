@@ -137,7 +137,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--inject-faults", paramLabel = "SPEC", description = "faults to inject, e.g."
             + " crash=0.01,drop=0.001,device=0.001,oom=0.0005 (per message, reply, kernel); also slow=P (late"
-            + " replies) and write=P (failing checkpoint writes)")
+            + " replies), write=P (failing checkpoint writes) and lost=N (the device lost for good after N"
+            + " operations; see --device)")
     String faults = "";
 
     @Option(names = "--failures-per-step", paramLabel = "N", description = "failures of one step (crashes of its"
