@@ -6,6 +6,7 @@ import io.zbmd.gpu.opencl.OpenClBackend;
 import io.zbmd.gpu.opencl.OpenClDevices;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,7 @@ public final class Backends {
      *     cannot be opened
      */
     public static Backend open(String device, CpuConfig cpu) {
-        String name = device.strip().toLowerCase(java.util.Locale.ROOT);
+        String name = device.strip().toLowerCase(Locale.ROOT);
         if (name.equals("cpu")) {
             return CpuBackend.create(cpu);
         }

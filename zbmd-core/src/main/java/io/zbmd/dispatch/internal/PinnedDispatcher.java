@@ -1,5 +1,6 @@
 package io.zbmd.dispatch.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -178,7 +179,7 @@ public final class PinnedDispatcher implements Dispatcher {
             return;
         }
         try {
-            if (!thread.join(java.time.Duration.ofNanos(timeoutNanos))) {
+            if (!thread.join(Duration.ofNanos(timeoutNanos))) {
                 LOG.warn("pinned thread {} did not stop within the shutdown timeout; its actor is still running",
                         thread.getName());
             }

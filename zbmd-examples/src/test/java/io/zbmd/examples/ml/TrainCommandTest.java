@@ -1,6 +1,7 @@
 package io.zbmd.examples.ml;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -290,7 +291,7 @@ class TrainCommandTest {
         assertThat(onDevice.get("steps")).isEqualTo(onCpu.get("steps"));
         // Other kernels, other last bits: the same training to within a few images of a thousand.
         assertThat(Double.parseDouble(onDevice.get("accuracy")))
-                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), org.assertj.core.data.Offset.offset(0.005))
+                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), offset(0.005))
                 .isGreaterThan(0.70);
         Outcome again = train(with(args, "--device", "opencl"));
         assertThat(again.json().get("fingerprint")).as("bit-reproducible on its device")
@@ -314,7 +315,7 @@ class TrainCommandTest {
         assertThat(afterMove.get("resumed_from_step")).isEqualTo("10");
         assertThat(afterMove.get("steps")).isEqualTo(onCpu.get("steps"));
         assertThat(Double.parseDouble(afterMove.get("accuracy")))
-                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), org.assertj.core.data.Offset.offset(0.005));
+                .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), offset(0.005));
         assertThat(migrated.err()).contains("is lost").contains("moves to");
         Outcome noCheckpoints = train(with(args, "--device", "opencl,cpu"));
         assertThat(noCheckpoints.status()).isEqualTo(2);

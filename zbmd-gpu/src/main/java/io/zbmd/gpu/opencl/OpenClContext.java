@@ -10,6 +10,7 @@ import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.BlockAllocator;
 import io.zbmd.gpu.memory.MemoryBlock;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -265,7 +266,7 @@ public final class OpenClContext implements AutoCloseable {
             }
             CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
-            throw failure("run a kernel over " + java.util.Arrays.toString(global) + " items", e);
+            throw failure("run a kernel over " + Arrays.toString(global) + " items", e);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.util.shaderc.Shaderc;
 import org.lwjgl.vulkan.VkApplicationInfo;
 import org.lwjgl.vulkan.VkBufferCreateInfo;
@@ -346,7 +347,7 @@ public final class VulkanContext implements AutoCloseable {
             pipelines.put(source, built);
             return built;
         } finally {
-            org.lwjgl.system.MemoryUtil.memFree(spirv);
+            MemoryUtil.memFree(spirv);
         }
     }
 
@@ -367,7 +368,7 @@ public final class VulkanContext implements AutoCloseable {
                         + log, log == null ? "" : log.strip());
             }
             ByteBuffer bytes = Shaderc.shaderc_result_get_bytes(result);
-            ByteBuffer copy = org.lwjgl.system.MemoryUtil.memAlloc(bytes.remaining());
+            ByteBuffer copy = MemoryUtil.memAlloc(bytes.remaining());
             copy.put(bytes).flip();
             return copy;
         } finally {

@@ -2,6 +2,7 @@ package io.zbmd.ml.train;
 
 import io.zbmd.gpu.Backend;
 import io.zbmd.ml.nn.Module;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,7 +36,7 @@ public interface DeviceFallback {
      */
     static DeviceFallback to(Function<Backend, Module> build, List<Backend> devices) {
         Objects.requireNonNull(build, "build must not be null");
-        List<Backend> remaining = new java.util.ArrayList<>(devices);
+        List<Backend> remaining = new ArrayList<>(devices);
         return lost -> {
             synchronized (remaining) {
                 remaining.remove(lost);

@@ -110,13 +110,15 @@ public final class Trainer {
      */
     private static TrainingResult run(Module model, Dataset train, Dataset test, TrainerConfig config, TrainingJob job)
             throws IOException {
+        long started = System.nanoTime();
         Module current = model;
         long migrations = 0;
         long[] reached = new long[1];
         while (true) {
             try {
                 TrainingResult result = attempt(current, train, test, config, job, migrations > 0, reached);
-                return migrations == 0 ? result : result.withRecovery("migration", migrations);
+                return migrations == 0 ? result
+                        : result.afterMigrations(migrations, Duration.ofNanos(System.nanoTime() - started));
             } catch (TrainingFailedException e) {
                 Backend lost = current.parameters().getFirst().backend();
                 if (config.fallback() == null || config.checkpointDirectory() == null

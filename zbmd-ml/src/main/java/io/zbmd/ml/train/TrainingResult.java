@@ -2,11 +2,11 @@ package io.zbmd.ml.train;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * How a run ended.
@@ -69,14 +69,14 @@ public record TrainingResult(double testAccuracy, double testLoss, double finalL
     }
 
     /**
-     * @param cause a kind of recovery, such as {@code "migration"}
-     * @param count how many
-     * @return a copy with that count among the recoveries
+     * @param migrations moves to another device before this result's run
+     * @param total wall time since the first device's run began
+     * @return a copy counting them among the recoveries ({@code migration}), over that time
      */
-    TrainingResult withRecovery(String cause, long count) {
-        java.util.Map<String, Long> all = new java.util.TreeMap<>(recoveries);
-        all.merge(cause, count, Long::sum);
-        return new TrainingResult(testAccuracy, testLoss, finalLoss, steps, resumedFromStep, stoppedEarly, elapsed,
+    TrainingResult afterMigrations(long migrations, Duration total) {
+        Map<String, Long> all = new TreeMap<>(recoveries);
+        all.merge("migration", migrations, Long::sum);
+        return new TrainingResult(testAccuracy, testLoss, finalLoss, steps, resumedFromStep, stoppedEarly, total,
                 all, checkpointsWritten, lastCheckpoint, rejectedCheckpoints, microBatches, mostStepFailures,
                 fingerprint, timings);
     }

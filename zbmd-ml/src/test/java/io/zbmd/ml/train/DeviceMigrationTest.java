@@ -2,6 +2,7 @@ package io.zbmd.ml.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.Backend;
@@ -97,7 +98,7 @@ class DeviceMigrationTest {
                             / CHECKPOINT_EVERY * CHECKPOINT_EVERY);
             assertThat(migrated.testAccuracy()).as("the CPU-only run reached %s", onCpuOnly.testAccuracy())
                     .isGreaterThan(0.95).isCloseTo(onCpuOnly.testAccuracy(),
-                            org.assertj.core.data.Offset.offset(0.03));
+                            offset(0.03));
         }
         try (Recovery recovery = CheckpointStore.open(run, 3).latestValid()) {
             RunIdentity last = RunIdentity.decode(recovery.checkpoint().orElseThrow().config()).orElseThrow();
