@@ -55,6 +55,33 @@ public record ConvGeometry(int channels, int height, int width, int kernelHeight
         return outHeight() * outWidth();
     }
 
+    /**
+     * Checks the layout of the columns of {@code images} images side by side (see
+     * {@link Backend#im2colImages}).
+     *
+     * @param images images, 0 or more
+     * @param rowStride elements between the starts of two rows of the columns
+     * @throws IllegalArgumentException if a row cannot hold the images' output positions
+     */
+    public void checkColumns(int images, long rowStride) {
+        if (images < 0) {
+            throw new IllegalArgumentException("images = " + images + " is negative");
+        }
+        if (rowStride < (long) images * columnCols()) {
+            throw new IllegalArgumentException("columns row stride " + rowStride + " is shorter than a row of "
+                    + images + " image" + (images == 1 ? "" : "s") + " of " + columnCols() + " output positions");
+        }
+    }
+
+    /**
+     * @param images images side by side
+     * @param rowStride elements between the starts of two rows of the columns
+     * @return elements from the columns' first to one past their last (0 for no images)
+     */
+    public long columnsExtent(int images, long rowStride) {
+        return images == 0 ? 0 : (columnRows() - 1L) * rowStride + (long) images * columnCols();
+    }
+
     static void positive(String field, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException("convolution " + field + " must be positive, got " + value);

@@ -519,6 +519,25 @@ class BackendConformanceTest {
     }
 
     @Test
+    void everyBackendRefusesRangesAndViewsOutsideItsBuffersByName() {
+        for (Backend backend : backends) {
+            try (DeviceBuffer small = backend.allocate(8); DeviceBuffer other = backend.allocate(8)) {
+                assertThatThrownBy(() -> backend.fill(small, 4, 5, 1f)).as(backend.device().name())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[4, 9)");
+                assertThatThrownBy(() -> backend.copy(new int[] {3, 3}, small, 0, new long[] {3, 1}, other, 0,
+                        new long[] {3, 1})).as(backend.device().name())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("copy source");
+                assertThatThrownBy(() -> backend.copy(new int[] {2, 2}, small, 0, new long[] {2}, other, 0,
+                        new long[] {2, 1})).as(backend.device().name())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 strides");
+                assertThatThrownBy(() -> backend.im2colImages(new ConvGeometry(1, 3, 3, 2, 2, 1, 1, 0, 0), 2, small,
+                        0, other, 0, 3)).as(backend.device().name())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row stride 3");
+            }
+        }
+    }
+
+    @Test
     void aBufferOfAnotherDeviceIsRefusedByName() {
         for (Backend owner : backends) {
             for (Backend other : backends) {

@@ -159,35 +159,14 @@ public final class CpuBackend implements Backend {
 
     private static MemorySegment floats(DeviceBuffer buffer, String what, long offset, long count) {
         Objects.requireNonNull(buffer, () -> what + " must not be null");
-        if (offset < 0 || count < 0 || offset + count > buffer.floats()) {
-            throw new IllegalArgumentException(what + ": elements [" + offset + ", " + (offset + count)
-                    + ") do not fit in a buffer of " + buffer.floats() + " floats");
-        }
+        buffer.checkRange(what, offset, count);
         return buffer.segment();
     }
 
     private static MemorySegment view(DeviceBuffer buffer, String what, int[] shape, long offset, long[] strides) {
-        if (strides.length != shape.length) {
-            throw new IllegalArgumentException(what + ": " + strides.length + " strides for a shape of rank "
-                    + shape.length);
-        }
-        long low = offset;
-        long high = offset;
-        for (int d = 0; d < shape.length; d++) {
-            if (shape[d] < 0) {
-                throw new IllegalArgumentException(what + ": negative dimension " + shape[d]);
-            }
-            if (shape[d] == 0) {
-                return buffer.segment();
-            }
-            long reach = (shape[d] - 1L) * strides[d];
-            if (reach < 0) {
-                low += reach;
-            } else {
-                high += reach;
-            }
-        }
-        return floats(buffer, what, low, high - low + 1);
+        Objects.requireNonNull(buffer, () -> what + " must not be null");
+        buffer.checkView(what, shape, offset, strides);
+        return buffer.segment();
     }
 
     // ------------------------------------------------------------------ transfers
@@ -362,9 +341,9 @@ public final class CpuBackend implements Backend {
     public void im2col(ConvGeometry g, DeviceBuffer image, long imageOffset, DeviceBuffer columns, long columnsOffset,
             long columnsRowStride) {
         faults.beforeOperation("im2col", this);
-        checkRowStride(g, columnsRowStride);
+        g.checkColumns(1, columnsRowStride);
         nn.im2col(g, floats(image, "im2col image", imageOffset, (long) g.channels() * g.height() * g.width()),
-                imageOffset, floats(columns, "im2col columns", columnsOffset, columnsExtent(g, columnsRowStride)),
+                imageOffset, floats(columns, "im2col columns", columnsOffset, g.columnsExtent(1, columnsRowStride)),
                 columnsOffset, columnsRowStride);
     }
 
@@ -372,8 +351,8 @@ public final class CpuBackend implements Backend {
     public void col2im(ConvGeometry g, DeviceBuffer columns, long columnsOffset, long columnsRowStride,
             DeviceBuffer image, long imageOffset) {
         faults.beforeOperation("col2im", this);
-        checkRowStride(g, columnsRowStride);
-        nn.col2im(g, floats(columns, "col2im columns", columnsOffset, columnsExtent(g, columnsRowStride)),
+        g.checkColumns(1, columnsRowStride);
+        nn.col2im(g, floats(columns, "col2im columns", columnsOffset, g.columnsExtent(1, columnsRowStride)),
                 columnsOffset, columnsRowStride,
                 floats(image, "col2im image", imageOffset, (long) g.channels() * g.height() * g.width()), imageOffset);
     }
@@ -383,9 +362,9 @@ public final class CpuBackend implements Backend {
             long columnsOffset, long columnsRowStride) {
         faults.beforeOperation("im2col", this);
         long imageSize = (long) g.channels() * g.height() * g.width();
-        checkBatch(g, images, columnsRowStride);
+        g.checkColumns(images, columnsRowStride);
         nn.im2col(g, images, floats(image, "im2col image", imageOffset, images * imageSize), imageOffset,
-                floats(columns, "im2col columns", columnsOffset, batchExtent(g, images, columnsRowStride)),
+                floats(columns, "im2col columns", columnsOffset, g.columnsExtent(images, columnsRowStride)),
                 columnsOffset, columnsRowStride);
     }
 
@@ -394,38 +373,17 @@ public final class CpuBackend implements Backend {
             long columnsRowStride, DeviceBuffer image, long imageOffset) {
         faults.beforeOperation("col2im", this);
         long imageSize = (long) g.channels() * g.height() * g.width();
-        checkBatch(g, images, columnsRowStride);
+        g.checkColumns(images, columnsRowStride);
         nn.col2im(g, images, floats(columns, "col2im columns", columnsOffset,
-                batchExtent(g, images, columnsRowStride)), columnsOffset, columnsRowStride,
+                g.columnsExtent(images, columnsRowStride)), columnsOffset, columnsRowStride,
                 floats(image, "col2im image", imageOffset, images * imageSize), imageOffset);
     }
 
-    private static void checkBatch(ConvGeometry g, int images, long columnsRowStride) {
-        if (images < 0) {
-            throw new IllegalArgumentException("images = " + images + " is negative");
-        }
-        if (columnsRowStride < (long) images * g.columnCols()) {
-            throw new IllegalArgumentException("columns row stride " + columnsRowStride + " is shorter than a row of "
-                    + images + " images of " + g.columnCols() + " output positions");
-        }
-    }
 
     /** Elements from the first to one past the last of a batch's strided columns matrix. */
-    private static long batchExtent(ConvGeometry g, int images, long columnsRowStride) {
-        return images == 0 ? 0 : (g.columnRows() - 1) * columnsRowStride + (long) images * g.columnCols();
-    }
 
-    private static void checkRowStride(ConvGeometry g, long columnsRowStride) {
-        if (columnsRowStride < g.columnCols()) {
-            throw new IllegalArgumentException("columns row stride " + columnsRowStride + " is shorter than a row of "
-                    + g.columnCols() + " output positions");
-        }
-    }
 
     /** Elements from the first to one past the last of a strided columns matrix. */
-    private static long columnsExtent(ConvGeometry g, long columnsRowStride) {
-        return (g.columnRows() - 1) * columnsRowStride + g.columnCols();
-    }
 
     @Override
     public void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y,

@@ -72,6 +72,55 @@ public final class DeviceBuffer implements AutoCloseable {
         return bytes / Float.BYTES;
     }
 
+    /**
+     * Checks that elements {@code [offset, offset + count)} lie in this buffer.
+     *
+     * @param what the argument, for the message
+     * @param offset the first element
+     * @param count elements
+     * @throws IllegalArgumentException if they do not
+     */
+    public void checkRange(String what, long offset, long count) {
+        if (offset < 0 || count < 0 || offset + count > floats()) {
+            throw new IllegalArgumentException(what + ": elements [" + offset + ", " + (offset + count)
+                    + ") do not fit in a buffer of " + floats() + " floats");
+        }
+    }
+
+    /**
+     * Checks a strided view: one stride per dimension, no negative dimension, and the lowest
+     * and highest element it reaches in this buffer (an empty view reaches none).
+     *
+     * @param what the argument, for the message
+     * @param shape the view's shape
+     * @param offset its first element
+     * @param strides one per dimension, in elements (0 broadcasts, negative runs backwards)
+     * @throws IllegalArgumentException if it does not fit
+     */
+    public void checkView(String what, int[] shape, long offset, long[] strides) {
+        if (strides.length != shape.length) {
+            throw new IllegalArgumentException(what + ": " + strides.length + " strides for a shape of rank "
+                    + shape.length);
+        }
+        long low = offset;
+        long high = offset;
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] < 0) {
+                throw new IllegalArgumentException(what + ": negative dimension " + shape[d]);
+            }
+            if (shape[d] == 0) {
+                return;
+            }
+            long reach = (shape[d] - 1L) * strides[d];
+            if (reach < 0) {
+                low += reach;
+            } else {
+                high += reach;
+            }
+        }
+        checkRange(what, low, high - low + 1);
+    }
+
     /** @return whether it has been released */
     public boolean isClosed() {
         return closed.get();

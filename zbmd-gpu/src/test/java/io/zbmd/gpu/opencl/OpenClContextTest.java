@@ -2,14 +2,13 @@ package io.zbmd.gpu.opencl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
 import io.zbmd.gpu.memory.MemoryPool;
-import java.util.List;
+import io.zbmd.gpu.testing.RequiredDevice;
 import java.util.SplittableRandom;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
@@ -32,11 +31,7 @@ class OpenClContextTest {
 
     @BeforeEach
     void needsAnOpenClDevice() {
-        List<OpenClDevices.Info> devices = OpenClDevices.list();
-        if (devices.isEmpty() && "true".equals(System.getenv("CI"))) {
-            throw new AssertionError("CI installs PoCL (pocl-opencl-icd), but no OpenCL device was found");
-        }
-        assumeTrue(!devices.isEmpty(), "no OpenCL device here: install pocl-opencl-icd to run these");
+        RequiredDevice.require("OpenCL", !OpenClDevices.list().isEmpty(), "PoCL (pocl-opencl-icd)");
     }
 
     @Test

@@ -3,12 +3,12 @@ package io.zbmd.gpu.vulkan;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
+import io.zbmd.gpu.testing.RequiredDevice;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,11 +39,7 @@ class VulkanContextTest {
 
     @BeforeEach
     void needsAVulkanDevice() {
-        List<String> devices = VulkanContext.devices();
-        if (devices.isEmpty() && "true".equals(System.getenv("CI"))) {
-            throw new AssertionError("CI installs lavapipe (mesa-vulkan-drivers), but no Vulkan device was found");
-        }
-        assumeTrue(!devices.isEmpty(), "no Vulkan device here: install mesa-vulkan-drivers to run these");
+        RequiredDevice.require("Vulkan", !VulkanContext.devices().isEmpty(), "lavapipe (mesa-vulkan-drivers)");
     }
 
     @Test
