@@ -12,6 +12,7 @@ import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.ReduceOp;
 import io.zbmd.gpu.UnaryOp;
+import io.zbmd.gpu.internal.KernelArguments;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
 import java.io.IOException;
@@ -137,34 +138,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private DeviceBuffer ownBlock(DeviceBuffer buffer, String what) {
-        Objects.requireNonNull(buffer, () -> what + " must not be null");
-        if (buffer.pool() != memory) {
-            throw new IllegalArgumentException(what + " is " + buffer + ", memory of another device; this is "
-                    + device.name() + ": copy it through the host (download, upload)");
-        }
-        return buffer;
-    }
-
-    private static long count(int[] shape) {
-        long count = 1;
-        for (int d : shape) {
-            count *= d;
-        }
-        return count;
-    }
-
-    /** @return rank, shape, then each operand's strides: a view for the strided kernels */
-    private static long[] viewConstants(int[] shape, long[]... strides) {
-        int rank = shape.length;
-        long[] values = new long[1 + rank * (1 + strides.length)];
-        values[0] = rank;
-        for (int d = 0; d < rank; d++) {
-            values[1 + d] = shape[d];
-            for (int s = 0; s < strides.length; s++) {
-                values[1 + (s + 1) * rank + d] = strides[s][d];
-            }
-        }
-        return values;
+        return KernelArguments.own(buffer, memory, device, what);
     }
 
     private void run(String kernel, long global, Object... args) {
@@ -225,11 +199,11 @@ public final class OpenClBackend implements Backend {
         faults.beforeOperation("copy", this);
         cl_mem from = view(src, "copy source", shape, srcOffset, srcStrides);
         cl_mem to = view(dst, "copy destination", shape, dstOffset, dstStrides);
-        long count = count(shape);
+        long count = KernelArguments.count(shape);
         if (count == 0) {
             return;
         }
-        runWith("copy_strided", count, context.constants(viewConstants(shape, srcStrides, dstStrides)), 1, count,
+        runWith("copy_strided", count, context.constants(KernelArguments.viewConstants(shape, srcStrides, dstStrides)), 1, count,
                 from, srcOffset, to, dstOffset);
     }
 
@@ -245,18 +219,10 @@ public final class OpenClBackend implements Backend {
         faults.beforeOperation("convert", this);
         cl_mem in = mem(src, "convert source", 0, 0);
         cl_mem out = mem(dst, "convert destination", 0, 0);
-        if (srcOffset < 0 || dstOffset < 0 || count < 0 || (srcOffset + count) * from.bytes() > src.bytes()
-                || (dstOffset + count) * to.bytes() > dst.bytes()) {
-            throw new IllegalArgumentException("convert: " + count + " elements from " + srcOffset + " (" + from
-                    + ") to " + dstOffset + " (" + to + ") do not fit buffers of " + src.bytes() + " and "
-                    + dst.bytes() + " bytes");
-        }
+        KernelArguments.checkConvert(from, src, srcOffset, to, dst, dstOffset, count);
         if (from == to) {
             context.copyBytes(in, srcOffset * from.bytes(), out, dstOffset * to.bytes(), count * from.bytes());
             return;
-        }
-        if (from != DType.F32 && to != DType.F32) {
-            throw new IllegalArgumentException("convert " + from + " to " + to + " through F32");
         }
         String kernel = switch (from == DType.F32 ? to : from) {
             case BF16 -> from == DType.F32 ? "f32_to_bf16" : "bf16_to_f32";
@@ -273,22 +239,13 @@ public final class OpenClBackend implements Backend {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DeviceBuffer a, long aOffset,
             int lda, DeviceBuffer b, long bOffset, int ldb, float beta, DeviceBuffer c, long cOffset, int ldc) {
         faults.beforeOperation("sgemm", this);
-        if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException("sgemm sizes must not be negative: m=" + m + " n=" + n + " k=" + k);
-        }
+        long[] extents = KernelArguments.sgemmExtents(transA, transB, m, n, k, lda, ldb, ldc);
+        cl_mem am = mem(a, "sgemm A", aOffset, extents[0]);
+        cl_mem bm = mem(b, "sgemm B", bOffset, extents[1]);
+        cl_mem cm = mem(c, "sgemm C", cOffset, extents[2]);
         if (m == 0 || n == 0) {
             return;
         }
-        int aRows = transA ? k : m;
-        int aCols = transA ? m : k;
-        int bRows = transB ? n : k;
-        int bCols = transB ? k : n;
-        checkLeading("A", aCols, lda);
-        checkLeading("B", bCols, ldb);
-        checkLeading("C", n, ldc);
-        cl_mem am = mem(a, "sgemm A", aOffset, aRows == 0 ? 0 : (long) (aRows - 1) * lda + aCols);
-        cl_mem bm = mem(b, "sgemm B", bOffset, bRows == 0 ? 0 : (long) (bRows - 1) * ldb + bCols);
-        cl_mem cm = mem(c, "sgemm C", cOffset, (long) (m - 1) * ldc + n);
         long[] grid = {roundUp(n, SGEMM_TILE), roundUp(m, SGEMM_TILE)};
         context.run(context.kernel(SOURCE, "sgemm_tiled"), grid, new long[] {SGEMM_TILE, SGEMM_TILE},
                 transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, am, aOffset, lda, bm, bOffset, ldb, beta, cm, cOffset,
@@ -300,13 +257,6 @@ public final class OpenClBackend implements Backend {
 
     private static long roundUp(int value, int multiple) {
         return (value + multiple - 1L) / multiple * multiple;
-    }
-
-    private static void checkLeading(String matrix, int columns, int leading) {
-        if (leading < Math.max(1, columns)) {
-            throw new IllegalArgumentException("sgemm: leading dimension of " + matrix + " is " + leading
-                    + ", less than its " + columns + " columns");
-        }
     }
 
     @Override
@@ -376,11 +326,11 @@ public final class OpenClBackend implements Backend {
         cl_mem am = view(a, "binary a", shape, aOffset, aStrides);
         cl_mem bm = view(b, "binary b", shape, bOffset, bStrides);
         cl_mem om = view(out, "binary out", shape, outOffset, outStrides);
-        long count = count(shape);
+        long count = KernelArguments.count(shape);
         if (count == 0) {
             return;
         }
-        long[] view = viewConstants(shape, aStrides, bStrides, outStrides);
+        long[] view = KernelArguments.viewConstants(shape, aStrides, bStrides, outStrides);
         runWith("binary_strided", count, context.constants(view), 2, op.ordinal(), count, am, aOffset, bm, bOffset, om,
                 outOffset);
     }
@@ -391,19 +341,13 @@ public final class OpenClBackend implements Backend {
         faults.beforeOperation("reduce", this);
         cl_mem xm = view(x, "reduce x", shape, xOffset, xStrides);
         cl_mem om = view(out, "reduce out", shape, outOffset, outStrides);
-        long[] dense = new long[shape.length];
-        long outCount = 1;
-        for (int d = shape.length - 1; d >= 0; d--) {
-            if (outStrides[d] != 0) {
-                dense[d] = outCount;
-                outCount *= shape[d];
-            }
-        }
+        long[] dense = KernelArguments.keptStrides(shape, outStrides);
+        long outCount = KernelArguments.keptCount(shape, outStrides);
         cl_mem best = argmax == null ? null : mem(argmax, "reduce argmax", 0, outCount);
-        if (count(shape) == 0) {
+        if (KernelArguments.count(shape) == 0) {
             return;
         }
-        runWith("reduce", outCount, context.constants(viewConstants(shape, xStrides, outStrides, dense)), 2,
+        runWith("reduce", outCount, context.constants(KernelArguments.viewConstants(shape, xStrides, outStrides, dense)), 2,
                 op == ReduceOp.SUM ? 0 : 1, outCount, xm, xOffset, om, outOffset, accumulate ? 1 : 0,
                 op == ReduceOp.MAX ? best : null);
     }
@@ -440,27 +384,11 @@ public final class OpenClBackend implements Backend {
             long gradOffset, float scale) {
         faults.beforeOperation("crossEntropy", this);
         long n = (long) rows * cols;
-        int[] values = downloadInts(labels, labelsOffset, rows);
-        for (int r = 0; r < rows; r++) {
-            if (values[r] < 0 || values[r] >= cols) {
-                throw new IllegalArgumentException("label " + values[r] + " in row " + r + " is outside the " + cols
-                        + " classes");
-            }
-        }
+        KernelArguments.checkLabels(downloadInts(labels, labelsOffset, rows), cols);
         run("cross_entropy", rows, rows, cols, smoothing, mem(logits, "cross-entropy logits", logitsOffset, n),
                 logitsOffset, mem(labels, "cross-entropy labels", labelsOffset, rows), labelsOffset,
                 mem(lossPerRow, "cross-entropy losses", lossOffset, rows), lossOffset,
                 grad == null ? null : mem(grad, "cross-entropy gradient", gradOffset, n), gradOffset, scale);
-    }
-
-    private static int[] convConstants(ConvGeometry g) {
-        return new int[] {g.channels(), g.height(), g.width(), g.kernelHeight(), g.kernelWidth(), g.strideHeight(),
-            g.strideWidth(), g.padHeight(), g.padWidth(), g.outHeight(), g.outWidth()};
-    }
-
-    private static int[] poolConstants(PoolGeometry g) {
-        return new int[] {g.height(), g.width(), g.kernelHeight(), g.kernelWidth(), g.strideHeight(), g.strideWidth(),
-            g.padHeight(), g.padWidth(), g.outHeight(), g.outWidth()};
     }
 
     @Override
@@ -484,7 +412,7 @@ public final class OpenClBackend implements Backend {
         cl_mem in = mem(image, "im2col image", imageOffset, images * imageSize);
         cl_mem out = mem(columns, "im2col columns", columnsOffset, g.columnsExtent(images, columnsRowStride));
         long items = (long) g.columnRows() * images * g.columnCols();
-        runWith("im2col", items, context.constants(convConstants(g)), 1, images, in, imageOffset, out, columnsOffset,
+        runWith("im2col", items, context.constants(KernelArguments.geometry(g)), 1, images, in, imageOffset, out, columnsOffset,
                 columnsRowStride);
     }
 
@@ -508,11 +436,9 @@ public final class OpenClBackend implements Backend {
         long imageSize = (long) g.channels() * g.height() * g.width();
         cl_mem in = mem(columns, "col2im columns", columnsOffset, g.columnsExtent(images, columnsRowStride));
         cl_mem out = mem(image, "col2im image", imageOffset, images * imageSize);
-        runWith("col2im", images * imageSize, context.constants(convConstants(g)), 1, images, in, columnsOffset,
+        runWith("col2im", images * imageSize, context.constants(KernelArguments.geometry(g)), 1, images, in, columnsOffset,
                 columnsRowStride, out, imageOffset);
     }
-
-
 
     @Override
     public void pool2d(PoolGeometry g, boolean max, int planes, DeviceBuffer x, long xOffset, DeviceBuffer y,
@@ -522,7 +448,7 @@ public final class OpenClBackend implements Backend {
         cl_mem in = mem(x, "pool input", xOffset, (long) planes * g.height() * g.width());
         cl_mem out = mem(y, "pool output", yOffset, outSize);
         cl_mem best = max && argmax != null ? mem(argmax, "pool argmax", 0, outSize) : null;
-        runWith("pool2d", outSize, context.constants(poolConstants(g)), 2, planes, max ? 1 : 0, in, xOffset, out,
+        runWith("pool2d", outSize, context.constants(KernelArguments.geometry(g)), 2, planes, max ? 1 : 0, in, xOffset, out,
                 yOffset, best);
     }
 
@@ -538,7 +464,7 @@ public final class OpenClBackend implements Backend {
         cl_mem up = mem(dy, "pool gradient", dyOffset, outSize);
         cl_mem best = max ? mem(argmax, "pool argmax", 0, outSize) : null;
         cl_mem down = mem(dx, "pool input gradient", dxOffset, inSize);
-        runWith("pool2d_backward", inSize, context.constants(poolConstants(g)), 2, planes, max ? 1 : 0, up, dyOffset,
+        runWith("pool2d_backward", inSize, context.constants(KernelArguments.geometry(g)), 2, planes, max ? 1 : 0, up, dyOffset,
                 best, down, dxOffset);
     }
 
@@ -601,7 +527,7 @@ public final class OpenClBackend implements Backend {
             DeviceBuffer out, long outOffset) {
         faults.beforeOperation("gather", this);
         long rows = table.floats() / dim;
-        checkIndices(downloadInts(indices, indicesOffset, count), rows);
+        KernelArguments.checkIndices(downloadInts(indices, indicesOffset, count), rows);
         run("gather_rows", (long) count * dim, count, dim, mem(table, "embedding table", 0, rows * dim),
                 mem(indices, "embedding indices", indicesOffset, count), indicesOffset,
                 mem(out, "embedding output", outOffset, (long) count * dim), outOffset);
@@ -612,19 +538,10 @@ public final class OpenClBackend implements Backend {
             long indicesOffset, DeviceBuffer dtable) {
         faults.beforeOperation("scatterAdd", this);
         long rows = dtable.floats() / dim;
-        checkIndices(downloadInts(indices, indicesOffset, count), rows);
+        KernelArguments.checkIndices(downloadInts(indices, indicesOffset, count), rows);
         run("scatter_add_rows", rows * dim, count, dim, rows, mem(dout, "embedding gradient", doutOffset,
                 (long) count * dim), doutOffset, mem(indices, "embedding indices", indicesOffset, count), indicesOffset,
                 mem(dtable, "embedding table gradient", 0, rows * dim));
-    }
-
-    private static void checkIndices(int[] indices, long rows) {
-        for (int i = 0; i < indices.length; i++) {
-            if (indices[i] < 0 || indices[i] >= rows) {
-                throw new IllegalArgumentException("embedding index " + indices[i] + " at position " + i
-                        + " is outside the table of " + rows + " rows");
-            }
-        }
     }
 
     @Override
