@@ -4,6 +4,7 @@ import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
 import io.zbmd.gpu.opencl.OpenClBackend;
+import io.zbmd.gpu.vulkan.VulkanBackend;
 
 /**
  * A compute backend: device memory, copies between host and device, and the kernels the ML
@@ -28,7 +29,7 @@ import io.zbmd.gpu.opencl.OpenClBackend;
  * documented (in-place where allowed) are undefined. Not thread-safe per buffer: callers
  * own their tensors; the backend itself may be shared.
  */
-public sealed interface Backend extends AutoCloseable permits CpuBackend, OpenClBackend {
+public sealed interface Backend extends AutoCloseable permits CpuBackend, OpenClBackend, VulkanBackend {
 
     /** @return what this backend runs on */
     Device device();

@@ -4,6 +4,8 @@ import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.opencl.OpenClBackend;
 import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.gpu.vulkan.VulkanBackend;
+import io.zbmd.gpu.vulkan.VulkanContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Discovers the backends present on this machine. The CPU is always there; an OpenCL device is
  * listed when JOCL is on the class path and a driver offers the device (a GPU's, or PoCL's,
- * which runs OpenCL on the CPU). A device that cannot be opened is logged and left out.
+ * which runs OpenCL on the CPU); a Vulkan device when LWJGL's Vulkan and shaderc bindings are on
+ * the class path and a driver offers it (a GPU's, or Mesa's lavapipe on the CPU). A device that
+ * cannot be opened is logged and left out.
  */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
@@ -36,13 +40,21 @@ public final class Backends {
                 LOG.warn("OpenCL device {} is present but cannot be used: {}", info, e.getMessage());
             }
         }
+        for (VulkanContext.Info info : VulkanContext.list()) {
+            try {
+                found.add(VulkanBackend.open(info.index(), cpu.memoryBudgetBytes()));
+            } catch (DeviceException e) {
+                LOG.warn("Vulkan device {} is present but cannot be used: {}", info, e.getMessage());
+            }
+        }
         return found;
     }
 
     /**
      * @param cpu the CPU backend's configuration
-     * @return the backend to train on: the first GPU present, else the CPU (an OpenCL device
-     *     that is the CPU itself, as PoCL's, is not faster than the CPU backend)
+     * @return the backend to train on: the first GPU present, through OpenCL, else through
+     *     Vulkan, else the CPU (a device that is the CPU itself, as PoCL's or lavapipe's, is not
+     *     faster than the CPU backend)
      */
     public static Backend best(CpuConfig cpu) {
         for (OpenClDevices.Info info : OpenClDevices.list()) {
@@ -56,12 +68,22 @@ public final class Backends {
                 }
             }
         }
+        for (VulkanContext.Info info : VulkanContext.list()) {
+            if (info.gpu()) {
+                try {
+                    return VulkanBackend.open(info.index(), cpu.memoryBudgetBytes());
+                } catch (DeviceException e) {
+                    LOG.warn("Vulkan GPU {} is present but cannot be used, trying the next: {}", info,
+                            e.getMessage());
+                }
+            }
+        }
         return CpuBackend.create(cpu);
     }
 
     /**
      * Opens the backend a user names: {@code cpu}, {@code opencl} (device 0) or
-     * {@code opencl:N}, or {@code best} ({@link #best}).
+     * {@code opencl:N}, {@code vulkan} or {@code vulkan:N}, or {@code best} ({@link #best}).
      *
      * @param device the name
      * @param cpu the CPU backend's configuration; its memory budget bounds a device's too
@@ -78,17 +100,27 @@ public final class Backends {
         if (name.equals("best")) {
             return best(cpu);
         }
+        if (name.equals("vulkan") || name.startsWith("vulkan:")) {
+            return VulkanBackend.open(index(device, "vulkan"), cpu.memoryBudgetBytes());
+        }
         if (name.equals("opencl") || name.startsWith("opencl:")) {
-            int index;
-            try {
-                index = name.equals("opencl") ? 0 : Integer.parseInt(name.substring("opencl:".length()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + device + "' names no device: give opencl:N with N a number");
-            }
+            int index = index(device, "opencl");
             long memory = OpenClDevices.list().stream().filter(info -> info.index() == index).findFirst()
                     .map(info -> info.globalMemoryBytes() / 4 * 3).orElse(cpu.memoryBudgetBytes());
             return OpenClBackend.open(index, Math.min(cpu.memoryBudgetBytes(), memory));
         }
-        throw new IllegalArgumentException("'" + device + "' is not a device: give cpu, opencl, opencl:N or best");
+        throw new IllegalArgumentException("'" + device
+                + "' is not a device: give cpu, opencl, opencl:N, vulkan, vulkan:N or best");
+    }
+
+    /** @return N of {@code kind:N}, 0 for {@code kind} alone */
+    private static int index(String device, String kind) {
+        String name = device.strip().toLowerCase(Locale.ROOT);
+        try {
+            return name.equals(kind) ? 0 : Integer.parseInt(name.substring(kind.length() + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + device + "' names no device: give " + kind
+                    + ":N with N a number");
+        }
     }
 }

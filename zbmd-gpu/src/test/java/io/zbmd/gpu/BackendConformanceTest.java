@@ -514,7 +514,8 @@ class BackendConformanceTest {
     void inCiEveryDeviceBackendIsChecked() {
         if ("true".equals(System.getenv("CI"))) {
             assertThat(backends).extracting(backend -> backend.device().kind())
-                    .as("CI installs PoCL: the OpenCL backend must be among those checked").contains("opencl");
+                    .as("CI installs PoCL and lavapipe: the OpenCL and Vulkan backends must be among those checked")
+                    .contains("opencl", "vulkan");
         }
     }
 

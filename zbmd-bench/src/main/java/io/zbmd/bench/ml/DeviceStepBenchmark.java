@@ -26,7 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * training step of the Fashion-MNIST MLP (batch 128, Adam), through the {@link Backend}
  * interface on each backend: {@code cpu} (the CPU backend at its defaults, two threads) and
  * {@code opencl} (OpenCL device 0: on a machine without a GPU that is PoCL, OpenCL on the same
- * CPU cores, so its row measures the OpenCL kernels and their launch and copy costs, not a GPU).
+ * CPU cores, so its row measures the OpenCL kernels and their launch and copy costs, not a GPU)
+ * and {@code vulkan} (Vulkan device 0: without a GPU, Mesa's lavapipe, Vulkan on the same CPU
+ * cores; each kernel waits for its fence, so its row includes every dispatch's round trip).
  * Each SGEMM copies its last entry back, so the time is the work's (OpenCL kernels run
  * asynchronously until then); an MLP step ends with its loss copied back.
  *
@@ -37,15 +39,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 3, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "--add-modules", "jdk.incubator.vector",
-    "--enable-native-access=ALL-UNNAMED"})
+    "--enable-native-access=ALL-UNNAMED", "-Dorg.lwjgl.system.memoryBackend=ffm"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class DeviceStepBenchmark {
     static final int N = 512;
     private static final int CHECKED = 16;
 
-    /** Which backend: {@code cpu} or {@code opencl}. */
-    @Param({"cpu", "opencl"})
+    /** Which backend: {@code cpu}, {@code opencl} or {@code vulkan}. */
+    @Param({"cpu", "opencl", "vulkan"})
     public String device;
 
     private Backend backend;

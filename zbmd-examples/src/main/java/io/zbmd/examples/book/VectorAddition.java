@@ -30,7 +30,7 @@ public final class VectorAddition {
 
     /**
      * @param out where to report
-     * @param device {@code best}, {@code cpu}, {@code opencl} or {@code opencl:N}
+     * @param device {@code best}, {@code cpu}, {@code opencl[:N]} or {@code vulkan[:N]}
      * @param n the vectors' length, positive
      * @return the first ten sums
      */

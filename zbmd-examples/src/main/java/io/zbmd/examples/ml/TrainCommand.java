@@ -104,9 +104,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int threads;
 
-    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|best[,…]", description = "where to train: the CPU"
-            + " (default), OpenCL device N (0 when not given; PoCL runs OpenCL on the CPU), or the best present (a"
-            + " GPU, else the CPU); a list such as opencl,cpu moves the run to the next device when one is lost"
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|vulkan[:N]|best[,…]", description = "where to train:"
+            + " the CPU (default), OpenCL device N (0 when not given; PoCL runs OpenCL on the CPU), Vulkan device N"
+            + " (lavapipe runs Vulkan on the CPU), or the best present (a GPU, else the CPU); a list such as opencl,cpu moves the run to the next device when one is lost"
             + " (needs --checkpoint-dir: the run resumes there from its last checkpoint)")
     String device = "cpu";
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.gpu.vulkan.VulkanContext;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.train.TrainingResult;
@@ -14,6 +15,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,18 +37,26 @@ class BookExamplesTest {
     private final PrintStream out = new PrintStream(text, true, StandardCharsets.UTF_8);
 
     @Test
-    void vectorAdditionSurvivesADeviceResetOnTheCpuAndOnOpenCl() {
-        for (String device : OpenClDevices.list().isEmpty() ? new String[] {"cpu"} : new String[] {"cpu", "opencl"}) {
+    void vectorAdditionSurvivesADeviceResetOnEveryDevicePresent() {
+        List<String> devices = new ArrayList<>(List.of("cpu"));
+        if (!OpenClDevices.list().isEmpty()) {
+            devices.add("opencl");
+        }
+        if (!VulkanContext.list().isEmpty()) {
+            devices.add("vulkan");
+        }
+        for (String device : devices) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             float[] first = VectorAddition.run(new PrintStream(bytes, true, StandardCharsets.UTF_8), device, 100_000);
             assertThat(first).containsExactly(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f);
             String out = bytes.toString(StandardCharsets.UTF_8);
-            assertThat(out).as(device).contains(device.equals("cpu") ? "2 threads" : "Using device: opencl:0")
+            assertThat(out).as(device).contains(device.equals("cpu") ? "2 threads" : "Using device: " + device + ":0")
                     .contains("the device actor restarts")
                     .contains("Result: 1.00 2.00 3.00");
         }
         if (System.getenv("CI") != null) {
             assertThat(OpenClDevices.list()).as("CI installs PoCL: the example runs on OpenCL too").isNotEmpty();
+            assertThat(VulkanContext.list()).as("CI installs lavapipe: the example runs on Vulkan too").isNotEmpty();
         }
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.gpu.vulkan.VulkanContext;
 import io.zbmd.ml.checkpoint.Checkpoint;
 import io.zbmd.ml.checkpoint.CheckpointFile;
 import io.zbmd.ml.checkpoint.CheckpointStore;
@@ -325,10 +326,38 @@ class TrainCommandTest {
 
         Outcome unknown = train(with(args, "--device", "gpu"));
         assertThat(unknown.status()).isEqualTo(2);
-        assertThat(unknown.err()).contains("--device gpu").contains("cpu, opencl, opencl:N or best");
+        assertThat(unknown.err()).contains("--device gpu").contains("cpu, opencl, opencl:N, vulkan, vulkan:N or best");
         Outcome absent = train(with(args, "--device", "opencl:9"));
         assertThat(absent.status()).isEqualTo(2);
         assertThat(absent.err()).contains("no OpenCL device 9").contains("opencl:0 ").doesNotContain("\tat ");
+    }
+
+    @Test
+    void theMlpTrainsOnAVulkanDeviceAsOnTheCpu() throws IOException {
+        requireDataset();
+        if (VulkanContext.list().isEmpty()) {
+            if (System.getenv("CI") != null) {
+                fail("no Vulkan device: ./zbmd test installs lavapipe (mesa-vulkan-drivers) when it runs as root");
+            }
+            assumeTrue(false, "no Vulkan device here (apt-get install mesa-vulkan-drivers libvulkan1)");
+        }
+        String[] args = {"--model", "mlp", "--epochs", "1", "--batch-size", "128", "--train-limit", "4000",
+            "--test-limit", "1000", "--json", "--progress", "none"};
+        Outcome cpu = train(with(args, "--device", "cpu"));
+        assertThat(cpu.status()).as(cpu.err()).isZero();
+        Outcome device = train(with(args, "--device", "vulkan"));
+        assertThat(device.status()).as(device.err()).isZero();
+        assertThat(device.json().get("steps")).isEqualTo(cpu.json().get("steps"));
+        // Other kernels, other last bits: the same training to within a few images of a thousand.
+        assertThat(Double.parseDouble(device.json().get("accuracy")))
+                .isCloseTo(Double.parseDouble(cpu.json().get("accuracy")), offset(0.005))
+                .isGreaterThan(0.70);
+        Outcome again = train(with(args, "--device", "vulkan"));
+        assertThat(again.json().get("fingerprint")).as("bit-reproducible on its device")
+                .isEqualTo(device.json().get("fingerprint"));
+        Outcome absent = train(with(args, "--device", "vulkan:9"));
+        assertThat(absent.status()).isEqualTo(2);
+        assertThat(absent.err()).contains("no Vulkan device 9").doesNotContain("\tat ");
     }
 
     @Test

@@ -7,14 +7,18 @@ import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.KernelBuildException;
 import io.zbmd.gpu.memory.BlockAllocator;
 import io.zbmd.gpu.memory.MemoryBlock;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.lwjgl.PointerBuffer;
@@ -43,6 +47,7 @@ import org.lwjgl.vulkan.VkInstanceCreateInfo;
 import org.lwjgl.vulkan.VkMemoryAllocateInfo;
 import org.lwjgl.vulkan.VkMemoryRequirements;
 import org.lwjgl.vulkan.VkPhysicalDevice;
+import org.lwjgl.vulkan.VkPhysicalDeviceFeatures;
 import org.lwjgl.vulkan.VkPhysicalDeviceMemoryProperties;
 import org.lwjgl.vulkan.VkPhysicalDeviceProperties;
 import org.lwjgl.vulkan.VkPipelineLayoutCreateInfo;
@@ -69,6 +74,7 @@ import org.lwjgl.vulkan.VkWriteDescriptorSet;
 public final class VulkanContext implements AutoCloseable {
     private static final AtomicInteger LIVE_CONTEXTS = new AtomicInteger();
     private static final AtomicInteger LIVE_BUFFERS = new AtomicInteger();
+    private static final ByteBuffer NO_PUSH = ByteBuffer.allocateDirect(0);
 
     private final VkInstance instance;
     private final VkDevice device;
@@ -76,7 +82,13 @@ public final class VulkanContext implements AutoCloseable {
     private final long commandPool;
     private final String name;
     private final int memoryType;
+    private final boolean float64;
     private final Map<String, Pipeline> pipelines = new HashMap<>();
+    /** The blocks not yet freed: closing the context frees them, so none outlives its device. */
+    private final Set<VkBlock> blocks = new HashSet<>();
+    /** Scopes every block's mapping: once the context is closed, touching one throws instead of crashing. */
+    private final Arena mappings = Arena.ofShared();
+    private VkBlock params;
     private boolean closed;
 
     /** A device buffer: a Vulkan buffer, its memory, and the memory mapped into this process. */
@@ -86,18 +98,42 @@ public final class VulkanContext implements AutoCloseable {
     private record Pipeline(long shader, long setLayout, long layout, long pipeline, int buffers, int pushBytes) {}
 
     /**
-     * @return the names of the Vulkan devices present; empty where LWJGL or a Vulkan loader and
-     *     driver are missing
+     * A Vulkan device present on this machine.
+     *
+     * @param index its place in {@link #list()}
+     * @param name the driver's name for it
+     * @param gpu whether it is a GPU (lavapipe, which runs Vulkan on the CPU, is not)
      */
-    public static List<String> devices() {
+    public record Info(int index, String name, boolean gpu) {
+        @Override
+        public String toString() {
+            return "vulkan:" + index + " " + name;
+        }
+    }
+
+    /**
+     * @return the Vulkan devices present; empty where LWJGL or a Vulkan loader and driver are
+     *     missing
+     */
+    public static List<Info> list() {
         if (!bindingPresent()) {
             return List.of();
         }
         try (Instance opened = Instance.create()) {
-            return opened.devices().stream().map(Instance::name).toList();
+            List<VkPhysicalDevice> found = opened.devices();
+            List<Info> infos = new ArrayList<>();
+            for (int i = 0; i < found.size(); i++) {
+                infos.add(new Info(i, Instance.name(found.get(i)), Instance.gpu(found.get(i))));
+            }
+            return infos;
         } catch (UnsatisfiedLinkError | IllegalStateException | DeviceException e) {
             return List.of();
         }
+    }
+
+    /** @return the names of the Vulkan devices present, as {@link #list()} */
+    public static List<String> devices() {
+        return list().stream().map(Info::name).toList();
     }
 
     /** @return whether LWJGL's Vulkan binding is on the class path */
@@ -146,7 +182,11 @@ public final class VulkanContext implements AutoCloseable {
             int family = computeFamily(physical, stack);
             VkDeviceQueueCreateInfo.Buffer queues = VkDeviceQueueCreateInfo.calloc(1, stack).sType$Default()
                     .queueFamilyIndex(family).pQueuePriorities(stack.floats(1f));
-            VkDeviceCreateInfo info = VkDeviceCreateInfo.calloc(stack).sType$Default().pQueueCreateInfos(queues);
+            VkPhysicalDeviceFeatures supported = VkPhysicalDeviceFeatures.malloc(stack);
+            vkGetPhysicalDeviceFeatures(physical, supported);
+            this.float64 = supported.shaderFloat64();
+            VkDeviceCreateInfo info = VkDeviceCreateInfo.calloc(stack).sType$Default().pQueueCreateInfos(queues)
+                    .pEnabledFeatures(VkPhysicalDeviceFeatures.calloc(stack).shaderFloat64(float64));
             PointerBuffer handle = stack.mallocPointer(1);
             check(vkCreateDevice(physical, info, null, handle), "create the device");
             this.device = new VkDevice(handle.get(0), physical, info);
@@ -191,6 +231,11 @@ public final class VulkanContext implements AutoCloseable {
         return name;
     }
 
+    /** @return whether shaders may compute in 64-bit floats on this device (shaderFloat64) */
+    public boolean float64() {
+        return float64;
+    }
+
     /** @return the device's memory, for a {@link io.zbmd.gpu.memory.MemoryPool} */
     public BlockAllocator allocator() {
         return new BlockAllocator() {
@@ -201,13 +246,19 @@ public final class VulkanContext implements AutoCloseable {
 
             @Override
             public void free(MemoryBlock block) {
-                VkBlock vk = (VkBlock) block;
-                vkUnmapMemory(device, vk.memory());
-                vkDestroyBuffer(device, vk.buffer(), null);
-                vkFreeMemory(device, vk.memory(), null);
-                LIVE_BUFFERS.decrementAndGet();
+                release((VkBlock) block);
             }
         };
+    }
+
+    private synchronized void release(VkBlock block) {
+        if (!blocks.remove(block)) {
+            return; // freed when the context closed
+        }
+        vkUnmapMemory(device, block.memory());
+        vkDestroyBuffer(device, block.buffer(), null);
+        vkFreeMemory(device, block.memory(), null);
+        LIVE_BUFFERS.decrementAndGet();
     }
 
     private synchronized VkBlock allocate(long bytes) {
@@ -239,7 +290,10 @@ public final class VulkanContext implements AutoCloseable {
             PointerBuffer address = stack.mallocPointer(1);
             check(vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, address), "map a buffer's memory");
             LIVE_BUFFERS.incrementAndGet();
-            return new VkBlock(buffer, memory, MemorySegment.ofAddress(address.get(0)).reinterpret(bytes), bytes);
+            VkBlock block = new VkBlock(buffer, memory,
+                    MemorySegment.ofAddress(address.get(0)).reinterpret(bytes, mappings, null), bytes);
+            blocks.add(block);
+            return block;
         }
     }
 
@@ -252,7 +306,58 @@ public final class VulkanContext implements AutoCloseable {
      * @param push the push constants (little-endian), or an empty buffer
      * @param groups work groups along x
      */
-    public synchronized void dispatch(String source, List<VkBlock> buffers, ByteBuffer push, int groups) {
+    public void dispatch(String source, List<VkBlock> buffers, ByteBuffer push, int groups) {
+        submit(source, buffers, push, groups, 1);
+    }
+
+    /**
+     * Runs a compute shader over {@code groupsX × groupsY} work groups, its parameters in a
+     * storage buffer at binding 0 (any number of them, where push constants hold 128 bytes),
+     * and waits for it.
+     *
+     * @param source GLSL 450 reading {@code int} parameters from binding 0, with
+     *     {@code buffers} storage buffers at bindings 1, 2, ...
+     * @param params the parameters (floats as their bits)
+     * @param buffers the storage buffers, in binding order from 1
+     * @param groupsX work groups along x
+     * @param groupsY work groups along y
+     */
+    public synchronized void dispatch(String source, int[] params, List<VkBlock> buffers, int groupsX,
+            int groupsY) {
+        checkOpen();
+        long bytes = Math.max(256, (long) params.length * Integer.BYTES);
+        if (this.params == null || this.params.bytes() < bytes) {
+            if (this.params != null) {
+                release(this.params);
+                this.params = null;
+            }
+            this.params = allocate(bytes);
+            if (this.params == null) {
+                throw new DeviceException(name + " has no memory left for " + bytes + " bytes of kernel parameters");
+            }
+        }
+        MemorySegment.copy(params, 0, this.params.mapped(), ValueLayout.JAVA_INT, 0, params.length);
+        List<VkBlock> bindings = new ArrayList<>(buffers.size() + 1);
+        bindings.add(this.params);
+        bindings.addAll(buffers);
+        submit(source, bindings, NO_PUSH, groupsX, groupsY);
+    }
+
+    /**
+     * Builds the pipeline of a shader for {@link #dispatch(String, int[], List, int, int)} now,
+     * so that a shader that does not compile fails here rather than at its first use.
+     *
+     * @param source the shader
+     * @param buffers its storage buffers after the parameters
+     * @throws KernelBuildException if it does not compile, with shaderc's log
+     */
+    public synchronized void build(String source, int buffers) {
+        checkOpen();
+        pipeline(source, buffers + 1, 0);
+    }
+
+    private synchronized void submit(String source, List<VkBlock> buffers, ByteBuffer push, int groupsX,
+            int groupsY) {
         checkOpen();
         Pipeline pipeline = pipeline(source, buffers.size(), push.remaining());
         try (MemoryStack stack = stackPush()) {
@@ -288,7 +393,7 @@ public final class VulkanContext implements AutoCloseable {
                 if (push.remaining() > 0) {
                     vkCmdPushConstants(command, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push);
                 }
-                vkCmdDispatch(command, groups, 1, 1);
+                vkCmdDispatch(command, groupsX, groupsY, 1);
                 check(vkEndCommandBuffer(command), "end a command buffer");
                 check(vkCreateFence(device, VkFenceCreateInfo.calloc(stack).sType$Default(), null, handle),
                         "create a fence");
@@ -387,6 +492,11 @@ public final class VulkanContext implements AutoCloseable {
         }
     }
 
+    /** @return whether {@link #close} has been called */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("Vulkan context of " + name + " is closed");
@@ -411,6 +521,11 @@ public final class VulkanContext implements AutoCloseable {
         }
         closed = true;
         vkDeviceWaitIdle(device);
+        for (VkBlock block : List.copyOf(blocks)) {
+            release(block); // buffers still open: their pool frees nothing after this
+        }
+        params = null;
+        mappings.close();
         for (Pipeline pipeline : pipelines.values()) {
             vkDestroyPipeline(device, pipeline.pipeline(), null);
             vkDestroyPipelineLayout(device, pipeline.layout(), null);
@@ -466,6 +581,16 @@ public final class VulkanContext implements AutoCloseable {
                 VkPhysicalDeviceProperties properties = VkPhysicalDeviceProperties.malloc(stack);
                 vkGetPhysicalDeviceProperties(device, properties);
                 return properties.deviceNameString();
+            }
+        }
+
+        static boolean gpu(VkPhysicalDevice device) {
+            try (MemoryStack stack = stackPush()) {
+                VkPhysicalDeviceProperties properties = VkPhysicalDeviceProperties.malloc(stack);
+                vkGetPhysicalDeviceProperties(device, properties);
+                int type = properties.deviceType();
+                return type == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU || type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU
+                        || type == VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU;
             }
         }
 
