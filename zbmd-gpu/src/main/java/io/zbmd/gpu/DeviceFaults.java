@@ -1,7 +1,10 @@
 package io.zbmd.gpu;
 
+import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.memory.DeviceOutOfMemoryException;
 import io.zbmd.gpu.memory.MemoryPool;
+import io.zbmd.gpu.opencl.OpenClBackend;
+import io.zbmd.gpu.vulkan.VulkanBackend;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -50,7 +53,9 @@ public final class DeviceFaults {
     /**
      * A device that is lost for good: it runs {@code operations} operations (counted while
      * armed), then fails every one after with a {@link DeviceException}, as a GPU that fell off
-     * the bus or whose context was destroyed. Starts disarmed.
+     * the bus. On a device backend the loss is real: the first failing operation destroys the
+     * device's context (its queue, kernels and memory go with it) before it fails. The CPU
+     * backend's memory is the JVM's own and stays. Starts disarmed.
      *
      * @param operations operations that still succeed, 0 or more
      * @return the faults
@@ -111,8 +116,12 @@ public final class DeviceFaults {
             return;
         }
         if (lostAfter >= 0) {
-            if (operations.incrementAndGet() > lostAfter) {
+            long count = operations.incrementAndGet();
+            if (count > lostAfter) {
                 deviceErrors.incrementAndGet();
+                if (count == lostAfter + 1) {
+                    destroy(backend);
+                }
                 throw new DeviceException("device lost (injected) before " + operation + " on "
                         + backend.device().name());
             }
@@ -131,6 +140,14 @@ public final class DeviceFaults {
             MemoryPool pool = backend.memory();
             throw new DeviceOutOfMemoryException("injected out-of-memory in " + operation + " on pool '" + pool.name()
                     + "'", 0, pool.bytesInUse(), pool.budgetBytes());
+        }
+    }
+
+    private static void destroy(Backend backend) {
+        switch (backend) {
+            case CpuBackend cpu -> { } // the JVM's memory: nothing to destroy
+            case OpenClBackend opencl -> opencl.close();
+            case VulkanBackend vulkan -> vulkan.close();
         }
     }
 

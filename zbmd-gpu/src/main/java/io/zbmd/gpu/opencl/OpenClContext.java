@@ -158,6 +158,7 @@ public final class OpenClContext implements AutoCloseable {
 
     private synchronized void transfer(boolean toDevice, cl_mem device, long deviceOffset, Pointer host,
             int hostOffset, int count, int elementBytes, String what) {
+        checkOpen();
         if (count == 0) {
             return;
         }
@@ -321,6 +322,7 @@ public final class OpenClContext implements AutoCloseable {
 
     /** Queues setting {@code count} floats from element {@code offset} to {@code value}. */
     public synchronized void fill(cl_mem mem, long offset, long count, float value) {
+        checkOpen();
         if (count == 0) {
             return;
         }
@@ -334,6 +336,7 @@ public final class OpenClContext implements AutoCloseable {
 
     /** Queues a copy of {@code bytes} bytes between device buffers. */
     public synchronized void copyBytes(cl_mem src, long srcOffset, cl_mem dst, long dstOffset, long bytes) {
+        checkOpen();
         if (bytes == 0) {
             return;
         }
@@ -366,7 +369,7 @@ public final class OpenClContext implements AutoCloseable {
 
     /** Releases the kernels, programs, queue and context; buffers go with their pool. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

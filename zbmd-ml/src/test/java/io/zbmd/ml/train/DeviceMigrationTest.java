@@ -6,11 +6,14 @@ import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.Backends;
 import io.zbmd.gpu.DeviceFaults;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.opencl.OpenClBackend;
+import io.zbmd.gpu.opencl.OpenClContext;
 import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.gpu.vulkan.VulkanContext;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.Recovery;
 import io.zbmd.ml.data.DataLoaderConfig;
@@ -23,14 +26,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A run whose device is lost for good moves to the next device and finishes there: the
- * two-spirals classifier on OpenCL (PoCL in CI), the device lost mid-run, the CPU taking over
- * from the last checkpoint.
+ * two-spirals classifier on OpenCL and on Vulkan (PoCL and lavapipe in CI), the device lost
+ * mid-run (its context destroyed), the CPU taking over from the last checkpoint.
  */
 class DeviceMigrationTest {
     private static final int EPOCHS = 30;
@@ -39,12 +43,17 @@ class DeviceMigrationTest {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void needsOpenCl() {
-        if (OpenClDevices.list().isEmpty() && System.getenv("CI") != null) {
-            throw new AssertionError("CI installs PoCL (pocl-opencl-icd), but no OpenCL device was found");
+    /** Skips without the device, except in CI, which installs PoCL and lavapipe. */
+    private static void require(String kind) {
+        boolean present = kind.equals("opencl") ? !OpenClDevices.list().isEmpty() : !VulkanContext.list().isEmpty();
+        if (!present && System.getenv("CI") != null) {
+            throw new AssertionError("CI installs PoCL and lavapipe, but no " + kind + " device was found");
         }
-        assumeTrue(!OpenClDevices.list().isEmpty(), "no OpenCL device here (apt-get install pocl-opencl-icd)");
+        assumeTrue(present, "no " + kind + " device here (apt-get install pocl-opencl-icd mesa-vulkan-drivers)");
+    }
+
+    private static int liveContexts(String kind) {
+        return kind.equals("opencl") ? OpenClContext.liveContexts() : VulkanContext.liveContexts();
     }
 
     private static Module spiralNet(long seed) {
@@ -59,8 +68,10 @@ class DeviceMigrationTest {
                 .withCheckpoints(checkpoints, CHECKPOINT_EVERY);
     }
 
-    @Test
-    void aLostDeviceMovesTheRunToTheCpuFromItsLastCheckpoint() throws IOException {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"opencl", "vulkan"})
+    void aLostDeviceMovesTheRunToTheCpuFromItsLastCheckpoint(String kind) throws IOException {
+        require(kind);
         CpuConfig cpuConfig = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
                 .withGemm(CpuConfig.Gemm.JAVA);
         TrainingResult onCpuOnly;
@@ -75,8 +86,9 @@ class DeviceMigrationTest {
 
         Path run = dir.resolve("migrating");
         DeviceFaults lost = DeviceFaults.lostAfter(20_000); // about a third of the run
-        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20); CpuBackend cpu = CpuBackend.create(cpuConfig);
-                TensorScope onDevice = TensorScope.create(opencl.withFaults(lost));
+        int contexts = liveContexts(kind); // before the device below is opened
+        try (Backend device = Backends.open(kind, cpuConfig); CpuBackend cpu = CpuBackend.create(cpuConfig);
+                TensorScope onDevice = TensorScope.create(device.withFaults(lost));
                 TensorScope onCpu = TensorScope.create(cpu)) {
             Module model;
             try (var _ = onDevice.enter()) {
@@ -91,6 +103,8 @@ class DeviceMigrationTest {
                     TrainAnythingTest.spirals(100, 2), config(run).withFallback(toCpu));
 
             assertThat(lost.injectedDeviceErrors()).as("the device was lost mid-run").isPositive();
+            assertThat(liveContexts(kind)).as("the loss destroyed the device's context")
+                    .isEqualTo(contexts);
             assertThat(migrated.recoveries()).containsEntry("migration", 1L);
             assertThat(migrated.steps()).isEqualTo(EPOCHS * 13L);
             assertThat(migrated.resumedFromStep()).as("resumed from a checkpoint written on the device")
@@ -108,6 +122,7 @@ class DeviceMigrationTest {
 
     @Test
     void withoutAFallbackALostDeviceStopsTheRunNamingTheDevice() {
+        require("opencl");
         DeviceFaults lost = DeviceFaults.lostAfter(20_000);
         try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20);
                 TensorScope onDevice = TensorScope.create(opencl.withFaults(lost))) {
