@@ -6,6 +6,7 @@ import io.zbmd.gpu.memory.MemoryPool;
 import io.zbmd.gpu.opencl.OpenClBackend;
 import io.zbmd.gpu.vulkan.VulkanBackend;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,16 +23,20 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DeviceFaults {
     /** No faults: what every backend starts with. */
-    public static final DeviceFaults NONE = new DeviceFaults(0, 0, 0, -1);
+    public static final DeviceFaults NONE = new DeviceFaults(0, 0, 0, -1, -1);
 
     private final double deviceErrorRate;
     private final double outOfMemoryRate;
     /** Operations after which the device is lost for good, or -1. */
     private final long lostAfter;
+    /** Operations after which the device hangs, or -1. */
+    private final long hangAfter;
+    private final CountDownLatch hangReleased = new CountDownLatch(1);
     private final AtomicLong operations = new AtomicLong();
     private final SplittableRandom random;
     private final AtomicLong deviceErrors = new AtomicLong();
     private final AtomicLong outOfMemory = new AtomicLong();
+    private final AtomicLong hangs = new AtomicLong();
     private volatile boolean armed;
 
     /**
@@ -47,7 +52,7 @@ public final class DeviceFaults {
             throw new IllegalArgumentException("fault rates must be between 0 and 1, got device=" + deviceErrorRate
                     + " oom=" + outOfMemoryRate);
         }
-        return new DeviceFaults(seed, deviceErrorRate, outOfMemoryRate, -1);
+        return new DeviceFaults(seed, deviceErrorRate, outOfMemoryRate, -1, -1);
     }
 
     /**
@@ -64,19 +69,37 @@ public final class DeviceFaults {
         if (operations < 0) {
             throw new IllegalArgumentException("a device is lost after 0 or more operations, got " + operations);
         }
-        return new DeviceFaults(0, 0, 0, operations);
+        return new DeviceFaults(0, 0, 0, operations, -1);
     }
 
-    private DeviceFaults(long seed, double deviceErrorRate, double outOfMemoryRate, long lostAfter) {
+    /**
+     * A device that hangs: it runs {@code operations} operations (counted while armed), then
+     * every thread that calls it blocks, as in a kernel that never returns, without an error
+     * and deaf to interrupts, until {@link #releaseHang()} (after which each fails with a
+     * {@link DeviceException}). What notices is a watchdog: the trainer's stage timeouts, a
+     * {@code DeviceHealth}. Starts disarmed.
+     *
+     * @param operations operations that still succeed, 0 or more
+     * @return the faults
+     */
+    public static DeviceFaults hangAfter(long operations) {
+        if (operations < 0) {
+            throw new IllegalArgumentException("a device hangs after 0 or more operations, got " + operations);
+        }
+        return new DeviceFaults(0, 0, 0, -1, operations);
+    }
+
+    private DeviceFaults(long seed, double deviceErrorRate, double outOfMemoryRate, long lostAfter, long hangAfter) {
         this.deviceErrorRate = deviceErrorRate;
         this.outOfMemoryRate = outOfMemoryRate;
         this.lostAfter = lostAfter;
+        this.hangAfter = hangAfter;
         this.random = new SplittableRandom(seed);
     }
 
     /** @return whether this can inject anything at all */
     public boolean injects() {
-        return deviceErrorRate > 0 || outOfMemoryRate > 0 || lostAfter >= 0;
+        return deviceErrorRate > 0 || outOfMemoryRate > 0 || lostAfter >= 0 || hangAfter >= 0;
     }
 
     /**
@@ -99,6 +122,16 @@ public final class DeviceFaults {
         return deviceErrors.get();
     }
 
+    /** @return threads that have met the injected hang so far */
+    public long injectedHangs() {
+        return hangs.get();
+    }
+
+    /** Lets the threads blocked in an injected hang go (each then fails), and every later call fail at once. */
+    public void releaseHang() {
+        hangReleased.countDown();
+    }
+
     /** @return out-of-memory errors injected so far */
     public long injectedOutOfMemory() {
         return outOfMemory.get();
@@ -113,6 +146,16 @@ public final class DeviceFaults {
      */
     public void beforeOperation(String operation, Backend backend) {
         if (!armed) {
+            return;
+        }
+        if (hangAfter >= 0) {
+            if (operations.incrementAndGet() > hangAfter) {
+                hangs.incrementAndGet();
+                awaitRelease();
+                deviceErrors.incrementAndGet();
+                throw new DeviceException("device hung (injected) in " + operation + " on " + backend.device().name()
+                        + ", released");
+            }
             return;
         }
         if (lostAfter >= 0) {
@@ -143,6 +186,21 @@ public final class DeviceFaults {
         }
     }
 
+    private void awaitRelease() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                hangReleased.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // a hung kernel does not answer interrupts either
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void destroy(Backend backend) {
         switch (backend) {
             case CpuBackend cpu -> { } // the JVM's memory: nothing to destroy
@@ -155,6 +213,9 @@ public final class DeviceFaults {
     public String toString() {
         if (lostAfter >= 0) {
             return "DeviceFaults[lost after " + lostAfter + " operations]";
+        }
+        if (hangAfter >= 0) {
+            return "DeviceFaults[hangs after " + hangAfter + " operations]";
         }
         return injects() ? "DeviceFaults[device=" + deviceErrorRate + ", oom=" + outOfMemoryRate + "]"
                 : "DeviceFaults[none]";

@@ -16,6 +16,7 @@ import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.optim.LrSchedule;
 import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.DeviceException;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.train.TrainingActors.ActorRefHolder;
@@ -892,6 +893,12 @@ final class TrainingRun {
             Duration timeout = stageTimeout();
             if (now - stageStart > timeout.toNanos()) {
                 lastFailure = "no answer from the " + stageName() + " actor within " + timeout.toMillis() + " ms";
+                if (stageName().equals("model")) {
+                    // The model actor computes on the model's device: a step it never answers, every
+                    // time it is asked, is a device that does not answer, hung or gone (a migration's cue).
+                    lastCause = new DeviceException("no answer from " + owned.backend().device().name()
+                            + " within " + timeout.toMillis() + " ms: the device does not answer (hung?)");
+                }
                 recovered("timeout", step, lastFailure + "; asked again");
                 stepFailed();
                 if (stage != Stage.DONE) {

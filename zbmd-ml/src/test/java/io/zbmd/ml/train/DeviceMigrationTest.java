@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.Backends;
 import io.zbmd.gpu.DeviceFaults;
@@ -24,6 +25,7 @@ import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.tensor.TensorScope;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -117,6 +119,42 @@ class DeviceMigrationTest {
         try (Recovery recovery = CheckpointStore.open(run, 3).latestValid()) {
             RunIdentity last = RunIdentity.decode(recovery.checkpoint().orElseThrow().config()).orElseThrow();
             assertThat(last.compute().backend()).as("the checkpoints after the move record the CPU").isEqualTo("cpu");
+        }
+    }
+
+    @Test
+    void aHungDeviceIsNoticedByTheStageTimeoutsAndTheRunMovesToTheCpu() throws IOException {
+        require("opencl");
+        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
+                .withGemm(CpuConfig.Gemm.JAVA);
+        DeviceFaults hung = DeviceFaults.hangAfter(20_000); // the model actor's thread stays in a "kernel"
+        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20); CpuBackend cpu = CpuBackend.create(cpuConfig);
+                TensorScope onDevice = TensorScope.create(opencl.withFaults(hung));
+                TensorScope onCpu = TensorScope.create(cpu)) {
+            Module model;
+            try (var _ = onDevice.enter()) {
+                model = spiralNet(7);
+            }
+            DeviceFallback toCpu = DeviceFallback.to(backend -> {
+                try (var _ = onCpu.enter()) {
+                    return spiralNet(7);
+                }
+            }, List.<Backend>of(cpu));
+            // A few unanswered stages make the step fail; the stuck actor is left behind when its system closes.
+            TrainerConfig config = config(dir.resolve("hung")).withFallback(toCpu)
+                    .withLimits(FailureLimits.defaults().withFailuresPerStep(3))
+                    .withActors(ActorSystemConfig.defaults().withShutdownTimeout(Duration.ofSeconds(1)));
+            try {
+                TrainingResult migrated = Trainer.fit(model, TrainAnythingTest.spirals(200, 1),
+                        TrainAnythingTest.spirals(100, 2), config);
+                assertThat(hung.injectedHangs()).as("the device hung mid-run").isPositive();
+                assertThat(migrated.recoveries()).containsEntry("migration", 1L);
+                assertThat(migrated.steps()).isEqualTo(EPOCHS * 13L);
+                assertThat(migrated.resumedFromStep()).isPositive().isLessThan(EPOCHS * 13L);
+                assertThat(migrated.testAccuracy()).isGreaterThan(0.95);
+            } finally {
+                hung.releaseHang(); // lets the stuck thread go before the device closes
+            }
         }
     }
 
