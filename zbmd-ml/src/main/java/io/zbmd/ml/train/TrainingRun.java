@@ -9,19 +9,20 @@ import io.zbmd.actor.DeadLetter;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.dispatch.DispatcherKind;
+import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.DeviceException;
+import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.data.DataLoader;
+import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.LoaderPosition;
 import io.zbmd.ml.nn.Module;
 import io.zbmd.ml.optim.LrSchedule;
 import io.zbmd.ml.optim.Optimizer;
-import io.zbmd.gpu.Backend;
-import io.zbmd.gpu.DeviceException;
-import io.zbmd.ml.data.DataLoaderConfig;
-import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.train.TrainingActors.ActorRefHolder;
-import io.zbmd.ml.train.TrainingActors.Apply;
 import io.zbmd.ml.train.TrainingActors.Applied;
+import io.zbmd.ml.train.TrainingActors.Apply;
 import io.zbmd.ml.train.TrainingActors.CheckpointActor;
 import io.zbmd.ml.train.TrainingActors.DataActor;
 import io.zbmd.ml.train.TrainingActors.DataMessage;
@@ -216,8 +217,11 @@ final class TrainingRun {
                 .withRestartCounting(RestartCounting.UNRECOVERED)
                 .withChild(ChildSpec.<DataMessage>worker("data", context -> new DataActor(context, dataset,
                         loaderConfig, config.task().accumulation(), dice[0], late)).withRetries(RETRIES_PER_CRASH))
+                // On a device, the model actor owns the device's queue: it runs on a thread of its own,
+                // so that a device stuck in a kernel holds that thread and none of the shared ones.
                 .withChild(ChildSpec.<ModelMessage>worker("model", context -> new ModelActor(context, owned,
-                        startCommit, dice[1], late, metricsHolder)).withRetries(RETRIES_PER_CRASH))
+                        startCommit, dice[1], late, metricsHolder)).withRetries(RETRIES_PER_CRASH)
+                        .withPinnedThread(!(owned.backend() instanceof CpuBackend)))
                 .withChild(ChildSpec.<Save>worker("checkpoint", context -> new CheckpointActor(context, store,
                         dice[2], metricsHolder)).withRetries(RETRIES_PER_CRASH))
                 .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics)));
