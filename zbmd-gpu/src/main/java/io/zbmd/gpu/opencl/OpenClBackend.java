@@ -13,12 +13,9 @@ import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.ReduceOp;
 import io.zbmd.gpu.UnaryOp;
 import io.zbmd.gpu.internal.KernelArguments;
+import io.zbmd.gpu.internal.KernelSources;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -40,7 +37,7 @@ import org.jocl.cl_mem;
  * the class path.
  */
 public final class OpenClBackend implements Backend {
-    private static final String SOURCE = source();
+    private static final String SOURCE = KernelSources.read(OpenClBackend.class, "kernels.cl");
 
     private final OpenClContext context;
     private final MemoryPool memory;
@@ -84,17 +81,6 @@ public final class OpenClBackend implements Backend {
         this.memory = shared.memory;
         this.device = shared.device;
         this.faults = faults;
-    }
-
-    private static String source() {
-        try (InputStream in = OpenClBackend.class.getResourceAsStream("kernels.cl")) {
-            if (in == null) {
-                throw new IllegalStateException("kernels.cl is missing from the zbmd-gpu jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read kernels.cl from the zbmd-gpu jar", e);
-        }
     }
 
     @Override

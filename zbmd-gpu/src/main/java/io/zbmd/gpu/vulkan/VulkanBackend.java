@@ -16,14 +16,11 @@ import io.zbmd.gpu.PoolGeometry;
 import io.zbmd.gpu.ReduceOp;
 import io.zbmd.gpu.UnaryOp;
 import io.zbmd.gpu.internal.KernelArguments;
+import io.zbmd.gpu.internal.KernelSources;
 import io.zbmd.gpu.memory.DeviceBuffer;
 import io.zbmd.gpu.memory.MemoryPool;
 import io.zbmd.gpu.vulkan.VulkanContext.VkBlock;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,7 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * per-buffer contract. Needs LWJGL's Vulkan and shaderc bindings on the class path.
  */
 public final class VulkanBackend implements Backend {
-    private static final String SOURCE = source();
+    private static final String SOURCE = KernelSources.read(VulkanBackend.class, "kernels.comp");
     /** Invocations per work group of the one-dimensional kernels ({@code local_size_x} in kernels.comp). */
     private static final int GROUP = 64;
     /** The most work groups along one dimension every Vulkan device accepts. */
@@ -98,17 +95,6 @@ public final class VulkanBackend implements Backend {
         this.device = shared.device;
         this.sources = shared.sources;
         this.faults = faults;
-    }
-
-    private static String source() {
-        try (InputStream in = VulkanBackend.class.getResourceAsStream("kernels.comp")) {
-            if (in == null) {
-                throw new IllegalStateException("kernels.comp is missing from the zbmd-gpu jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read kernels.comp from the zbmd-gpu jar", e);
-        }
     }
 
     @Override

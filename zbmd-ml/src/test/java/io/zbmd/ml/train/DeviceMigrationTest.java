@@ -41,6 +41,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DeviceMigrationTest {
     private static final int EPOCHS = 30;
     private static final int CHECKPOINT_EVERY = 60;
+    private static final CpuConfig CPU = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
+            .withGemm(CpuConfig.Gemm.JAVA);
 
     @TempDir
     Path dir;
@@ -70,14 +72,36 @@ class DeviceMigrationTest {
                 .withCheckpoints(checkpoints, CHECKPOINT_EVERY);
     }
 
+    /**
+     * Trains the classifier on {@code device} (faults and all), with the CPU as the fallback.
+     *
+     * @param device the faulty device's view
+     * @param config the run's, without a fallback
+     * @return the result
+     */
+    private static TrainingResult fitWithCpuFallback(Backend device, TrainerConfig config) throws IOException {
+        try (CpuBackend cpu = CpuBackend.create(CPU); TensorScope onDevice = TensorScope.create(device);
+                TensorScope onCpu = TensorScope.create(cpu)) {
+            Module model;
+            try (var _ = onDevice.enter()) {
+                model = spiralNet(7);
+            }
+            DeviceFallback toCpu = DeviceFallback.to(backend -> {
+                try (var _ = onCpu.enter()) {
+                    return spiralNet(7);
+                }
+            }, List.<Backend>of(cpu));
+            return Trainer.fit(model, TrainAnythingTest.spirals(200, 1), TrainAnythingTest.spirals(100, 2),
+                    config.withFallback(toCpu));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"opencl", "vulkan"})
     void aLostDeviceMovesTheRunToTheCpuFromItsLastCheckpoint(String kind) throws IOException {
         require(kind);
-        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
-                .withGemm(CpuConfig.Gemm.JAVA);
         TrainingResult onCpuOnly;
-        try (CpuBackend cpu = CpuBackend.create(cpuConfig); TensorScope scope = TensorScope.create(cpu)) {
+        try (CpuBackend cpu = CpuBackend.create(CPU); TensorScope scope = TensorScope.create(cpu)) {
             Module model;
             try (var _ = scope.enter()) {
                 model = spiralNet(7);
@@ -89,20 +113,8 @@ class DeviceMigrationTest {
         Path run = dir.resolve("migrating");
         DeviceFaults lost = DeviceFaults.lostAfter(20_000); // about a third of the run
         int contexts = liveContexts(kind); // before the device below is opened
-        try (Backend device = Backends.open(kind, cpuConfig); CpuBackend cpu = CpuBackend.create(cpuConfig);
-                TensorScope onDevice = TensorScope.create(device.withFaults(lost));
-                TensorScope onCpu = TensorScope.create(cpu)) {
-            Module model;
-            try (var _ = onDevice.enter()) {
-                model = spiralNet(7);
-            }
-            DeviceFallback toCpu = DeviceFallback.to(backend -> {
-                try (var _ = onCpu.enter()) {
-                    return spiralNet(7);
-                }
-            }, List.<Backend>of(cpu));
-            TrainingResult migrated = Trainer.fit(model, TrainAnythingTest.spirals(200, 1),
-                    TrainAnythingTest.spirals(100, 2), config(run).withFallback(toCpu));
+        try (Backend device = Backends.open(kind, CPU)) {
+            TrainingResult migrated = fitWithCpuFallback(device.withFaults(lost), config(run));
 
             assertThat(lost.injectedDeviceErrors()).as("the device was lost mid-run").isPositive();
             assertThat(liveContexts(kind)).as("the loss destroyed the device's context")
@@ -125,28 +137,14 @@ class DeviceMigrationTest {
     @Test
     void aHungDeviceIsNoticedByTheStageTimeoutsAndTheRunMovesToTheCpu() throws IOException {
         require("opencl");
-        CpuConfig cpuConfig = CpuConfig.defaults().withThreads(1).withMemoryBudgetBytes(64L << 20)
-                .withGemm(CpuConfig.Gemm.JAVA);
         DeviceFaults hung = DeviceFaults.hangAfter(20_000); // the model actor's thread stays in a "kernel"
-        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20); CpuBackend cpu = CpuBackend.create(cpuConfig);
-                TensorScope onDevice = TensorScope.create(opencl.withFaults(hung));
-                TensorScope onCpu = TensorScope.create(cpu)) {
-            Module model;
-            try (var _ = onDevice.enter()) {
-                model = spiralNet(7);
-            }
-            DeviceFallback toCpu = DeviceFallback.to(backend -> {
-                try (var _ = onCpu.enter()) {
-                    return spiralNet(7);
-                }
-            }, List.<Backend>of(cpu));
+        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20)) {
             // A few unanswered stages make the step fail; the stuck actor is left behind when its system closes.
-            TrainerConfig config = config(dir.resolve("hung")).withFallback(toCpu)
+            TrainerConfig config = config(dir.resolve("hung"))
                     .withLimits(FailureLimits.defaults().withFailuresPerStep(3))
                     .withActors(ActorSystemConfig.defaults().withShutdownTimeout(Duration.ofSeconds(1)));
             try {
-                TrainingResult migrated = Trainer.fit(model, TrainAnythingTest.spirals(200, 1),
-                        TrainAnythingTest.spirals(100, 2), config);
+                TrainingResult migrated = fitWithCpuFallback(opencl.withFaults(hung), config);
                 assertThat(hung.injectedHangs()).as("the device hung mid-run").isPositive();
                 assertThat(migrated.recoveries()).containsEntry("migration", 1L);
                 assertThat(migrated.steps()).isEqualTo(EPOCHS * 13L);
