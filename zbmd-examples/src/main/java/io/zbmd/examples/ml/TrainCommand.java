@@ -39,6 +39,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -106,8 +107,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "cpu|opencl[:N]|vulkan[:N]|best[,…]", description = "where to train:"
             + " the CPU (default), OpenCL device N (0 when not given; PoCL runs OpenCL on the CPU), Vulkan device N"
-            + " (lavapipe runs Vulkan on the CPU), or the best present (a GPU, else the CPU); a list such as opencl,cpu moves the run to the next device when one is lost"
-            + " (needs --checkpoint-dir: the run resumes there from its last checkpoint)")
+            + " (lavapipe runs Vulkan on the CPU), or the best present (a GPU, else the CPU); a list such as"
+            + " opencl,cpu moves the run to the next device when one is lost, opened then (opencl,opencl,cpu"
+            + " reopens the device first; needs --checkpoint-dir: the run resumes from its last checkpoint)")
     String device = "cpu";
 
     @Option(names = "--gemm", paramLabel = "fastest|java|openblas", description = "matrix multiply kernel"
@@ -290,8 +292,10 @@ public final class TrainCommand implements Callable<Integer> {
         List<Backend> opened = new ArrayList<>();
         List<TensorScope> scopes = new ArrayList<>();
         try {
-            for (String name : names) {
-                opened.add(Backends.open(name, cpuConfig));
+            opened.add(Backends.open(names.getFirst(), cpuConfig));
+            for (String name : names.subList(1, names.size())) {
+                // Checked now, opened again when the run moves there: a device named twice comes back afresh.
+                Backends.open(name, cpuConfig).close();
             }
         } catch (IllegalArgumentException | DeviceException e) {
             opened.forEach(Backend::close);
@@ -316,14 +320,20 @@ public final class TrainCommand implements Callable<Integer> {
             } else if (continueFrom != null) {
                 config = config.withInitFrom(InitFrom.run(continueFrom));
             }
-            if (opened.size() > 1) {
-                config = config.withFallback(DeviceFallback.to(next -> {
-                    TensorScope scope = TensorScope.create(next);
+            if (names.size() > 1) {
+                List<Supplier<Backend>> next = names.subList(1, names.size()).stream()
+                        .<Supplier<Backend>>map(name -> () -> {
+                            Backend reopened = Backends.open(name, cpuConfig);
+                            opened.add(reopened);
+                            return reopened;
+                        }).toList();
+                config = config.withFallback(DeviceFallback.opening(moved -> {
+                    TensorScope scope = TensorScope.create(moved);
                     scopes.add(scope);
                     try (var ignored = scope.enter()) {
                         return build(chosen);
                     }
-                }, opened.subList(1, opened.size())));
+                }, next));
             }
             TensorScope scope = TensorScope.create(backend);
             scopes.add(scope);

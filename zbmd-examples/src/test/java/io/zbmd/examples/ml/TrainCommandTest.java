@@ -318,6 +318,12 @@ class TrainCommandTest {
         assertThat(Double.parseDouble(afterMove.get("accuracy")))
                 .isCloseTo(Double.parseDouble(onCpu.get("accuracy")), offset(0.005));
         assertThat(migrated.err()).contains("is lost").contains("moves to");
+        // Named twice, the device is opened afresh and the run finishes there.
+        Outcome reopened = train(with(args, "--device", "opencl,opencl,cpu", "--checkpoint-dir",
+                dir.resolve("reopened").toString(), "--checkpoint-every", "10", "--inject-faults", "lost=1000"));
+        assertThat(reopened.status()).as(reopened.err()).isZero();
+        assertThat(reopened.json().get("recoveries.migration")).isEqualTo("1");
+        assertThat(reopened.err()).contains("moves to opencl:0");
         Outcome noCheckpoints = train(with(args, "--device", "opencl,cpu"));
         assertThat(noCheckpoints.status()).isEqualTo(2);
         assertThat(noCheckpoints.err()).contains("--checkpoint-dir");

@@ -1,12 +1,15 @@
 package io.zbmd.ml.train;
 
 import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.DeviceException;
 import io.zbmd.ml.nn.Module;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a run goes when its device is lost for good (every retry of a step failed with a
@@ -41,6 +44,38 @@ public interface DeviceFallback {
             synchronized (remaining) {
                 remaining.remove(lost);
                 return remaining.isEmpty() ? Optional.empty() : Optional.of(build.apply(remaining.removeFirst()));
+            }
+        };
+    }
+
+    /**
+     * Opens each device only when the run moves to it, in order, each once. Naming the lost
+     * device again reopens it: a new context and queue, the model built there afresh, the run
+     * resumed from its last checkpoint; a device reset by its driver comes back that way. One
+     * that cannot be opened (it fell off the bus) is logged and the next is tried.
+     *
+     * @param build builds the model on a backend (inside a {@code TensorScope} of it)
+     * @param devices opens the devices to move to, in order of preference; the caller closes
+     *     what they open (they may keep a list)
+     * @return the fallback
+     */
+    static DeviceFallback opening(Function<Backend, Module> build, List<Supplier<Backend>> devices) {
+        Objects.requireNonNull(build, "build must not be null");
+        List<Supplier<Backend>> remaining = new ArrayList<>(devices);
+        return lost -> {
+            synchronized (remaining) {
+                while (!remaining.isEmpty()) {
+                    Backend next;
+                    try {
+                        next = remaining.removeFirst().get();
+                    } catch (DeviceException e) {
+                        LoggerFactory.getLogger(DeviceFallback.class).warn("cannot move the run to a device: {}",
+                                e.getMessage());
+                        continue;
+                    }
+                    return Optional.of(build.apply(next));
+                }
+                return Optional.empty();
             }
         };
     }

@@ -26,8 +26,10 @@ import io.zbmd.ml.tensor.TensorScope;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,19 +82,31 @@ class DeviceMigrationTest {
      * @return the result
      */
     private static TrainingResult fitWithCpuFallback(Backend device, TrainerConfig config) throws IOException {
-        try (CpuBackend cpu = CpuBackend.create(CPU); TensorScope onDevice = TensorScope.create(device);
-                TensorScope onCpu = TensorScope.create(cpu)) {
+        try (CpuBackend cpu = CpuBackend.create(CPU)) {
+            return fitMoving(device, config, List.of(() -> cpu));
+        }
+    }
+
+    /** Trains the classifier on {@code device}, moving (and building it again) to each of {@code next} in turn. */
+    private static TrainingResult fitMoving(Backend device, TrainerConfig config, List<Supplier<Backend>> next)
+            throws IOException {
+        List<TensorScope> scopes = new ArrayList<>();
+        try (TensorScope onDevice = TensorScope.create(device)) {
             Module model;
             try (var _ = onDevice.enter()) {
                 model = spiralNet(7);
             }
-            DeviceFallback toCpu = DeviceFallback.to(backend -> {
-                try (var _ = onCpu.enter()) {
+            DeviceFallback fallback = DeviceFallback.opening(backend -> {
+                TensorScope scope = TensorScope.create(backend);
+                scopes.add(scope);
+                try (var _ = scope.enter()) {
                     return spiralNet(7);
                 }
-            }, List.<Backend>of(cpu));
+            }, next);
             return Trainer.fit(model, TrainAnythingTest.spirals(200, 1), TrainAnythingTest.spirals(100, 2),
-                    config.withFallback(toCpu));
+                    config.withFallback(fallback));
+        } finally {
+            scopes.forEach(TensorScope::close);
         }
     }
 
@@ -131,6 +145,36 @@ class DeviceMigrationTest {
         try (Recovery recovery = CheckpointStore.open(run, 3).latestValid()) {
             RunIdentity last = RunIdentity.decode(recovery.checkpoint().orElseThrow().config()).orElseThrow();
             assertThat(last.compute().backend()).as("the checkpoints after the move record the CPU").isEqualTo("cpu");
+        }
+    }
+
+    @Test
+    void aLostDeviceIsOpenedAfreshBeforeTheRunMovesOn() throws IOException {
+        require("opencl");
+        DeviceFaults lost = DeviceFaults.lostAfter(20_000);
+        Path run = dir.resolve("reopened");
+        List<Backend> reopened = new ArrayList<>();
+        int contexts = OpenClContext.liveContexts();
+        try (OpenClBackend opencl = OpenClBackend.open(0, 64L << 20); CpuBackend cpu = CpuBackend.create(CPU)) {
+            TrainingResult result = fitMoving(opencl.withFaults(lost), config(run), List.of(() -> {
+                OpenClBackend fresh = OpenClBackend.open(0, 64L << 20); // a new context and queue
+                reopened.add(fresh);
+                return fresh;
+            }, () -> cpu));
+            assertThat(lost.injectedDeviceErrors()).as("the device was lost mid-run").isPositive();
+            assertThat(reopened).as("the device was opened afresh, and the CPU not needed").hasSize(1);
+            assertThat(OpenClContext.liveContexts()).as("the lost context gone, the new one open")
+                    .isEqualTo(contexts + 1);
+            assertThat(result.recoveries()).containsEntry("migration", 1L);
+            assertThat(result.steps()).isEqualTo(EPOCHS * 13L);
+            assertThat(result.testAccuracy()).isGreaterThan(0.95);
+        } finally {
+            reopened.forEach(Backend::close);
+        }
+        try (Recovery recovery = CheckpointStore.open(run, 3).latestValid()) {
+            RunIdentity last = RunIdentity.decode(recovery.checkpoint().orElseThrow().config()).orElseThrow();
+            assertThat(last.compute().backend()).as("the checkpoints after the reopening record OpenCL")
+                    .isEqualTo("opencl");
         }
     }
 
