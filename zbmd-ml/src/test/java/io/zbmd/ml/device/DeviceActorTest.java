@@ -7,14 +7,15 @@ import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystemConfig;
 import io.zbmd.fault.PhiAccrualFailureDetector;
 import io.zbmd.gpu.Backend;
+import io.zbmd.gpu.Backends;
 import io.zbmd.gpu.DeviceException;
 import io.zbmd.gpu.DeviceFaults;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.gpu.memory.DeviceBuffer;
-import io.zbmd.gpu.opencl.OpenClBackend;
 import io.zbmd.gpu.opencl.OpenClContext;
 import io.zbmd.gpu.opencl.OpenClDevices;
+import io.zbmd.gpu.vulkan.VulkanContext;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.Supervisor;
 import io.zbmd.supervision.SupervisorSpec;
@@ -25,8 +26,11 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DeviceActorTest {
 
@@ -126,22 +130,25 @@ class DeviceActorTest {
         }
     }
 
-    @Test
-    void anOpenClDeviceActorReleasesItsContextOnEveryRestartAndOnStop() {
-        if (OpenClDevices.list().isEmpty()) {
-            if (System.getenv("CI") != null) {
-                throw new AssertionError("CI installs PoCL (pocl-opencl-icd), but no OpenCL device was found");
-            }
-            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no OpenCL device here");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"opencl", "vulkan"})
+    void aDeviceActorReleasesItsContextOnEveryRestartAndOnStop(String kind) {
+        boolean present = kind.equals("opencl") ? !OpenClDevices.list().isEmpty() : !VulkanContext.list().isEmpty();
+        if (!present && System.getenv("CI") != null) {
+            throw new AssertionError("CI installs PoCL and lavapipe, but no " + kind + " device was found");
         }
-        int contexts = OpenClContext.liveContexts();
-        int buffers = OpenClContext.liveBuffers();
-        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withName("opencl"))) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(present, "no " + kind + " device here");
+        IntSupplier liveContexts = kind.equals("opencl") ? OpenClContext::liveContexts : VulkanContext::liveContexts;
+        IntSupplier liveBuffers = kind.equals("opencl") ? OpenClContext::liveBuffers : VulkanContext::liveBuffers;
+        int contexts = liveContexts.getAsInt();
+        int buffers = liveBuffers.getAsInt();
+        CpuConfig budget = CpuConfig.defaults().withMemoryBudgetBytes(1 << 20);
+        try (Driver driver = Driver.of(ActorSystemConfig.defaults().withName(kind))) {
             Supervisor supervisor = Supervisors.start(driver.system, "device-supervisor", SupervisorSpec.oneForOne()
                     .withIntensity(10, Duration.ofMinutes(1))
-                    .withChild(ChildSpec.worker("opencl-0", DeviceActor.factory(() -> OpenClBackend.open(0, 1 << 20)))
+                    .withChild(ChildSpec.worker(kind + "-0", DeviceActor.factory(() -> Backends.open(kind, budget)))
                             .withPinnedThread(true)));
-            ActorRef<DeviceActor.Command> device = driver.await(supervisor.<DeviceActor.Command>child("opencl-0"))
+            ActorRef<DeviceActor.Command> device = driver.await(supervisor.<DeviceActor.Command>child(kind + "-0"))
                     .orElseThrow();
             for (int crash = 0; crash < 3; crash++) {
                 var failed = DeviceActor.run(device, "lost", backend -> {
@@ -151,11 +158,11 @@ class DeviceActorTest {
                 float[] sum = driver.await(DeviceActor.run(device, "add", backend -> add(backend, new float[] {1, 2},
                         new float[] {3, 4})));
                 assertThat(sum).containsExactly(4f, 6f);
-                assertThat(OpenClContext.liveContexts()).as("one context open after restart %d", crash + 1)
+                assertThat(liveContexts.getAsInt()).as("one context open after restart %d", crash + 1)
                         .isEqualTo(contexts + 1);
             }
         }
-        assertThat(OpenClContext.liveContexts()).as("contexts after stop").isEqualTo(contexts);
-        assertThat(OpenClContext.liveBuffers()).as("device buffers after stop").isEqualTo(buffers);
+        assertThat(liveContexts.getAsInt()).as("contexts after stop").isEqualTo(contexts);
+        assertThat(liveBuffers.getAsInt()).as("device buffers after stop").isEqualTo(buffers);
     }
 }
