@@ -3,6 +3,7 @@ package io.zbmd.ml.nn;
 import io.zbmd.ml.tensor.F;
 import io.zbmd.ml.tensor.Tensor;
 import io.zbmd.ml.tensor.Tensors;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -26,6 +27,22 @@ public final class Layers {
         public Linear(int in, int out, boolean bias, SplittableRandom random) {
             this.weight = parameter("weight", Init.kaimingUniform(random, Math.sqrt(5), out, in));
             this.bias = bias ? parameter("bias", Init.bias(random, in, out)) : null;
+        }
+
+        /**
+         * A layer with the given initial values (an initialisation of one's own, such as GPT-2's).
+         *
+         * @param weight {@code [out, in]}
+         * @param bias {@code [out]}, or null for none
+         */
+        public Linear(Tensor weight, Tensor bias) {
+            if (weight.dim() != 2 || (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0)))) {
+                throw new IllegalArgumentException("a linear layer needs a weight [out, in] and a bias [out], got "
+                        + Arrays.toString(weight.shape()) + " and "
+                        + (bias == null ? "none" : Arrays.toString(bias.shape())));
+            }
+            this.weight = parameter("weight", weight);
+            this.bias = bias == null ? null : parameter("bias", bias);
         }
 
         @Override
@@ -237,6 +254,20 @@ public final class Layers {
          */
         public Embedding(int vocabulary, int dim, SplittableRandom random) {
             this.weight = parameter("weight", Tensors.randn(random, vocabulary, dim));
+        }
+
+        /** @param weight the table's initial values {@code [vocabulary, dim]} */
+        public Embedding(Tensor weight) {
+            if (weight.dim() != 2) {
+                throw new IllegalArgumentException("an embedding needs a table [vocabulary, dim], got "
+                        + Arrays.toString(weight.shape()));
+            }
+            this.weight = parameter("weight", weight);
+        }
+
+        /** @return the table {@code [vocabulary, dim]} */
+        public Tensor weight() {
+            return weight;
         }
 
         @Override

@@ -67,11 +67,16 @@ public final class Tensors {
 
     /** @return standard normal values drawn from {@code random} (Box–Muller) */
     public static Tensor randn(SplittableRandom random, int... shape) {
+        return normal(random, 1.0, shape);
+    }
+
+    /** @return normal values of mean 0 and standard deviation {@code std} drawn from {@code random} (Box–Muller) */
+    public static Tensor normal(SplittableRandom random, double std, int... shape) {
         float[] values = new float[Math.toIntExact(Shape.numel(shape))];
         for (int i = 0; i < values.length; i += 2) {
             double u1 = 1.0 - random.nextDouble();
             double u2 = random.nextDouble();
-            double radius = Math.sqrt(-2.0 * Math.log(u1));
+            double radius = Math.sqrt(-2.0 * Math.log(u1)) * std;
             values[i] = (float) (radius * Math.cos(2 * Math.PI * u2));
             if (i + 1 < values.length) {
                 values[i + 1] = (float) (radius * Math.sin(2 * Math.PI * u2));
