@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * <pre>{@code
  * TextCorpus corpus = TextCorpus.load(TextCorpus.DEFAULT_DIRECTORY);
  * Dataset train = corpus.training(128);       // every window of 128 bytes, targets shifted by one
- * Dataset validation = corpus.validation(128);
+ * Dataset validation = corpus.validation(128);  // windows that do not overlap
  * }</pre>
  *
  * <p>Immutable, so thread-safe.
@@ -193,11 +193,12 @@ public final class TextCorpus {
 
     /**
      * @param context tokens per example
-     * @return every window of {@code context} validation bytes, as {@link #training}
+     * @return the validation bytes cut into windows of {@code context} that do not overlap (each
+     *     byte predicted once), targets shifted by one
      * @throws IllegalArgumentException if the validation text holds no window of that length
      */
     public TokenDataset validation(int context) {
-        return TokenDataset.of(name + "/validation", validation, context, 1);
+        return TokenDataset.of(name + "/validation", validation, context, context);
     }
 
     @Override

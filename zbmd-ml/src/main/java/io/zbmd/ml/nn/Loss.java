@@ -62,6 +62,24 @@ public interface Loss {
         };
     }
 
+    /**
+     * @return a language model's loss: cross-entropy of next-token logits
+     *     {@code [batch, time, vocabulary]} against token ids {@code [batch, time]}, averaged
+     *     over every position (PyTorch's {@code cross_entropy(logits.view(-1, V), targets.view(-1))})
+     */
+    static Loss nextTokenCrossEntropy() {
+        return of("next_token_cross_entropy", (output, target) -> {
+            if (output.dim() != 3 || target.dim() != 2 || output.size(0) != target.size(0)
+                    || output.size(1) != target.size(1)) {
+                throw new IllegalArgumentException("next-token cross-entropy needs logits [batch, time, vocabulary] and"
+                        + " targets [batch, time], got " + Arrays.toString(output.shape()) + " and "
+                        + Arrays.toString(target.shape()));
+            }
+            int positions = output.size(0) * output.size(1);
+            return F.crossEntropy(output.reshape(positions, output.size(2)), target.reshape(positions), 0f);
+        });
+    }
+
     /** @return cross-entropy of logits {@code [n, classes]} against int class indices {@code [n]} */
     static Loss crossEntropy() {
         return crossEntropy(0f);
