@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -189,6 +190,58 @@ public final class TextCorpus {
      */
     public TokenDataset training(int context) {
         return TokenDataset.of(name + "/train", training, context, 1);
+    }
+
+    /**
+     * A training set of a given size, for runs counted in steps: {@code count} windows of
+     * {@code context} training bytes at starts drawn from {@code seed} (the same every time, so
+     * that a resumed run reads the same examples), each with its next-byte targets.
+     *
+     * @param context tokens per example
+     * @param count examples, 1 or more
+     * @param seed draws the starts
+     * @return the windows
+     * @throws IllegalArgumentException if the training text holds no window of that length
+     */
+    public Dataset sampledTraining(int context, int count, long seed) {
+        if (count < 1) {
+            throw new IllegalArgumentException("a sampled training set needs 1 or more windows, not " + count);
+        }
+        int windows = training(context).size(); // checks that one fits
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] starts = new int[count];
+        Arrays.setAll(starts, i -> random.nextInt(windows));
+        String sampled = String.format(Locale.ROOT, "%s/train[%d windows of %d, seed %d]", name, count, context, seed);
+        return new Dataset() {
+            @Override
+            public String name() {
+                return sampled;
+            }
+
+            @Override
+            public int size() {
+                return count;
+            }
+
+            @Override
+            public Column inputs(int[] examples) {
+                return windows(examples, 0);
+            }
+
+            @Override
+            public Column targets(int[] examples) {
+                return windows(examples, 1);
+            }
+
+            private Column windows(int[] examples, int shift) {
+                int[] values = new int[examples.length * context];
+                for (int k = 0; k < examples.length; k++) {
+                    System.arraycopy(training, starts[Objects.checkIndex(examples[k], count)] + shift, values,
+                            k * context, context);
+                }
+                return Column.ints(values, examples.length, context);
+            }
+        };
     }
 
     /**

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,24 @@ class TextCorpusTest {
         TextCorpus corpus = TextCorpus.load(dir);
         assertThatThrownBy(() -> corpus.training(64)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("hold no window of 64");
+    }
+
+    @Test
+    void sampledTrainingWindowsAreTheSameForTheSameSeedAndStayInTheText() throws IOException {
+        Files.writeString(dir.resolve("text"), "abcdefghijklmnopqrstuvwxyz".repeat(4));
+        TextCorpus corpus = TextCorpus.load(dir);
+        Dataset first = corpus.sampledTraining(8, 50, 7);
+        Dataset again = corpus.sampledTraining(8, 50, 7);
+        Dataset other = corpus.sampledTraining(8, 50, 8);
+        int[] all = IntStream.range(0, 50).toArray();
+        assertThat(first.size()).isEqualTo(50);
+        assertThat(ints(first.inputs(all))).isEqualTo(ints(again.inputs(all))).isNotEqualTo(ints(other.inputs(all)));
+        int[] inputs = ints(first.inputs(all));
+        int[] targets = ints(first.targets(all));
+        for (int i = 0; i < inputs.length; i++) {
+            assertThat(targets[i]).as("each target is the next letter").isEqualTo(inputs[i] == 'z' ? 'a' : inputs[i] + 1);
+        }
+        assertThatThrownBy(() -> corpus.sampledTraining(8, 0, 7)).hasMessageContaining("1 or more windows");
     }
 
     @Test
