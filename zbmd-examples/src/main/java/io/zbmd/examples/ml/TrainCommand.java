@@ -11,10 +11,16 @@ import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
 import io.zbmd.ml.checkpoint.Recovery;
 import io.zbmd.ml.data.DataLoaderConfig;
+import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.DatasetNotFoundException;
 import io.zbmd.ml.data.FashionMnist;
 import io.zbmd.ml.data.ImageDataset;
-import io.zbmd.ml.nn.Sequential;
+import io.zbmd.ml.data.TextCorpus;
+import io.zbmd.ml.nn.Gpt;
+import io.zbmd.ml.nn.Loss;
+import io.zbmd.ml.nn.Module;
+import io.zbmd.ml.optim.OptimizerFactory;
+import io.zbmd.ml.optim.ScheduleFactory;
 import io.zbmd.ml.tensor.TensorScope;
 import io.zbmd.ml.train.DeviceFallback;
 import io.zbmd.ml.train.FailureLimits;
@@ -26,6 +32,7 @@ import io.zbmd.ml.train.TrainerConfig;
 import io.zbmd.ml.train.TrainingFailedException;
 import io.zbmd.ml.train.TrainingFaults;
 import io.zbmd.ml.train.TrainingResult;
+import io.zbmd.ml.train.TrainingTask;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -38,6 +45,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -58,7 +66,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         versionProvider = Cli.Version.class,
-        description = "Trains a Fashion-MNIST classifier under supervision, with checkpoints and resume.")
+        description = "Trains a Fashion-MNIST classifier, or a byte-level GPT on plain text, under supervision,"
+                + " with checkpoints and resume.")
 public final class TrainCommand implements Callable<Integer> {
     /** Softens the one-hot targets; worth about 0.5 % of test accuracy for the MLP here. */
     static final float LABEL_SMOOTHING = 0.1f;
@@ -70,29 +79,62 @@ public final class TrainCommand implements Callable<Integer> {
     /** Which model. */
     enum Model {
         mlp,
-        cnn
+        cnn,
+        gpt
     }
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "mlp or cnn, as --model")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "mlp, cnn or gpt, as --model")
     Model positionalModel;
 
-    @Option(names = "--model", paramLabel = "mlp|cnn", description = "the 784-256-128-10 perceptron (default) or"
-            + " the small CNN")
+    @Option(names = "--model", paramLabel = "mlp|cnn|gpt", description = "the 784-256-128-10 perceptron (default),"
+            + " the small CNN, or a GPT of bytes (nanoGPT's layout) trained on plain text")
     Model model;
 
     @Option(names = "--data", paramLabel = "DIR", description = "directory with Fashion-MNIST's four IDX files"
-            + " (default: ${DEFAULT-VALUE})")
-    Path data = FashionMnist.DEFAULT_DIRECTORY;
+            + " (default: /usr/share/datasets/fashion-mnist), or for gpt a directory of UTF-8 text files"
+            + " (default: Debian's fortunes, " + TextCorpus.DEFAULT_DIRECTORY + ")")
+    Path data;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "passes over the training set (default 15)")
-    int epochs = 15;
+    @Option(names = "--epochs", paramLabel = "N", description = "passes over the training set (default 15; gpt:"
+            + " passes over --steps batches of seeded random windows, default 1)")
+    Integer epochsOption;
+
+    @Option(names = "--steps", paramLabel = "N", description = "gpt: batches of seeded random windows per epoch"
+            + " (default 2000)")
+    int steps = 2000;
+
+    @Option(names = "--layers", paramLabel = "N", description = "gpt: transformer blocks (default 4)")
+    int layers = 4;
+
+    @Option(names = "--heads", paramLabel = "N", description = "gpt: attention heads (default 4)")
+    int heads = 4;
+
+    @Option(names = "--width", paramLabel = "N", description = "gpt: model width (default 128)")
+    int width = 128;
+
+    @Option(names = "--context", paramLabel = "N", description = "gpt: tokens (bytes) per sequence (default 128)")
+    int context = 128;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "gpt: dropout probability (default 0)")
+    float dropout;
+
+    @Option(names = "--weight-decay", paramLabel = "X", description = "gpt: AdamW's weight decay (default 0.1)")
+    double weightDecay = 0.1;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "gpt: steps of linear warm-up before the cosine"
+            + " decay (default 100)")
+    int warmup = 100;
+
+    @Option(names = "--clip", paramLabel = "X", description = "gpt: largest global gradient norm, 0 for none"
+            + " (default 1)")
+    double clip = 1.0;
 
     @Option(names = {"--batch-size", "--batch"}, paramLabel = "B", description = "samples per step (default 128"
-            + " for mlp, 64 for cnn)")
+            + " for mlp, 64 for cnn, 32 for gpt)")
     Integer batchSize;
 
     @Option(names = "--lr", paramLabel = "X", description = "Adam's initial learning rate, decayed along a cosine"
-            + " (default 0.001 for mlp, 0.002 for cnn)")
+            + " (default 0.001 for mlp and gpt, 0.002 for cnn)")
     Double learningRate;
 
     @Option(names = "--seed", paramLabel = "S", description = "initialisation, shuffling and dropout seed"
@@ -172,6 +214,7 @@ public final class TrainCommand implements Callable<Integer> {
             + " (default: all)")
     int testLimit;
 
+    private int epochs;
     private Duration jvmStartToFirstStep = Duration.ZERO;
     private PrintStream out;
     private PrintStream err;
@@ -201,9 +244,19 @@ public final class TrainCommand implements Callable<Integer> {
             return usage("the model is given twice, as " + positionalModel + " and --model " + model);
         }
         Model chosen = model != null ? model : positionalModel != null ? positionalModel : Model.mlp;
-        int batch = batchSize != null ? batchSize : chosen == Model.cnn ? 64 : 128;
+        boolean gpt = chosen == Model.gpt;
+        epochs = epochsOption != null ? epochsOption : gpt ? 1 : 15;
+        int batch = batchSize != null ? batchSize : chosen == Model.cnn ? 64 : gpt ? 32 : 128;
         threads = threadsOption != null ? threadsOption : 2;
         double lr = learningRate != null ? learningRate : chosen == Model.cnn ? 2e-3 : 1e-3;
+        if (gpt && (steps < 1 || layers < 1 || heads < 1 || width < 1 || width % heads != 0 || context < 1
+                || !(dropout >= 0 && dropout < 1) || !(weightDecay >= 0) || warmup < 0 || !(clip >= 0))) {
+            return usage(String.format(Locale.ROOT, "out of range for gpt: --steps %d, --layers %d, --heads %d, --width"
+                    + " %d, --context %d, --dropout %s, --weight-decay %s, --warmup %d, --clip %s (steps, layers,"
+                    + " heads, width and context must be 1 or more, the width a multiple of the heads, dropout in"
+                    + " [0, 1), the rest 0 or more)", steps, layers, heads, width, context, dropout, weightDecay,
+                    warmup, clip));
+        }
         if (epochs < 1 || batch < 1 || threads < 1 || threads > 256 || !(lr > 0) || !Double.isFinite(lr)
                 || checkpointEvery < 0 || keep < 1
                 || trainLimit < 0 || testLimit < 0 || logEvery < 0 || failuresPerStep < 1) {
@@ -223,19 +276,41 @@ public final class TrainCommand implements Callable<Integer> {
         if (!mode.equals("bar") && !mode.equals("lines") && !mode.equals("none")) {
             return usage("--progress must be bar, lines or none, not '" + progress + "'");
         }
-        FashionMnist dataset;
-        try {
-            dataset = FashionMnist.load(data);
-        } catch (DatasetNotFoundException e) {
-            err.println("train: " + e.getMessage());
-            err.println(Cli.DATASET_HINT);
-            return 2;
-        } catch (IOException e) {
-            err.println("train: cannot read Fashion-MNIST from " + data + ": " + e.getMessage());
-            return 2;
+        Dataset train;
+        Dataset test;
+        if (gpt) {
+            Path directory = data != null ? data : Path.of(TextCorpus.DEFAULT_DIRECTORY);
+            try {
+                TextCorpus corpus = TextCorpus.load(directory);
+                if (corpus.invalidUtf8Sequences() > 0) {
+                    err.println("train: " + directory + " holds " + corpus.invalidUtf8Sequences() + " invalid UTF-8"
+                            + " sequences; their bytes train as they are");
+                }
+                train = corpus.sampledTraining(context, Math.multiplyExact(steps, batch), seed);
+                test = corpus.validation(context);
+            } catch (DatasetNotFoundException e) {
+                return userError(e.getMessage());
+            } catch (IOException e) {
+                return userError("cannot read the text in " + directory + ": " + e.getMessage());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                return userError(directory + ": " + e.getMessage() + " (give more text or a shorter --context)");
+            }
+        } else {
+            FashionMnist dataset;
+            Path directory = data != null ? data : FashionMnist.DEFAULT_DIRECTORY;
+            try {
+                dataset = FashionMnist.load(directory);
+            } catch (DatasetNotFoundException e) {
+                err.println("train: " + e.getMessage());
+                err.println(Cli.DATASET_HINT);
+                return 2;
+            } catch (IOException e) {
+                err.println("train: cannot read Fashion-MNIST from " + directory + ": " + e.getMessage());
+                return 2;
+            }
+            train = limit(dataset.train(), trainLimit);
+            test = limit(dataset.test(), testLimit);
         }
-        ImageDataset train = limit(dataset.train(), trainLimit);
-        ImageDataset test = limit(dataset.test(), testLimit);
         CpuConfig cpuConfig = CpuConfig.defaults().withThreads(threads).withMemoryBudgetBytes(1L << 30)
                 .withGemm(gemm != null ? gemm : CpuConfig.Gemm.FASTEST);
         if (checkpointDir != null) {
@@ -282,8 +357,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, ImageDataset train,
-            ImageDataset test, CpuConfig cpuConfig, PrintStream progressOut, PrometheusMeterRegistry registry) {
+    private int train(Model chosen, int batch, double lr, TrainingFaults injected, String mode, Dataset train,
+            Dataset test, CpuConfig cpuConfig, PrintStream progressOut, PrometheusMeterRegistry registry) {
         List<String> names = List.of(device.split(",", -1));
         if (names.size() > 1 && checkpointDir == null) {
             return usage("--device " + device + ": moving to the next device resumes from a checkpoint; give"
@@ -303,13 +378,18 @@ public final class TrainCommand implements Callable<Integer> {
         }
         try {
             Backend backend = injected.wrap(opened.getFirst());
-            TrainerConfig config = TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
+            TrainerConfig config = chosen == Model.gpt
+                    ? TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed), epochs,
+                            TrainingTask.of(Loss.nextTokenCrossEntropy(),
+                                    OptimizerFactory.adamW(0.9, 0.95, 1e-8, weightDecay), lr)
+                                    .withSchedule(ScheduleFactory.warmupCosine(warmup)).withGradientClipping(clip))
+                    : TrainerConfig.of(DataLoaderConfig.ofBatchSize(batch).withSeed(seed)
                             .withStandardization(FashionMnist.TRAIN_PIXEL_MEAN, FashionMnist.TRAIN_PIXEL_STD), epochs,
-                    lr)
-                    .withLabelSmoothing(LABEL_SMOOTHING)
+                            lr).withLabelSmoothing(LABEL_SMOOTHING);
+            config = config
                     .withFaults(injected)
                     .withLimits(FailureLimits.defaults().withFailuresPerStep(failuresPerStep))
-                    .withRunConfig("model=" + chosen)
+                    .withRunConfig("model=" + chosen + (chosen == Model.gpt ? gptShape().toString() : ""))
                     .withListener(new TrainingProgress(progressOut, mode, logEvery))
                     .withMeterRegistry(registry);
             if (checkpointDir != null) {
@@ -337,14 +417,14 @@ public final class TrainCommand implements Callable<Integer> {
             }
             TensorScope scope = TensorScope.create(backend);
             scopes.add(scope);
-            Sequential net;
+            Module net;
             try (var ignored = scope.enter()) {
                 net = build(chosen);
             }
             long uptimeAtFit = ManagementFactory.getRuntimeMXBean().getUptime();
             TrainingResult result = Trainer.fit(net, train, test, config);
             jvmStartToFirstStep = Duration.ofMillis(uptimeAtFit).plus(result.timings().firstStep());
-            out.println(json ? json(chosen, result, jvmStartToFirstStep) : summary(result));
+            out.println(json ? json(chosen, result, jvmStartToFirstStep) : summary(chosen, result));
             return 0;
         } catch (IncompatibleRunException e) {
             return userError(e.getMessage() + (e.getMessage().contains("\n  lanes: ") ? "\n" + LANES_HINT : ""));
@@ -363,8 +443,16 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private Sequential build(Model chosen) {
-        return chosen == Model.cnn ? FashionMnistModels.cnn(seed) : FashionMnistModels.mlp(seed);
+    private Module build(Model chosen) {
+        return switch (chosen) {
+            case mlp -> FashionMnistModels.mlp(seed);
+            case cnn -> FashionMnistModels.cnn(seed);
+            case gpt -> new Gpt(gptShape(), new SplittableRandom(seed));
+        };
+    }
+
+    private Gpt.Config gptShape() {
+        return new Gpt.Config(TextCorpus.VOCABULARY, context, layers, heads, width, dropout, true);
     }
 
     /**
@@ -412,15 +500,17 @@ public final class TrainCommand implements Callable<Integer> {
         return 2;
     }
 
-    static String summary(TrainingResult result) {
+    static String summary(Model model, TrainingResult result) {
+        String quality = model == Model.gpt
+                ? String.format(Locale.ROOT, "validation loss %.4f nats (%.3f bits per byte)", result.testLoss(),
+                        result.testLoss() / Math.log(2))
+                : String.format(Locale.ROOT, "accuracy %.4f", result.testAccuracy());
         if (result.steps() == result.resumedFromStep()) {
-            return String.format(Locale.ROOT, "accuracy %.4f  the run had already finished: %,d steps, nothing left to"
-                    + " train (give more --epochs in another --checkpoint-dir to train further)", result.testAccuracy(),
-                    result.steps());
+            return String.format(Locale.ROOT, "%s  the run had already finished: %,d steps, nothing left to train (give"
+                    + " more --epochs in another --checkpoint-dir to train further)", quality, result.steps());
         }
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
-                "accuracy %.4f  loss %.4f  %,d steps%s in %.1f s  recoveries: %s", result.testAccuracy(),
-                result.finalLoss(), result.steps(),
+                "%s  loss %.4f  %,d steps%s in %.1f s  recoveries: %s", quality, result.finalLoss(), result.steps(),
                 result.resumedFromStep() > 0 ? " (resumed at " + result.resumedFromStep() + ")" : "",
                 result.elapsed().toNanos() / 1e9, result.recoveries().isEmpty() ? "none" : recoveries(result)));
         if (result.mostStepFailures() > 0) {
@@ -446,7 +536,12 @@ public final class TrainCommand implements Callable<Integer> {
     static String json(Model model, TrainingResult result, Duration jvmStartToFirstStep) {
         return Cli.jsonObject(g -> {
             g.writeStringField("model", model.name());
-            g.writeNumberField("accuracy", result.testAccuracy());
+            if (model == Model.gpt) {
+                g.writeNumberField("validation_loss", result.testLoss());
+                g.writeNumberField("bits_per_byte", result.testLoss() / Math.log(2));
+            } else {
+                g.writeNumberField("accuracy", result.testAccuracy());
+            }
             if (Double.isFinite(result.finalLoss())) {
                 g.writeNumberField("loss", result.finalLoss());
             } else {

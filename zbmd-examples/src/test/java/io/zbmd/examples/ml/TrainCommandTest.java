@@ -367,6 +367,42 @@ class TrainCommandTest {
     }
 
     @Test
+    void aGptTrainsOnADirectoryOfTextAndReportsItsValidationLossInNatsAndBits() throws IOException {
+        Path text = dir.resolve("text");
+        Files.createDirectories(text);
+        Files.writeString(text.resolve("a"), "the cat sat on the mat and the dog ran. ".repeat(40));
+        Files.write(text.resolve("b"), "caf\u00e9 cr\u00e8me in Latin-1, said the cat. ".repeat(20)
+                .getBytes(StandardCharsets.ISO_8859_1));
+        String[] common = {"--model", "gpt", "--steps", "40", "--layers", "1", "--lr", "0.003", "--warmup", "5",
+            "--json", "--progress", "none"};
+        String[] gpt = with(common, "--data", text.toString(), "--heads", "2", "--width", "32", "--context", "16");
+        Outcome trained = train(gpt);
+        assertThat(trained.status()).as(trained.err()).isZero();
+        Map<String, String> result = trained.json();
+        assertThat(result.get("model")).isEqualTo("gpt");
+        assertThat(result.get("steps")).isEqualTo("40");
+        double nats = Double.parseDouble(result.get("validation_loss"));
+        assertThat(nats).as("below ln 256, what knowing nothing costs").isLessThan(4.0);
+        assertThat(Double.parseDouble(result.get("bits_per_byte"))).isCloseTo(nats / Math.log(2), offset(1e-9));
+        assertThat(trained.err()).contains("40 invalid UTF-8 sequences; their bytes train as they are");
+        Outcome again = train(gpt);
+        assertThat(again.json().get("fingerprint")).as("the same run, the same weights")
+                .isEqualTo(result.get("fingerprint"));
+
+        Path empty = dir.resolve("empty");
+        Files.createDirectories(empty);
+        Outcome noText = train(with(common, "--data", empty.toString(), "--heads", "2", "--width", "32"));
+        assertThat(noText.status()).isEqualTo(2);
+        assertThat(noText.err()).contains("holds no text files").doesNotContain("\tat ");
+        Outcome tooLong = train(with(common, "--data", text.toString(), "--context", "100000"));
+        assertThat(tooLong.status()).isEqualTo(2);
+        assertThat(tooLong.err()).contains("hold no window of 100000").contains("shorter --context");
+        Outcome badShape = train(with(common, "--data", text.toString(), "--width", "30", "--heads", "4"));
+        assertThat(badShape.status()).isEqualTo(2);
+        assertThat(badShape.err()).contains("out of range for gpt").contains("--width 30");
+    }
+
+    @Test
     void badInputGetsAMessageAndStatusTwoAndChangesNothing() throws IOException {
         Outcome unknown = train("--model", "mlp", "--colour");
         assertThat(unknown.status()).isEqualTo(2);
@@ -484,7 +520,7 @@ class TrainCommandTest {
         assertThat(again.status()).as(again.err()).isZero();
         assertThat(again.out()).doesNotContain("NaN");
         assertThat(again.json().get("resumed_from_step")).isEqualTo(again.json().get("steps"));
-        assertThat(TrainCommand.summary(new TrainingResult(0.8, 0.5, Double.NaN, 32, 32, false, java.time.Duration.ZERO,
+        assertThat(TrainCommand.summary(TrainCommand.Model.mlp, new TrainingResult(0.8, 0.5, Double.NaN, 32, 32, false, java.time.Duration.ZERO,
                 Map.of(), 0, Optional.empty(), List.of(), 1, 0, "f", new TrainingResult.Timings(java.time.Duration.ZERO,
                 0, java.time.Duration.ZERO, java.time.Duration.ZERO, 0, java.time.Duration.ZERO,
                 java.time.Duration.ZERO, java.time.Duration.ZERO)))).contains("the run had already finished")

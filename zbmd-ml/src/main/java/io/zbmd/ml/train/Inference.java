@@ -31,6 +31,12 @@ import java.util.Objects;
 public final class Inference {
     /** Examples per forward pass. */
     static final int BATCH = 1000;
+    /**
+     * Tokens per forward pass when the examples are token sequences: a sequence model's
+     * activations grow with the sequence (logits over the vocabulary, attention over the
+     * positions), so a batch of them holds fewer examples.
+     */
+    static final int TOKENS_PER_BATCH = 8192;
 
     private final Module model;
     private final DataLoaderConfig preparation;
@@ -142,7 +148,12 @@ public final class Inference {
 
     /** Evaluation of the loss and accuracy, batch by batch, in evaluation mode; see {@link Trainer#evaluate}. */
     DataLoader batches(Dataset dataset) {
-        return DataLoader.create(dataset, new DataLoaderConfig(BATCH, 0, false, false, preparation.mean(),
+        int batch = BATCH;
+        if (dataset.size() > 0 && dataset.inputs(new int[] {0}) instanceof Column.Ints tokens
+                && tokens.shape().length == 2) {
+            batch = Math.max(1, Math.min(BATCH, TOKENS_PER_BATCH / Math.max(1, tokens.width())));
+        }
+        return DataLoader.create(dataset, new DataLoaderConfig(batch, 0, false, false, preparation.mean(),
                 preparation.std(), preparation.transforms()));
     }
 }
