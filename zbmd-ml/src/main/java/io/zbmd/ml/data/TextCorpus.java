@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -203,45 +202,9 @@ public final class TextCorpus {
      * @return the windows
      * @throws IllegalArgumentException if the training text holds no window of that length
      */
-    public Dataset sampledTraining(int context, int count, long seed) {
-        if (count < 1) {
-            throw new IllegalArgumentException("a sampled training set needs 1 or more windows, not " + count);
-        }
-        int windows = training(context).size(); // checks that one fits
-        SplittableRandom random = new SplittableRandom(seed);
-        int[] starts = new int[count];
-        Arrays.setAll(starts, i -> random.nextInt(windows));
-        String sampled = String.format(Locale.ROOT, "%s/train[%d windows of %d, seed %d]", name, count, context, seed);
-        return new Dataset() {
-            @Override
-            public String name() {
-                return sampled;
-            }
-
-            @Override
-            public int size() {
-                return count;
-            }
-
-            @Override
-            public Column inputs(int[] examples) {
-                return windows(examples, 0);
-            }
-
-            @Override
-            public Column targets(int[] examples) {
-                return windows(examples, 1);
-            }
-
-            private Column windows(int[] examples, int shift) {
-                int[] values = new int[examples.length * context];
-                for (int k = 0; k < examples.length; k++) {
-                    System.arraycopy(training, starts[Objects.checkIndex(examples[k], count)] + shift, values,
-                            k * context, context);
-                }
-                return Column.ints(values, examples.length, context);
-            }
-        };
+    public TokenDataset sampledTraining(int context, int count, long seed) {
+        return TokenDataset.sampled(String.format(Locale.ROOT, "%s/train[seed %d]", name, seed), training, context,
+                count, seed);
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.zbmd.ml.data;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.SplittableRandom;
 
 /**
  * A token stream cut into training examples for a language model: example {@code i} is the
@@ -22,13 +24,17 @@ public final class TokenDataset implements Dataset {
     private final int length;
     private final int stride;
     private final int size;
+    /** Each example's start, or null when example {@code i} starts at {@code i · stride}. */
+    private final int[] starts;
 
-    private TokenDataset(String name, int[] tokens, int length, int stride) {
+    private TokenDataset(String name, int[] tokens, int length, int stride, int[] starts) {
         this.name = name;
         this.tokens = tokens;
         this.length = length;
         this.stride = stride;
-        this.size = tokens.length <= length ? 0 : (tokens.length - length - 1) / stride + 1;
+        this.starts = starts;
+        this.size = starts != null ? starts.length
+                : tokens.length <= length ? 0 : (tokens.length - length - 1) / stride + 1;
     }
 
     /**
@@ -40,6 +46,36 @@ public final class TokenDataset implements Dataset {
      * @throws IllegalArgumentException if a size is out of range or the stream holds no window
      */
     public static TokenDataset of(String name, int[] tokens, int length, int stride) {
+        check(name, tokens, length, stride);
+        return new TokenDataset(name, tokens.clone(), length, stride, null);
+    }
+
+    /**
+     * Windows at random starts: for runs counted in steps, a training set of a given size.
+     *
+     * @param name what to call it in messages and in a run's identity
+     * @param tokens the token ids, in order
+     * @param length tokens per example, 1 or more
+     * @param count examples, 1 or more
+     * @param seed draws the starts: the same seed, the same windows (a resumed run reads the
+     *     same examples)
+     * @return the dataset
+     * @throws IllegalArgumentException if a size is out of range or the stream holds no window
+     */
+    public static TokenDataset sampled(String name, int[] tokens, int length, int count, long seed) {
+        check(name, tokens, length, 1);
+        if (count < 1) {
+            throw new IllegalArgumentException("token dataset " + name + ": a sample needs 1 or more windows, not "
+                    + count);
+        }
+        int windows = tokens.length - length;
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] starts = new int[count];
+        Arrays.setAll(starts, i -> random.nextInt(windows));
+        return new TokenDataset(name, tokens.clone(), length, 1, starts);
+    }
+
+    private static void check(String name, int[] tokens, int length, int stride) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(tokens, "tokens");
         if (length < 1 || stride < 1) {
@@ -50,7 +86,6 @@ public final class TokenDataset implements Dataset {
             throw new IllegalArgumentException("token dataset " + name + ": " + tokens.length + " tokens hold no window"
                     + " of " + length + " with its next token (" + (length + 1) + " needed)");
         }
-        return new TokenDataset(name, tokens.clone(), length, stride);
     }
 
     @Override
@@ -78,8 +113,9 @@ public final class TokenDataset implements Dataset {
     private Column windows(int[] examples, int shift) {
         int[] values = new int[examples.length * length];
         for (int k = 0; k < examples.length; k++) {
-            System.arraycopy(tokens, Objects.checkIndex(examples[k], size) * stride + shift, values, k * length,
-                    length);
+            int example = Objects.checkIndex(examples[k], size);
+            System.arraycopy(tokens, (starts != null ? starts[example] : example * stride) + shift, values,
+                    k * length, length);
         }
         return Column.ints(values, examples.length, length);
     }
@@ -87,7 +123,10 @@ public final class TokenDataset implements Dataset {
     /** @return e.g. "TokenDataset[tiny: 1,000 windows of 64 tokens, stride 64]" */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "TokenDataset[%s: %,d windows of %d tokens, stride %d]", name, size,
-                length, stride);
+        return starts != null
+                ? String.format(Locale.ROOT, "TokenDataset[%s: %,d windows of %d tokens at random starts]", name, size,
+                        length)
+                : String.format(Locale.ROOT, "TokenDataset[%s: %,d windows of %d tokens, stride %d]", name, size,
+                        length, stride);
     }
 }
