@@ -89,7 +89,7 @@ public final class VulkanContext implements AutoCloseable {
     /** Scopes every block's mapping: once the context is closed, touching one throws instead of crashing. */
     private final Arena mappings = Arena.ofShared();
     private VkBlock params;
-    private boolean closed;
+    private volatile boolean closed;
 
     /** A device buffer: a Vulkan buffer, its memory, and the memory mapped into this process. */
     public record VkBlock(long buffer, long memory, MemorySegment mapped, long bytes) implements MemoryBlock {}
@@ -493,7 +493,7 @@ public final class VulkanContext implements AutoCloseable {
     }
 
     /** @return whether {@link #close} has been called */
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed;
     }
 

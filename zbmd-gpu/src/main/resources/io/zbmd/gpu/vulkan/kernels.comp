@@ -326,7 +326,8 @@ void main() {
 // C = alpha * op(A) * op(B) + beta * C, row-major: each invocation computes a 4x4 block of C in
 // registers, summing its k products in order, p = 0, 1, ..., as the CPU's scalar loop does. No
 // shared memory and no barriers: on lavapipe, where a barrier suspends every invocation of the
-// group in turn, a 16x16 shared-memory tiling took 320 ms for a 128x256x784 product, this 51.
+// group in turn, a 16x16 shared-memory tiling took 320 ms for a 128x256x784 product, this 51
+// (ten products timed in a loop, not JMH).
 // Rows and columns past the edge read the last row or column (in bounds) and are not written.
 // transA, transB, m, n, k, alpha, ao, lda, bo, ldb, beta, co, ldc
 layout(local_size_x = 8, local_size_y = 8) in;
