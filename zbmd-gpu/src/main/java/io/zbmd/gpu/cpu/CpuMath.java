@@ -18,14 +18,56 @@ final class CpuMath {
     static final float INV_SQRT2 = 0.70710678118654752f;
     static final float INV_SQRT_2PI = 0.39894228040143268f;
 
+    // exp: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by Cephes' expf polynomial (about 1 ulp),
+    // then times 2^n in two halves, each a normal float for every n the clamp allows. The clamp
+    // is wide enough that the products overflow to infinity and underflow to 0 on their own
+    // (no comparisons, so no masks in the vector form).
+    static final float EXP_HI = 89f; // e^x overflows float from 88.72
+    static final float EXP_LO = -110f; // e^x underflows to 0 below -103.98
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f; // ln 2 = LN2_HI + LN2_LO, LN2_HI exact in few bits
+    static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5·2^23: adding it rounds a float below 2^22 to an integer held in the low mantissa bits. */
+    static final float ROUNDER = 12582912f;
+    static final float EXP_P0 = 1.9875691500e-4f;
+    static final float EXP_P1 = 1.3981999507e-3f;
+    static final float EXP_P2 = 8.3334519073e-3f;
+    static final float EXP_P3 = 4.1665795894e-2f;
+    static final float EXP_P4 = 1.6666665459e-1f;
+    static final float EXP_P5 = 5.0000001201e-1f;
+
     private CpuMath() {}
 
+    /**
+     * e^x in basic IEEE operations and fused multiply-adds only, step for step as
+     * {@link VectorLanes#exp}: both give the same bits, compiled or interpreted, so the
+     * exponential can run in vector lanes and a resumed run still repeats a warm one's steps
+     * ({@link Math#exp} has no vector form, and the Vector API's own exp differs between its
+     * compiled and interpreted forms). Results below float's least normal value (x under
+     * -87.3) are subnormal, as the JDK's, but not correctly rounded.
+     */
+    static float exp(float x) {
+        float c = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(c, LOG2E, ROUNDER);
+        float n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, c);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(EXP_P0, r, EXP_P1);
+        p = Math.fma(p, r, EXP_P2);
+        p = Math.fma(p, r, EXP_P3);
+        p = Math.fma(p, r, EXP_P4);
+        p = Math.fma(p, r, EXP_P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int k = Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER);
+        int half = k >> 1;
+        return y * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((k - half + 127) << 23);
+    }
+
     static float erf(float x) {
-        float sign = Math.signum(x);
         float a = Math.abs(x);
         float t = 1f / (1f + ERF_P * a);
         float poly = ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t;
-        return sign * (1f - poly * (float) Math.exp(-a * a));
+        return Math.copySign(1f - poly * exp(-a * a), x);
     }
 
     static float gelu(float x) {
@@ -35,7 +77,7 @@ final class CpuMath {
     /** d/dx [x·Φ(x)] = Φ(x) + x·φ(x). */
     static float geluGrad(float x) {
         float cdf = 0.5f * (1f + erf(x * INV_SQRT2));
-        float pdf = INV_SQRT_2PI * (float) Math.exp(-0.5f * x * x);
+        float pdf = INV_SQRT_2PI * exp(-0.5f * x * x);
         return cdf + x * pdf;
     }
 
@@ -46,7 +88,7 @@ final class CpuMath {
     static float apply(UnaryOp op, float x) {
         return switch (op) {
             case NEG -> -x;
-            case EXP -> (float) Math.exp(x);
+            case EXP -> exp(x);
             case LOG -> (float) Math.log(x);
             case RELU -> x > 0 ? x : 0f;
             case GELU -> gelu(x);

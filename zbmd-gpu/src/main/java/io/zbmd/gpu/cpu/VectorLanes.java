@@ -12,9 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Lanes} on the Vector API, at the machine's preferred width (512-bit on AVX-512).
- * Transcendentals use the Vector API's own (SVML-backed where the JDK has it); erf, for GELU,
- * is the same Abramowitz–Stegun polynomial as {@link CpuMath#erf}. Tails run the scalar
- * formulas.
+ * The exponential and GELU run in lanes as {@link CpuMath#exp} and {@link CpuMath#gelu} compute
+ * them, operation for operation (see {@link #exactInLanes}); the other transcendentals go per
+ * element through {@link CpuMath}. Tails run the scalar formulas.
  *
  * <p>Only loaded when the {@code jdk.incubator.vector} module is present (see
  * {@link CpuKernels#lanes()}).
@@ -55,6 +55,60 @@ final class VectorLanes implements Lanes {
         return ONE.div(x);
     }
 
+    // Constants as vectors, one field each: with the polynomial's coefficients in an array, C2
+    // left its multiply-adds to the Vector API's Java fallback (measured: twice the time).
+    private static final FloatVector EXP_LO = FloatVector.broadcast(S, CpuMath.EXP_LO);
+    private static final FloatVector EXP_HI = FloatVector.broadcast(S, CpuMath.EXP_HI);
+    private static final FloatVector LOG2E = FloatVector.broadcast(S, CpuMath.LOG2E);
+    private static final FloatVector ROUNDER = FloatVector.broadcast(S, CpuMath.ROUNDER);
+    private static final IntVector ROUNDER_BITS = IntVector.broadcast(IS, Float.floatToRawIntBits(CpuMath.ROUNDER));
+    private static final IntVector BIAS = IntVector.broadcast(IS, 127);
+    private static final IntVector SIGN = IntVector.broadcast(IS, Integer.MIN_VALUE);
+    private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(S, -CpuMath.LN2_HI);
+    private static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -CpuMath.LN2_LO);
+    private static final FloatVector EXP_P0 = FloatVector.broadcast(S, CpuMath.EXP_P0);
+    private static final FloatVector EXP_P1 = FloatVector.broadcast(S, CpuMath.EXP_P1);
+    private static final FloatVector EXP_P2 = FloatVector.broadcast(S, CpuMath.EXP_P2);
+    private static final FloatVector EXP_P3 = FloatVector.broadcast(S, CpuMath.EXP_P3);
+    private static final FloatVector EXP_P4 = FloatVector.broadcast(S, CpuMath.EXP_P4);
+    private static final FloatVector EXP_P5 = FloatVector.broadcast(S, CpuMath.EXP_P5);
+    private static final FloatVector ERF_P = FloatVector.broadcast(S, CpuMath.ERF_P);
+    private static final FloatVector ERF_A1 = FloatVector.broadcast(S, CpuMath.ERF_A1);
+    private static final FloatVector ERF_A2 = FloatVector.broadcast(S, CpuMath.ERF_A2);
+    private static final FloatVector ERF_A3 = FloatVector.broadcast(S, CpuMath.ERF_A3);
+    private static final FloatVector ERF_A4 = FloatVector.broadcast(S, CpuMath.ERF_A4);
+    private static final FloatVector ERF_A5 = FloatVector.broadcast(S, CpuMath.ERF_A5);
+    private static final FloatVector HALF = FloatVector.broadcast(S, 0.5f);
+    private static final FloatVector MINUS_HALF = FloatVector.broadcast(S, -0.5f);
+    private static final FloatVector INV_SQRT2 = FloatVector.broadcast(S, CpuMath.INV_SQRT2);
+    private static final FloatVector INV_SQRT_2PI = FloatVector.broadcast(S, CpuMath.INV_SQRT_2PI);
+
+    /** {@link CpuMath#exp}, lane by lane, in the same operations. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = c.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(MINUS_LN2_HI, c);
+        r = n.fma(MINUS_LN2_LO, r);
+        FloatVector p = EXP_P0.fma(r, EXP_P1).fma(r, EXP_P2).fma(r, EXP_P3).fma(r, EXP_P4).fma(r, EXP_P5);
+        FloatVector y = p.fma(r.mul(r), r).add(ONE);
+        IntVector k = t.viewAsIntegralLanes().sub(ROUNDER_BITS);
+        IntVector half = k.lanewise(VectorOperators.ASHR, 1);
+        FloatVector low = half.add(BIAS).lanewise(VectorOperators.LSHL, 23).viewAsFloatingLanes();
+        FloatVector high = k.sub(half).add(BIAS).lanewise(VectorOperators.LSHL, 23).viewAsFloatingLanes();
+        return y.mul(low).mul(high);
+    }
+
+    /** {@link CpuMath#erf}, lane by lane, in the same operations. */
+    static FloatVector erf(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector t = ONE.div(a.mul(ERF_P).add(ONE));
+        FloatVector poly = t.mul(ERF_A5).add(ERF_A4).mul(t).add(ERF_A3).mul(t).add(ERF_A2).mul(t).add(ERF_A1).mul(t);
+        FloatVector magnitude = ONE.sub(poly.mul(exp(a.neg().mul(a)))).abs();
+        // Math.copySign(magnitude, x), in bits: no mask
+        return magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
+    }
+
     /** The {@link #exactInLanes} operations only. */
     static FloatVector apply(UnaryOp op, FloatVector x) {
         return switch (op) {
@@ -63,8 +117,20 @@ final class VectorLanes implements Lanes {
             case SQRT -> x.lanewise(VectorOperators.SQRT);
             case SQUARE -> x.mul(x);
             case ABS -> x.abs();
-            case EXP, LOG, GELU, TANH, SIGMOID -> throw new AssertionError(op + " is not exact in lanes");
+            case EXP, GELU, LOG, TANH, SIGMOID -> throw new AssertionError(op + " has a loop of its own");
         };
+    }
+
+    /** {@link CpuMath#gelu}, lane by lane. */
+    static FloatVector gelu(FloatVector x) {
+        return x.mul(HALF).mul(erf(x.mul(INV_SQRT2)).add(ONE));
+    }
+
+    /** {@link CpuMath#geluGrad}, lane by lane. */
+    static FloatVector geluGrad(FloatVector x) {
+        FloatVector cdf = erf(x.mul(INV_SQRT2)).add(ONE).mul(HALF);
+        FloatVector pdf = exp(x.mul(MINUS_HALF).mul(x)).mul(INV_SQRT_2PI);
+        return cdf.add(x.mul(pdf));
     }
 
     /** The {@link #exactInLanes} operations only. */
@@ -72,7 +138,8 @@ final class VectorLanes implements Lanes {
         return switch (op) {
             case NEG -> FloatVector.broadcast(S, -1f);
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case EXP, LOG, GELU, TANH, SIGMOID -> throw new AssertionError(op + " is not exact in lanes");
+            case EXP -> y;
+            case GELU, LOG, TANH, SIGMOID -> throw new AssertionError(op + " has a loop of its own");
             case SQRT -> inv(y).mul(0.5f);
             case SQUARE -> x.mul(2f);
             case ABS -> {
@@ -95,16 +162,18 @@ final class VectorLanes implements Lanes {
 
     /**
      * Whether the Vector API computes {@code op} (and its gradient) alike however far the JIT has
-     * got: the exact IEEE operations do. The transcendentals do not: compiled code calls SVML,
+     * got: the exact IEEE operations do, and so do exp and GELU, written here in them
+     * ({@link #exp}). The Vector API's own transcendentals do not: compiled code calls SVML,
      * interpreted code a Java fallback, and they differ in the last bit for some inputs, so a
      * run's bits would depend on when its methods were compiled (a resumed run, cold, would not
-     * repeat the steps a warm one took). Those run through {@link Math}'s functions per element
-     * instead, which HotSpot computes alike in the interpreter and in compiled code.
+     * repeat the steps a warm one took). Log, tanh and sigmoid therefore run through
+     * {@link CpuMath} per element, which HotSpot computes alike in the interpreter and in
+     * compiled code.
      */
     static boolean exactInLanes(UnaryOp op) {
         return switch (op) {
-            case NEG, RELU, SQRT, SQUARE, ABS -> true;
-            case EXP, LOG, GELU, TANH, SIGMOID -> false;
+            case NEG, RELU, SQRT, SQUARE, ABS, EXP, GELU -> true;
+            case LOG, TANH, SIGMOID -> false;
         };
     }
 
@@ -114,9 +183,26 @@ final class VectorLanes implements Lanes {
             ScalarLanes.INSTANCE.map(op, x, xi, y, yi, n);
             return;
         }
+        // Exp and GELU loop on their own: inside the shared switch they made it too large for C2
+        // to inline the Vector API calls, which then ran their slow Java fallback (measured).
+        long end = bound(n);
         long i = 0;
-        for (long end = bound(n); i < end; i += L) {
-            store(apply(op, load(x, xi + i)), y, yi + i);
+        switch (op) {
+            case EXP -> {
+                for (; i < end; i += L) {
+                    store(exp(load(x, xi + i)), y, yi + i);
+                }
+            }
+            case GELU -> {
+                for (; i < end; i += L) {
+                    store(gelu(load(x, xi + i)), y, yi + i);
+                }
+            }
+            default -> {
+                for (; i < end; i += L) {
+                    store(apply(op, load(x, xi + i)), y, yi + i);
+                }
+            }
         }
         ScalarLanes.INSTANCE.map(op, x, xi + i, y, yi + i, n - i);
     }
@@ -128,9 +214,16 @@ final class VectorLanes implements Lanes {
             ScalarLanes.INSTANCE.mapBackward(op, x, xi, y, yi, dy, dyi, dx, dxi, n);
             return;
         }
-        boolean useY = CpuMath.needsOutput(op);
+        long end = bound(n);
         long i = 0;
-        for (long end = bound(n); i < end; i += L) {
+        if (op == UnaryOp.GELU) {
+            for (; i < end; i += L) {
+                FloatVector g = load(dy, dyi + i).mul(geluGrad(load(x, xi + i)));
+                store(load(dx, dxi + i).add(g), dx, dxi + i);
+            }
+        }
+        boolean useY = CpuMath.needsOutput(op);
+        for (; i < end; i += L) {
             FloatVector xv = x == null ? FloatVector.zero(S) : load(x, xi + i);
             FloatVector yv = useY ? load(y, yi + i) : xv;
             FloatVector g = load(dy, dyi + i).mul(derivative(op, xv, yv));
