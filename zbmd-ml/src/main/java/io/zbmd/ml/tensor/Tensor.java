@@ -226,6 +226,30 @@ public final class Tensor {
     }
 
     /**
+     * Copies {@code source}'s values into this tensor in place, as PyTorch's {@code copy_}: this
+     * may be a view (a slice of a key/value cache, for one). Not recorded by autograd, so only
+     * for a tensor that does not require a gradient.
+     *
+     * @param source a tensor of the same shape and dtype on the same backend
+     * @return this tensor
+     * @throws IllegalArgumentException if the shapes, dtypes or backends differ
+     * @throws IllegalStateException if this tensor requires a gradient
+     */
+    public Tensor assign(Tensor source) {
+        Objects.requireNonNull(source, "source must not be null");
+        if (!Arrays.equals(shape, source.shape) || storage.dtype != source.storage.dtype
+                || storage.backend != source.storage.backend) {
+            throw new IllegalArgumentException("assign needs a source of this tensor's shape, dtype and backend; got "
+                    + source + " for " + this);
+        }
+        if (requiresGrad) {
+            throw new IllegalStateException("assign would write a tensor that requires a gradient: " + this);
+        }
+        backend().copy(shape, source.buffer(), source.offset, source.strides, buffer(), offset, strides);
+        return this;
+    }
+
+    /**
      * Exchanges the memory of two tensors of the same size: afterwards each holds the values
      * the other held, without a copy. Optimizers use it to double-buffer an update (compute
      * the new state into a second tensor, then exchange), so that an update that fails

@@ -115,8 +115,10 @@ class GptTest {
         }
         float first = Float.NaN;
         float last = Float.NaN;
+        Gpt trained;
         try (var _ = scope.enter()) {
             Gpt model = new Gpt(SMALL, new SplittableRandom(4));
+            trained = model;
             try (Adam adam = Adam.adamW(model.parameters(), 3e-3)) {
                 for (int step = 0; step < 60; step++) {
                     try (TensorScope ignored = TensorScope.open(backend)) {
@@ -136,5 +138,107 @@ class GptTest {
         // Uniform guessing over 256 bytes costs ln 256 ≈ 5.55 nats; the text repeats every 24 bytes.
         assertThat(first).isBetween(5.0f, 6.5f);
         assertThat(last).isLessThan(0.5f);
+        // Greedy generation continues the text it learned (from its first window's start).
+        try (var _ = scope.enter()) {
+            Gpt model = trained;
+            model.train(false);
+            int[] prompt = toInts("the cat ".getBytes(StandardCharsets.US_ASCII));
+            int[] made = model.generate(prompt, 8, new Gpt.Sampling(0f, 0), new SplittableRandom(1), t -> {});
+            byte[] bytes = new byte[made.length];
+            for (int i = 0; i < made.length; i++) {
+                bytes[i] = (byte) made[i];
+            }
+            assertThat(new String(bytes, StandardCharsets.US_ASCII)).isEqualTo("sat on t");
+        }
+    }
+
+    @Test
+    void cachedStepsGiveTheLogitsOfTheWholeSequence() {
+        try (var _ = scope.enter()) {
+            Gpt model = new Gpt(SMALL, new SplittableRandom(5));
+            int[] tokens = new int[SMALL.context()];
+            SplittableRandom random = new SplittableRandom(6);
+            Arrays.setAll(tokens, i -> random.nextInt(256));
+            float[] whole = model.forward(Tensors.ofInts(tokens, 1, tokens.length)).toFloatArray();
+            Gpt.Cache cache = model.newCache();
+            int prompt = 5;
+            float[] cached = new float[whole.length];
+            float[] first = model.forward(Tensors.ofInts(Arrays.copyOf(tokens, prompt), 1, prompt), cache).toFloatArray();
+            System.arraycopy(first, 0, cached, 0, first.length);
+            for (int t = prompt; t < tokens.length; t++) {
+                assertThat(cache.length()).isEqualTo(t);
+                float[] step = model.forward(Tensors.ofInts(new int[] {tokens[t]}, 1, 1), cache).toFloatArray();
+                System.arraycopy(step, 0, cached, t * 256, 256);
+            }
+            // The same arithmetic in other matrix shapes: equal but for the order of a few sums.
+            for (int i = 0; i < whole.length; i++) {
+                assertThat(cached[i]).as("logit %d of position %d", i % 256, i / 256).isCloseTo(whole[i],
+                        org.assertj.core.data.Offset.offset(2e-5f));
+            }
+            assertThatThrownBy(() -> model.forward(Tensors.ofInts(new int[] {1}, 1, 1), cache))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("within the context of 16");
+        }
+    }
+
+    @Test
+    void sampledGenerationRepeatsWithItsSeedAndStaysInTheTopK() {
+        try (var _ = scope.enter()) {
+            Gpt model = new Gpt(SMALL, new SplittableRandom(7));
+            model.train(false);
+            int[] prompt = {10, 20, 30};
+            Gpt.Sampling sampling = new Gpt.Sampling(1.5f, 3);
+            int[] once = model.generate(prompt, 40, sampling, new SplittableRandom(9), t -> {});
+            int[] again = model.generate(prompt, 40, sampling, new SplittableRandom(9), t -> {});
+            int[] other = model.generate(prompt, 40, sampling, new SplittableRandom(10), t -> {});
+            assertThat(once).hasSize(40).isEqualTo(again).isNotEqualTo(other);
+            // Each token is among the three likeliest after the text before it (40 > the context: slid).
+            int[] text = new int[prompt.length + once.length];
+            System.arraycopy(prompt, 0, text, 0, prompt.length);
+            System.arraycopy(once, 0, text, prompt.length, once.length);
+            Gpt.Cache cache = model.newCache();
+            int[] window = Arrays.copyOf(text, prompt.length);
+            for (int i = 0; i < once.length; i++) {
+                int length = prompt.length + i;
+                if (cache.length() + window.length > SMALL.context()) {
+                    window = Arrays.copyOfRange(text, length - SMALL.context() / 2, length);
+                    cache.clear();
+                }
+                float[] all = model.forward(Tensors.ofInts(window, 1, window.length), cache).toFloatArray();
+                float[] logits = Arrays.copyOfRange(all, all.length - 256, all.length);
+                float mine = logits[once[i]];
+                long higher = 0;
+                for (float v : logits) {
+                    higher += v > mine ? 1 : 0;
+                }
+                assertThat(higher).as("tokens likelier than token %d", i).isLessThan(3);
+                window = new int[] {once[i]};
+            }
+        }
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefused() {
+        try (var _ = scope.enter()) {
+            Gpt model = new Gpt(SMALL, new SplittableRandom(1));
+            assertThatThrownBy(() -> model.generate(new int[17], 1, new Gpt.Sampling(1f, 0), new SplittableRandom(1),
+                    t -> {})).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("the prompt has 17 tokens; it needs 1 to the model's context of 16");
+        }
+        assertThatThrownBy(() -> new Gpt.Sampling(-1f, 0)).hasMessageContaining("temperature");
+    }
+
+    @Test
+    void aRunsRecordedConfigurationReadsBack() {
+        Gpt.Config config = new Gpt.Config(256, 64, 3, 2, 48, 0.1f, false);
+        assertThat(Gpt.Config.find("model=gpt" + config)).contains(config);
+        assertThat(Gpt.Config.find("model=mlp")).isEmpty();
+    }
+
+    private static int[] toInts(byte[] bytes) {
+        int[] ints = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            ints[i] = bytes[i] & 0xff;
+        }
+        return ints;
     }
 }
