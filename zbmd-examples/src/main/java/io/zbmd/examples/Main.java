@@ -7,6 +7,7 @@ import io.zbmd.examples.book.TrainingUnderFaults;
 import io.zbmd.examples.book.VectorAddition;
 import io.zbmd.examples.ml.Demo;
 import io.zbmd.examples.ml.EvalCommand;
+import io.zbmd.examples.ml.GenerateCommand;
 import io.zbmd.examples.ml.InspectCommand;
 import io.zbmd.examples.ml.TrainCommand;
 import io.zbmd.ml.data.FashionMnist;
@@ -26,9 +27,9 @@ import java.util.Arrays;
  * {@code faults}, or {@code all}; the book's training examples {@code simple-training [DIR]},
  * {@code custom-loop [DIR]} and {@code training-faults}; {@code regression [DIR]}, a regression
  * with a loss of its own; {@code vector-add [DEVICE]}, vector addition by a supervised device
- * actor; the commands {@code train},
- * {@code eval} and {@code inspect}; and {@code demo}, the training part of the README's first
- * command: the supervised MLP under injected faults ({@link Demo}).
+ * actor; the commands {@code train}, {@code eval}, {@code generate} and {@code inspect}; and
+ * {@code demo}, the training part of the README's first command: the supervised MLP under
+ * injected faults ({@link Demo}).
  */
 public final class Main {
     private Main() {}
@@ -50,6 +51,8 @@ public final class Main {
             case "eval" -> exit(EvalCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err), out);
             case "inspect" -> exit(InspectCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err),
                     out);
+            case "generate" -> exit(GenerateCommand.run(Arrays.copyOfRange(args, 1, args.length), out, System.err),
+                    out);
             case "simple-training" -> SimpleTraining.run(out, FashionMnist.DEFAULT_DIRECTORY, checkpoints(args, 1), 10,
                     0);
             case "custom-loop" -> CustomTrainingLoop.run(out, FashionMnist.DEFAULT_DIRECTORY, checkpoints(args, 1), 5,
@@ -64,7 +67,7 @@ public final class Main {
                 System.err.println("unknown example '" + name
                         + "'; the examples are: hello, pingpong, links, counter, faults, all, simple-training,"
                         + " custom-loop, training-faults, regression, vector-add; and the commands train, eval,"
-                        + " inspect, demo");
+                        + " generate, inspect, demo");
                 System.exit(2);
             }
         }

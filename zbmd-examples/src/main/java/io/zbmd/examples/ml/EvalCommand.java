@@ -3,11 +3,9 @@ package io.zbmd.examples.ml;
 import io.zbmd.gpu.cpu.CpuBackend;
 import io.zbmd.gpu.cpu.CpuConfig;
 import io.zbmd.ml.checkpoint.Checkpoint;
-import io.zbmd.ml.checkpoint.CheckpointFile;
 import io.zbmd.ml.checkpoint.CheckpointFormatException;
 import io.zbmd.ml.checkpoint.CheckpointStore;
 import io.zbmd.ml.checkpoint.IncompatibleCheckpointException;
-import io.zbmd.ml.checkpoint.Recovery;
 import io.zbmd.ml.checkpoint.Weights;
 import io.zbmd.ml.data.DataLoaderConfig;
 import io.zbmd.ml.data.DatasetNotFoundException;
@@ -118,19 +116,25 @@ public final class EvalCommand implements Callable<Integer> {
 
     private int evaluateCheckpoint(ImageDataset test) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Optional<Checkpoint> found = load(arena);
+            Optional<Checkpoint> found = CheckpointArgument.read(checkpoint, arena, r -> err.println("eval: passed over " + r));
             if (found.isEmpty()) {
                 return fail("no valid checkpoint in " + checkpoint);
             }
             Checkpoint loaded = found.get();
             Matcher named = MODEL.matcher(RunIdentity.decode(loaded.config()).map(RunIdentity::notes)
                     .orElse(loaded.config()));
+            if (named.find() && named.group(1).equals("gpt")) {
+                return fail(CheckpointArgument.source(loaded) + " is a GPT's checkpoint: eval measures mlp and cnn"
+                        + " ones on Fashion-MNIST (a GPT's validation loss is in its zbmd train summary; zbmd"
+                        + " generate continues a text with it)");
+            }
+            named.reset();
             if (!named.find() || !(named.group(1).equals("mlp") || named.group(1).equals("cnn"))) {
-                return fail(source(loaded) + " does not name its model (mlp or cnn) in its config '"
+                return fail(CheckpointArgument.source(loaded) + " does not name its model (mlp or cnn) in its config '"
                         + loaded.config() + "'; was it written by zbmd train?");
             }
             TrainCommand.Model chosen = TrainCommand.Model.valueOf(named.group(1));
-            return report(chosen, test, net -> TrainingState.loadModel(loaded, net), source(loaded), loaded.step());
+            return report(chosen, test, net -> TrainingState.loadModel(loaded, net), CheckpointArgument.source(loaded), loaded.step());
         }
     }
 
@@ -188,24 +192,6 @@ public final class EvalCommand implements Callable<Integer> {
                             test.size()));
             return 0;
         }
-    }
-
-    private Optional<Checkpoint> load(Arena arena) throws IOException {
-        if (Files.isDirectory(checkpoint)) {
-            try (Recovery recovery = CheckpointStore.open(checkpoint, Integer.MAX_VALUE).latestValid()) {
-                recovery.rejected().forEach(r -> err.println("eval: passed over " + r));
-                Optional<Path> file = recovery.file();
-                return file.isPresent() ? Optional.of(CheckpointFile.read(file.get(), arena)) : Optional.empty();
-            }
-        }
-        if (!Files.exists(checkpoint)) {
-            throw new IOException("no such file or directory");
-        }
-        return Optional.of(CheckpointFile.read(checkpoint, arena));
-    }
-
-    private static String source(Checkpoint loaded) {
-        return loaded.source().map(Path::toString).orElse("the checkpoint");
     }
 
     private int fail(String message) {

@@ -68,12 +68,25 @@ class TrainCommandTest {
         }
     }
 
-    private static Outcome train(String... args) {
+    /** A command's {@code run(args, out, err)}. */
+    private interface Command {
+        int run(String[] args, PrintStream out, PrintStream err);
+    }
+
+    private static Outcome run(Command command, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = TrainCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = command.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static Outcome train(String... args) {
+        return run(TrainCommand::run, args);
+    }
+
+    private static Outcome generate(String... args) {
+        return run(GenerateCommand::run, args);
     }
 
     private static String[] with(String[] base, String... more) {
@@ -400,6 +413,57 @@ class TrainCommandTest {
         Outcome badShape = train(with(common, "--data", text.toString(), "--width", "30", "--heads", "4"));
         assertThat(badShape.status()).isEqualTo(2);
         assertThat(badShape.err()).contains("out of range for gpt").contains("--width 30");
+    }
+
+    @Test
+    void generateContinuesATextFromAGptsCheckpointAndRefusesAnyOther() throws IOException {
+        Path text = dir.resolve("text");
+        Files.createDirectories(text);
+        Files.writeString(text.resolve("a"), "the cat sat on the mat and the dog ran. ".repeat(40));
+        Path gptRun = dir.resolve("gpt-run");
+        Outcome trained = train("--model", "gpt", "--steps", "30", "--layers", "1", "--heads", "2", "--width", "32",
+                "--context", "16", "--lr", "0.003", "--warmup", "5", "--json", "--progress", "none", "--data",
+                text.toString(), "--checkpoint-dir", gptRun.toString());
+        assertThat(trained.status()).as(trained.err()).isZero();
+
+        String[] args = {"--checkpoint", gptRun.toString(), "--prompt", "the cat", "--tokens", "40", "--seed", "3"};
+        Outcome made = generate(args);
+        assertThat(made.status()).as(made.err()).isZero();
+        assertThat(made.out()).startsWith("the cat").endsWith("\n");
+        assertThat(made.out().getBytes(StandardCharsets.UTF_8).length).isGreaterThanOrEqualTo(7 + 40 + 1);
+        assertThat(generate(args).out()).as("the same seed, the same text").isEqualTo(made.out());
+        Outcome json = generate(with(args, "--json"));
+        assertThat(json.status()).as(json.err()).isZero();
+        Map<String, String> fields = json.json();
+        assertThat(fields.get("tokens")).isEqualTo("40");
+        assertThat(fields.get("step")).isEqualTo("30");
+        assertThat(Double.parseDouble(fields.get("tokens_per_second"))).isPositive();
+
+        Outcome tooLong = generate("--checkpoint", gptRun.toString(), "--prompt", "seventeen bytes!!");
+        assertThat(tooLong.status()).isEqualTo(2);
+        assertThat(tooLong.err()).contains("the prompt is 17 bytes, longer than the model's context of 16")
+                .doesNotContain("\tat ");
+        Outcome empty = generate("--checkpoint", gptRun.toString(), "--prompt", "");
+        assertThat(empty.status()).isEqualTo(2);
+        assertThat(empty.err()).contains("--prompt is empty");
+        Outcome hot = generate("--checkpoint", gptRun.toString(), "--temperature", "-1");
+        assertThat(hot.status()).isEqualTo(2);
+        assertThat(hot.err()).contains("--temperature -1.0");
+        Outcome nowhere = generate("--checkpoint", dir.resolve("absent").toString());
+        assertThat(nowhere.status()).isEqualTo(2);
+        assertThat(nowhere.err()).contains("absent").doesNotContain("Exception");
+
+        requireDataset();
+        Path mlpRun = dir.resolve("mlp-run");
+        Outcome mlp = train(with(SMALL, "--epochs", "1", "--checkpoint-dir", mlpRun.toString()));
+        assertThat(mlp.status()).as(mlp.err()).isZero();
+        Outcome wrongModel = generate("--checkpoint", mlpRun.toString(), "--prompt", "the cat");
+        assertThat(wrongModel.status()).isEqualTo(2);
+        assertThat(wrongModel.err()).contains("is not a GPT's checkpoint").contains("zbmd train --model gpt")
+                .doesNotContain("\tat ");
+        Outcome evalOfGpt = run(EvalCommand::run, "--checkpoint", gptRun.toString());
+        assertThat(evalOfGpt.status()).isEqualTo(2);
+        assertThat(evalOfGpt.err()).contains("is a GPT's checkpoint");
     }
 
     @Test
