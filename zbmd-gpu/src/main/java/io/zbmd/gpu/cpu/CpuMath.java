@@ -74,11 +74,17 @@ final class CpuMath {
         return 0.5f * x * (1f + erf(x * INV_SQRT2));
     }
 
-    /** d/dx [x·Φ(x)] = Φ(x) + x·φ(x). */
+    /**
+     * d/dx [x·Φ(x)] = Φ(x) + x·φ(x), with one exponential: erf's e^(-a²) at a = |x|/√2 is
+     * e^(-x²/2), which φ needs too.
+     */
     static float geluGrad(float x) {
-        float cdf = 0.5f * (1f + erf(x * INV_SQRT2));
-        float pdf = INV_SQRT_2PI * exp(-0.5f * x * x);
-        return cdf + x * pdf;
+        float a = Math.abs(x * INV_SQRT2);
+        float e = exp(-a * a);
+        float t = 1f / (1f + ERF_P * a);
+        float poly = ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t;
+        float cdf = 0.5f * (1f + Math.copySign(1f - poly * e, x));
+        return cdf + x * (INV_SQRT_2PI * e);
     }
 
     static float sigmoid(float x) {

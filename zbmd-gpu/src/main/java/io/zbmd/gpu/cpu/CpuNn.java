@@ -16,7 +16,8 @@ import java.util.Arrays;
  * through {@link Lanes} where a row is a contiguous run; statistics accumulate in double
  * precision. See {@link io.zbmd.gpu.Backend} for each kernel's contract.
  *
- * <p>Stateless and thread-safe; single-threaded per call. Arguments are checked by the
+ * <p>Stateless and thread-safe. Kernels over rows, channels or planes split them over the
+ * backend's threads, each wholly computed by one thread. Arguments are checked by the
  * caller ({@link io.zbmd.gpu.cpu.CpuBackend}).
  */
 public final class CpuNn {
@@ -39,83 +40,93 @@ public final class CpuNn {
 
     // ------------------------------------------------------------------ softmax, cross-entropy
 
+    // Softmax, cross-entropy and layer normalisation give each row wholly to one thread (and
+    // layer norm's parameter gradients each column), so that the bits do not depend on the
+    // thread count.
+
     public void softmax(int rows, int cols, boolean log, MemorySegment x, long xOffset, MemorySegment y, long yOffset) {
-        for (int r = 0; r < rows; r++) {
-            long xi = xOffset + (long) r * cols;
-            long yi = yOffset + (long) r * cols;
-            float max = lanes.max(x, xi, cols);
-            lanes.zipScalar(BinaryOp.SUB, x, xi, max, false, y, yi, cols);
-            if (log) {
-                double sum = 0;
-                for (int c = 0; c < cols; c++) {
-                    sum += Math.exp(y.getAtIndex(JAVA_FLOAT, yi + c));
+        kernels.forEach(rows, cols, (first, end) -> {
+            for (int r = first; r < end; r++) {
+                long xi = xOffset + (long) r * cols;
+                long yi = yOffset + (long) r * cols;
+                float max = lanes.max(x, xi, cols);
+                lanes.zipScalar(BinaryOp.SUB, x, xi, max, false, y, yi, cols);
+                if (log) {
+                    double sum = 0;
+                    for (int c = 0; c < cols; c++) {
+                        sum += Math.exp(y.getAtIndex(JAVA_FLOAT, yi + c));
+                    }
+                    lanes.zipScalar(BinaryOp.SUB, y, yi, (float) Math.log(sum), false, y, yi, cols);
+                } else {
+                    lanes.map(UnaryOp.EXP, y, yi, y, yi, cols);
+                    lanes.scale((float) (1.0 / lanes.sum(y, yi, cols)), y, yi, cols);
                 }
-                lanes.zipScalar(BinaryOp.SUB, y, yi, (float) Math.log(sum), false, y, yi, cols);
-            } else {
-                lanes.map(UnaryOp.EXP, y, yi, y, yi, cols);
-                lanes.scale((float) (1.0 / lanes.sum(y, yi, cols)), y, yi, cols);
             }
-        }
+        }, x, y);
     }
 
     public void softmaxBackward(int rows, int cols, boolean log, MemorySegment y, long yOffset, MemorySegment dy,
             long dyOffset, MemorySegment dx, long dxOffset) {
-        for (int r = 0; r < rows; r++) {
-            long yi = yOffset + (long) r * cols;
-            long dyi = dyOffset + (long) r * cols;
-            long dxi = dxOffset + (long) r * cols;
-            if (log) {
-                double sumDy = lanes.sum(dy, dyi, cols);
-                for (int c = 0; c < cols; c++) {
-                    float g = dy.getAtIndex(JAVA_FLOAT, dyi + c)
-                            - (float) (Math.exp(y.getAtIndex(JAVA_FLOAT, yi + c)) * sumDy);
-                    dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + g);
-                }
-            } else {
-                double dot = 0;
-                for (int c = 0; c < cols; c++) {
-                    dot += (double) dy.getAtIndex(JAVA_FLOAT, dyi + c) * y.getAtIndex(JAVA_FLOAT, yi + c);
-                }
-                for (int c = 0; c < cols; c++) {
-                    float yv = y.getAtIndex(JAVA_FLOAT, yi + c);
-                    float g = yv * (dy.getAtIndex(JAVA_FLOAT, dyi + c) - (float) dot);
-                    dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + g);
+        kernels.forEach(rows, cols, (first, end) -> {
+            for (int r = first; r < end; r++) {
+                long yi = yOffset + (long) r * cols;
+                long dyi = dyOffset + (long) r * cols;
+                long dxi = dxOffset + (long) r * cols;
+                if (log) {
+                    double sumDy = lanes.sum(dy, dyi, cols);
+                    for (int c = 0; c < cols; c++) {
+                        float g = dy.getAtIndex(JAVA_FLOAT, dyi + c)
+                                - (float) (Math.exp(y.getAtIndex(JAVA_FLOAT, yi + c)) * sumDy);
+                        dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + g);
+                    }
+                } else {
+                    float dot = (float) lanes.dotCentered(dy, dyi, y, yi, 0f, cols);
+                    for (int c = 0; c < cols; c++) {
+                        float yv = y.getAtIndex(JAVA_FLOAT, yi + c);
+                        float g = yv * (dy.getAtIndex(JAVA_FLOAT, dyi + c) - dot);
+                        dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + g);
+                    }
                 }
             }
-        }
+        }, y, dy, dx);
     }
 
     public void crossEntropy(int rows, int cols, float smoothing, MemorySegment logits, long logitsOffset,
             MemorySegment labels, long labelsOffset, MemorySegment loss, long lossOffset, MemorySegment grad,
             long gradOffset, float scale) {
-        float offTarget = smoothing / cols;
-        float onTarget = 1f - smoothing + offTarget;
         for (int r = 0; r < rows; r++) {
-            long xi = logitsOffset + (long) r * cols;
             int label = labels.getAtIndex(JAVA_INT, labelsOffset + r);
             if (label < 0 || label >= cols) {
                 throw new IllegalArgumentException("label " + label + " in row " + r + " is outside the " + cols
                         + " classes");
             }
-            float max = lanes.max(logits, xi, cols);
-            double sumExp = 0;
-            double sumLogits = 0;
-            for (int c = 0; c < cols; c++) {
-                float v = logits.getAtIndex(JAVA_FLOAT, xi + c);
-                sumExp += Math.exp(v - max);
-                sumLogits += v;
-            }
-            double logSumExp = max + Math.log(sumExp);
-            double target = (1f - smoothing) * logits.getAtIndex(JAVA_FLOAT, xi + label) + offTarget * sumLogits;
-            loss.setAtIndex(JAVA_FLOAT, lossOffset + r, (float) (logSumExp - target));
-            if (grad != null) {
-                long gi = gradOffset + (long) r * cols;
-                for (int c = 0; c < cols; c++) {
-                    float p = (float) Math.exp(logits.getAtIndex(JAVA_FLOAT, xi + c) - logSumExp);
-                    grad.setAtIndex(JAVA_FLOAT, gi + c, scale * (p - (c == label ? onTarget : offTarget)));
+        }
+        float offTarget = smoothing / cols;
+        float onTarget = 1f - smoothing + offTarget;
+        kernels.forEach(rows, cols, (first, end) -> {
+            // e^(logit - max) of a row: in the gradient's row when there is one, else here
+            MemorySegment scratch = grad != null ? grad : MemorySegment.ofArray(new float[cols]);
+            for (int r = first; r < end; r++) {
+                long xi = logitsOffset + (long) r * cols;
+                long ei = grad != null ? gradOffset + (long) r * cols : 0;
+                int label = labels.getAtIndex(JAVA_INT, labelsOffset + r);
+                float max = lanes.max(logits, xi, cols);
+                lanes.zipScalar(BinaryOp.SUB, logits, xi, max, false, scratch, ei, cols);
+                lanes.map(UnaryOp.EXP, scratch, ei, scratch, ei, cols);
+                double sumExp = lanes.sum(scratch, ei, cols);
+                double logSumExp = max + Math.log(sumExp);
+                double target = (1f - smoothing) * logits.getAtIndex(JAVA_FLOAT, xi + label)
+                        + offTarget * lanes.sum(logits, xi, cols);
+                loss.setAtIndex(JAVA_FLOAT, lossOffset + r, (float) (logSumExp - target));
+                if (grad != null) { // scale · (softmax - target distribution)
+                    lanes.scale((float) (1.0 / sumExp), grad, ei, cols);
+                    float atLabel = grad.getAtIndex(JAVA_FLOAT, ei + label);
+                    lanes.zipScalar(BinaryOp.SUB, grad, ei, offTarget, false, grad, ei, cols);
+                    grad.setAtIndex(JAVA_FLOAT, ei + label, atLabel - onTarget);
+                    lanes.scale(scale, grad, ei, cols);
                 }
             }
-        }
+        }, grad != null ? new MemorySegment[] {logits, labels, loss, grad} : new MemorySegment[] {logits, labels, loss});
     }
 
     // ------------------------------------------------------------------ convolution by im2col
@@ -455,51 +466,67 @@ public final class CpuNn {
 
     public void layerNorm(int rows, int cols, float eps, MemorySegment x, long xOffset, MemorySegment gamma,
             MemorySegment beta, MemorySegment y, long yOffset, MemorySegment mean, MemorySegment rstd) {
-        for (int r = 0; r < rows; r++) {
-            long xi = xOffset + (long) r * cols;
-            long yi = yOffset + (long) r * cols;
-            float mu = (float) (lanes.sum(x, xi, cols) / cols);
-            double variance = lanes.sumOfSquaredDeviations(x, xi, mu, cols);
-            float inv = (float) (1.0 / Math.sqrt(variance / cols + eps));
-            mean.setAtIndex(JAVA_FLOAT, r, mu);
-            rstd.setAtIndex(JAVA_FLOAT, r, inv);
-            for (int c = 0; c < cols; c++) {
-                float normalised = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
-                y.setAtIndex(JAVA_FLOAT, yi + c,
-                        normalised * gamma.getAtIndex(JAVA_FLOAT, c) + beta.getAtIndex(JAVA_FLOAT, c));
+        kernels.forEach(rows, cols, (first, end) -> {
+            for (int r = first; r < end; r++) {
+                long xi = xOffset + (long) r * cols;
+                long yi = yOffset + (long) r * cols;
+                float mu = (float) (lanes.sum(x, xi, cols) / cols);
+                double variance = lanes.sumOfSquaredDeviations(x, xi, mu, cols);
+                float inv = (float) (1.0 / Math.sqrt(variance / cols + eps));
+                mean.setAtIndex(JAVA_FLOAT, r, mu);
+                rstd.setAtIndex(JAVA_FLOAT, r, inv);
+                for (int c = 0; c < cols; c++) {
+                    float normalised = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
+                    y.setAtIndex(JAVA_FLOAT, yi + c,
+                            normalised * gamma.getAtIndex(JAVA_FLOAT, c) + beta.getAtIndex(JAVA_FLOAT, c));
+                }
             }
-        }
+        }, x, gamma, beta, y, mean, rstd);
     }
 
     public void layerNormBackward(int rows, int cols, MemorySegment dy, long dyOffset, MemorySegment x, long xOffset,
             MemorySegment mean, MemorySegment rstd, MemorySegment gamma, MemorySegment dx, long dxOffset,
             MemorySegment dgamma, MemorySegment dbeta) {
-        for (int r = 0; r < rows; r++) {
-            long xi = xOffset + (long) r * cols;
-            long dyi = dyOffset + (long) r * cols;
-            long dxi = dxOffset + (long) r * cols;
-            float mu = mean.getAtIndex(JAVA_FLOAT, r);
-            float inv = rstd.getAtIndex(JAVA_FLOAT, r);
-            double sumG = 0;
-            double sumGx = 0;
-            for (int c = 0; c < cols; c++) {
-                float xhat = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
-                float d = dy.getAtIndex(JAVA_FLOAT, dyi + c);
-                float g = d * gamma.getAtIndex(JAVA_FLOAT, c);
-                sumG += g;
-                sumGx += g * xhat;
-                dgamma.setAtIndex(JAVA_FLOAT, c, dgamma.getAtIndex(JAVA_FLOAT, c) + d * xhat);
-                dbeta.setAtIndex(JAVA_FLOAT, c, dbeta.getAtIndex(JAVA_FLOAT, c) + d);
+        kernels.forEach(rows, cols, (first, end) -> {
+            for (int r = first; r < end; r++) {
+                long xi = xOffset + (long) r * cols;
+                long dyi = dyOffset + (long) r * cols;
+                long dxi = dxOffset + (long) r * cols;
+                float mu = mean.getAtIndex(JAVA_FLOAT, r);
+                float inv = rstd.getAtIndex(JAVA_FLOAT, r);
+                double sumG = 0;
+                double sumGx = 0;
+                for (int c = 0; c < cols; c++) {
+                    float xhat = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
+                    float g = dy.getAtIndex(JAVA_FLOAT, dyi + c) * gamma.getAtIndex(JAVA_FLOAT, c);
+                    sumG += g;
+                    sumGx += g * xhat;
+                }
+                float meanG = (float) (sumG / cols);
+                float meanGx = (float) (sumGx / cols);
+                for (int c = 0; c < cols; c++) {
+                    float xhat = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
+                    float g = dy.getAtIndex(JAVA_FLOAT, dyi + c) * gamma.getAtIndex(JAVA_FLOAT, c);
+                    float value = inv * (g - meanG - xhat * meanGx);
+                    dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + value);
+                }
             }
-            float meanG = (float) (sumG / cols);
-            float meanGx = (float) (sumGx / cols);
-            for (int c = 0; c < cols; c++) {
-                float xhat = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
-                float g = dy.getAtIndex(JAVA_FLOAT, dyi + c) * gamma.getAtIndex(JAVA_FLOAT, c);
-                float value = inv * (g - meanG - xhat * meanGx);
-                dx.setAtIndex(JAVA_FLOAT, dxi + c, dx.getAtIndex(JAVA_FLOAT, dxi + c) + value);
+        }, dy, x, mean, rstd, gamma, dx);
+        // Each column's sums over the rows in row order, whatever the threads.
+        kernels.forEach(cols, rows, (first, end) -> {
+            for (int r = 0; r < rows; r++) {
+                long xi = xOffset + (long) r * cols;
+                long dyi = dyOffset + (long) r * cols;
+                float mu = mean.getAtIndex(JAVA_FLOAT, r);
+                float inv = rstd.getAtIndex(JAVA_FLOAT, r);
+                for (int c = first; c < end; c++) {
+                    float xhat = (x.getAtIndex(JAVA_FLOAT, xi + c) - mu) * inv;
+                    float d = dy.getAtIndex(JAVA_FLOAT, dyi + c);
+                    dgamma.setAtIndex(JAVA_FLOAT, c, dgamma.getAtIndex(JAVA_FLOAT, c) + d * xhat);
+                    dbeta.setAtIndex(JAVA_FLOAT, c, dbeta.getAtIndex(JAVA_FLOAT, c) + d);
+                }
             }
-        }
+        }, dy, x, mean, rstd, dgamma, dbeta);
     }
 
     public void batchNorm(int n, int channels, int spatial, boolean training, float momentum, float eps, MemorySegment x,

@@ -79,7 +79,6 @@ final class VectorLanes implements Lanes {
     private static final FloatVector ERF_A4 = FloatVector.broadcast(S, CpuMath.ERF_A4);
     private static final FloatVector ERF_A5 = FloatVector.broadcast(S, CpuMath.ERF_A5);
     private static final FloatVector HALF = FloatVector.broadcast(S, 0.5f);
-    private static final FloatVector MINUS_HALF = FloatVector.broadcast(S, -0.5f);
     private static final FloatVector INV_SQRT2 = FloatVector.broadcast(S, CpuMath.INV_SQRT2);
     private static final FloatVector INV_SQRT_2PI = FloatVector.broadcast(S, CpuMath.INV_SQRT_2PI);
 
@@ -128,9 +127,14 @@ final class VectorLanes implements Lanes {
 
     /** {@link CpuMath#geluGrad}, lane by lane. */
     static FloatVector geluGrad(FloatVector x) {
-        FloatVector cdf = erf(x.mul(INV_SQRT2)).add(ONE).mul(HALF);
-        FloatVector pdf = exp(x.mul(MINUS_HALF).mul(x)).mul(INV_SQRT_2PI);
-        return cdf.add(x.mul(pdf));
+        FloatVector a = x.mul(INV_SQRT2).abs();
+        FloatVector e = exp(a.neg().mul(a));
+        FloatVector t = ONE.div(a.mul(ERF_P).add(ONE));
+        FloatVector poly = t.mul(ERF_A5).add(ERF_A4).mul(t).add(ERF_A3).mul(t).add(ERF_A2).mul(t).add(ERF_A1).mul(t);
+        FloatVector magnitude = ONE.sub(poly.mul(e)).abs();
+        FloatVector erf = magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
+        FloatVector cdf = erf.add(ONE).mul(HALF);
+        return cdf.add(x.mul(e.mul(INV_SQRT_2PI)));
     }
 
     /** The {@link #exactInLanes} operations only. */
