@@ -1,20 +1,13 @@
 package io.zbmd.bench.ml;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * PyTorch as its users run it: the same model in Python ({@code torch.nn}, {@code torch.optim.Adam},
@@ -32,10 +25,7 @@ final class PythonTorchTraining implements StepTraining {
     /** Where {@code ./zbmd} installs torch, relative to the home directory. */
     static final String VENV = ".cache/zbmd/torch-venv";
 
-    private final Process process;
-    private final BufferedWriter commands;
-    private final BufferedReader answers;
-    private final Path workDir;
+    private final PythonScript script;
     private final String describe;
 
     /**
@@ -50,31 +40,12 @@ final class PythonTorchTraining implements StepTraining {
      */
     PythonTorchTraining(String model, float[] features, int[] labels, List<float[]> parameters, int threads,
             boolean fused) {
-        Path python = python().orElseThrow(() -> new IllegalStateException(missing()));
-        try {
-            workDir = Files.createTempDirectory("zbmd-torch-");
-            Path script = workDir.resolve("torch_step.py");
-            try (InputStream source = PythonTorchTraining.class.getResourceAsStream("torch_step.py")) {
-                Files.copy(source, script);
-            }
-            Path state = workDir.resolve("state.bin");
-            Files.write(state, stateBytes(features, labels, parameters));
-            process = new ProcessBuilder(python.toString(), script.toString(), model, state.toString(),
-                    Integer.toString(threads), fused ? "1" : "0")
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            commands = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII));
-            answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-            String ready = answers.readLine();
-            if (ready == null || !ready.startsWith("ready ")) {
-                throw new IllegalStateException("the PyTorch script did not start (" + python + " said " + ready + ")");
-            }
-            String[] fields = ready.split(" ");
-            describe = "PyTorch " + fields[1] + " in Python, " + model + ", " + fields[2] + " intra-op threads, Adam"
-                    + (fused ? "(fused=True)" : " (default foreach)");
-        } catch (IOException e) {
-            throw new IllegalStateException("could not run the PyTorch script with " + python + ": " + e.getMessage(), e);
-        }
+        script = new PythonScript(List.of("torch_step.py"),
+                dir -> Files.write(dir.resolve("state.bin"), stateBytes(features, labels, parameters)),
+                dir -> List.of(model, dir.resolve("state.bin").toString(), Integer.toString(threads), fused ? "1" : "0"));
+        String[] fields = script.ready().split(" ");
+        describe = "PyTorch " + fields[1] + " in Python, " + model + ", " + fields[2] + " intra-op threads, Adam"
+                + (fused ? "(fused=True)" : " (default foreach)");
     }
 
     /** @return Python with torch, if this machine has it */
@@ -128,7 +99,7 @@ final class PythonTorchTraining implements StepTraining {
      * @return the current parameters, in the order they were given
      */
     List<float[]> parameterValues(List<float[]> shapes) {
-        Path dump = workDir.resolve("parameters.bin");
+        Path dump = script.directory().resolve("parameters.bin");
         String answer = ask("dump " + dump);
         if (!answer.equals("ok")) {
             throw new IllegalStateException("the PyTorch script could not write its parameters: " + answer);
@@ -148,50 +119,17 @@ final class PythonTorchTraining implements StepTraining {
         }
     }
 
-    private String ask(String command) {
-        try {
-            commands.write(command);
-            commands.newLine();
-            commands.flush();
-            String answer = answers.readLine();
-            if (answer == null || answer.startsWith("error")) {
-                throw new IllegalStateException("the PyTorch script failed on '" + command + "': " + answer);
-            }
-            return answer;
-        } catch (IOException e) {
-            throw new IllegalStateException("the PyTorch script is gone: " + e.getMessage(), e);
-        }
-    }
-
     @Override
     public String describe() {
         return describe;
     }
 
+    private String ask(String command) {
+        return script.ask(command);
+    }
+
     @Override
     public void close() {
-        try {
-            commands.write("quit");
-            commands.newLine();
-            commands.flush();
-        } catch (IOException e) {
-            // already gone
-        }
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        try (var files = Files.list(workDir)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Files.deleteIfExists(file);
-            }
-            Files.deleteIfExists(workDir);
-        } catch (IOException e) {
-            // a temporary directory left behind
-        }
+        script.close();
     }
 }
