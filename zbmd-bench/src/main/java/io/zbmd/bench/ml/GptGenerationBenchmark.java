@@ -46,15 +46,13 @@ public class GptGenerationBenchmark {
     /** Builds the peer, trains it ten steps and generates once. */
     @Setup
     public void setUp() {
-        peer = GptPeer.create(runtime, threads);
+        peer = GptPeer.createChecked(runtime, threads);
         try {
-            GptPeer.checkLearns(peer);
             expected = peer.generate(GptPeer.GENERATED);
         } catch (RuntimeException | Error e) {
             peer.close();
             throw e;
         }
-        System.out.println("# " + runtime + ": " + peer.describe());
     }
 
     /** Ends the peer. */

@@ -65,6 +65,23 @@ interface GptPeer extends AutoCloseable {
         };
     }
 
+    /**
+     * {@link #create}, then {@link #checkLearns}: a peer ready to be timed.
+     *
+     * @throws IllegalStateException if it does not learn (it is closed then)
+     */
+    static GptPeer createChecked(String runtime, int threads) {
+        GptPeer peer = create(runtime, threads);
+        try {
+            checkLearns(peer);
+        } catch (RuntimeException | Error e) {
+            peer.close();
+            throw e;
+        }
+        System.out.println("# " + runtime + ": " + peer.describe());
+        return peer;
+    }
+
     /** @return the batch's inputs then targets (inputs shifted by one), {@value #TOKENS_PER_STEP} each */
     static int[][] batch() {
         SplittableRandom random = new SplittableRandom(7);

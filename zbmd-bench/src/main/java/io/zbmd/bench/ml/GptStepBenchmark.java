@@ -46,14 +46,7 @@ public class GptStepBenchmark {
     /** Builds the peer and checks that it learns. */
     @Setup
     public void setUp() {
-        peer = GptPeer.create(runtime, threads);
-        try {
-            GptPeer.checkLearns(peer);
-        } catch (RuntimeException | Error e) {
-            peer.close();
-            throw e;
-        }
-        System.out.println("# " + runtime + ": " + peer.describe());
+        peer = GptPeer.createChecked(runtime, threads);
     }
 
     /** Ends the peer. */
