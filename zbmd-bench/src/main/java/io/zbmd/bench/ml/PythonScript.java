@@ -65,7 +65,8 @@ final class PythonScript implements AutoCloseable {
                         + " said " + ready + ")");
             }
         } catch (IOException e) {
-            throw new IllegalStateException("could not run the PyTorch script with " + python + ": " + e.getMessage(), e);
+            throw new IllegalStateException("could not run the PyTorch script with " + python + ": " + e.getMessage(),
+                    e);
         }
     }
 

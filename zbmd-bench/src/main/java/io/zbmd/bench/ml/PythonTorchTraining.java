@@ -42,7 +42,8 @@ final class PythonTorchTraining implements StepTraining {
             boolean fused) {
         script = new PythonScript(List.of("torch_step.py"),
                 dir -> Files.write(dir.resolve("state.bin"), stateBytes(features, labels, parameters)),
-                dir -> List.of(model, dir.resolve("state.bin").toString(), Integer.toString(threads), fused ? "1" : "0"));
+                dir -> List.of(model, dir.resolve("state.bin").toString(), Integer.toString(threads),
+                        fused ? "1" : "0"));
         String[] fields = script.ready().split(" ");
         describe = "PyTorch " + fields[1] + " in Python, " + model + ", " + fields[2] + " intra-op threads, Adam"
                 + (fused ? "(fused=True)" : " (default foreach)");

@@ -116,7 +116,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     private int evaluateCheckpoint(ImageDataset test) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Optional<Checkpoint> found = CheckpointArgument.read(checkpoint, arena, r -> err.println("eval: passed over " + r));
+            Optional<Checkpoint> found = CheckpointArgument.read(checkpoint, arena,
+                    r -> err.println("eval: passed over " + r));
             if (found.isEmpty()) {
                 return fail("no valid checkpoint in " + checkpoint);
             }
@@ -134,7 +135,8 @@ public final class EvalCommand implements Callable<Integer> {
                         + loaded.config() + "'; was it written by zbmd train?");
             }
             TrainCommand.Model chosen = TrainCommand.Model.valueOf(named.group(1));
-            return report(chosen, test, net -> TrainingState.loadModel(loaded, net), CheckpointArgument.source(loaded), loaded.step());
+            return report(chosen, test, net -> TrainingState.loadModel(loaded, net), CheckpointArgument.source(loaded),
+                    loaded.step());
         }
     }
 

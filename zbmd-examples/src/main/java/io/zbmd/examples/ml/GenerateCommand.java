@@ -91,7 +91,8 @@ public final class GenerateCommand implements Callable<Integer> {
             return fail("--prompt is empty; give at least one character (the default is a line break)");
         }
         try (Arena arena = Arena.ofConfined()) {
-            Optional<Checkpoint> found = CheckpointArgument.read(checkpoint, arena, r -> err.println("generate: passed over " + r));
+            Optional<Checkpoint> found = CheckpointArgument.read(checkpoint, arena,
+                    r -> err.println("generate: passed over " + r));
             if (found.isEmpty()) {
                 return fail("no valid checkpoint in " + checkpoint);
             }
@@ -99,8 +100,8 @@ public final class GenerateCommand implements Callable<Integer> {
             String notes = RunIdentity.decode(loaded.config()).map(RunIdentity::notes).orElse(loaded.config());
             Optional<Gpt.Config> shape = notes.startsWith("model=gpt") ? Gpt.Config.find(notes) : Optional.empty();
             if (shape.isEmpty()) {
-                return fail(CheckpointArgument.source(loaded) + " is not a GPT's checkpoint (its run is '" + notes + "'); generate"
-                        + " needs one written by zbmd train --model gpt");
+                return fail(CheckpointArgument.source(loaded) + " is not a GPT's checkpoint (its run is '" + notes
+                        + "'); generate needs one written by zbmd train --model gpt");
             }
             Gpt.Config config = shape.get();
             if (promptBytes.length > config.context()) {
@@ -125,8 +126,8 @@ public final class GenerateCommand implements Callable<Integer> {
             TrainingState.loadModel(loaded, model);
             Optional<String> nonFinite = TrainingState.firstNonFinite(model);
             if (nonFinite.isPresent()) {
-                return fail(CheckpointArgument.source(loaded) + " holds weights that are not finite (" + nonFinite.get() + "): it cannot"
-                        + " generate");
+                return fail(CheckpointArgument.source(loaded) + " holds weights that are not finite ("
+                        + nonFinite.get() + "): it cannot generate");
             }
             model.train(false);
             int[] promptTokens = new int[promptBytes.length];

@@ -126,7 +126,8 @@ public final class CpuNn {
                     lanes.scale(scale, grad, ei, cols);
                 }
             }
-        }, grad != null ? new MemorySegment[] {logits, labels, loss, grad} : new MemorySegment[] {logits, labels, loss});
+        }, grad != null ? new MemorySegment[] {logits, labels, loss, grad}
+                : new MemorySegment[] {logits, labels, loss});
     }
 
     // ------------------------------------------------------------------ convolution by im2col

@@ -163,7 +163,8 @@ class GptTest {
             Gpt.Cache cache = model.newCache();
             int prompt = 5;
             float[] cached = new float[whole.length];
-            float[] first = model.forward(Tensors.ofInts(Arrays.copyOf(tokens, prompt), 1, prompt), cache).toFloatArray();
+            float[] first = model.forward(Tensors.ofInts(Arrays.copyOf(tokens, prompt), 1, prompt), cache)
+                    .toFloatArray();
             System.arraycopy(first, 0, cached, 0, first.length);
             for (int t = prompt; t < tokens.length; t++) {
                 assertThat(cache.length()).isEqualTo(t);
