@@ -43,8 +43,9 @@ final class ResultTable {
 
     /** The first one that covers a benchmark takes it. */
     private static final List<Comparison> COMPARISONS = List.of(
-            new Comparison("io.zbmd.bench.ml.Gpt", "tokens/s", List.of("zbmd", "torch-python"),
-                    List.of("zbmd", "PyTorch eager (Python)"), List.of("torch-python"), "PyTorch"),
+            new Comparison("io.zbmd.bench.ml.Gpt", "tokens/s", List.of("zbmd", "torch-python", "torch-python-fused"),
+                    List.of("zbmd", "PyTorch 2.13 eager (Python, AdamW)", "PyTorch 2.13 eager (Python, fused AdamW)"),
+                    List.of("torch-python", "torch-python-fused"), "the better PyTorch"),
             new Comparison("io.zbmd.bench.ml.", "samples/s", List.of("zbmd", "pytorch", "torch-python", "torch-python-fused"),
                     List.of("zbmd", "PyTorch (libtorch via DJL)", "PyTorch (Python, Adam)", "PyTorch (Python, fused Adam)"),
                     List.of("pytorch", "torch-python", "torch-python-fused"), "the better PyTorch"),

@@ -14,8 +14,10 @@ import java.util.SplittableRandom;
 interface GptPeer extends AutoCloseable {
     /** zbmd, on its CPU backend. */
     String ZBMD = "zbmd";
-    /** PyTorch eager in Python. */
+    /** PyTorch eager in Python, AdamW at its default (foreach). */
     String TORCH = "torch-python";
+    /** PyTorch eager in Python, {@code AdamW(fused=True)}: its documentation's faster CPU implementation. */
+    String TORCH_FUSED = "torch-python-fused";
 
     /** The model's seed. */
     long SEED = 42;
@@ -52,16 +54,16 @@ interface GptPeer extends AutoCloseable {
     void close();
 
     /**
-     * @param runtime {@link #ZBMD} or {@link #TORCH}
+     * @param runtime {@link #ZBMD}, {@link #TORCH} or {@link #TORCH_FUSED}
      * @param threads compute threads (PyTorch: intra-op threads, and one inter-op thread)
      * @return that peer, built
      */
     static GptPeer create(String runtime, int threads) {
         return switch (runtime) {
             case ZBMD -> new ZbmdGpt(threads, CpuConfig.defaults());
-            case TORCH -> new TorchGpt(threads);
-            default -> throw new IllegalArgumentException("runtime must be " + ZBMD + " or " + TORCH + ", got "
-                    + runtime);
+            case TORCH, TORCH_FUSED -> new TorchGpt(threads, runtime.equals(TORCH_FUSED));
+            default -> throw new IllegalArgumentException("runtime must be " + ZBMD + ", " + TORCH + " or "
+                    + TORCH_FUSED + ", got " + runtime);
         };
     }
 

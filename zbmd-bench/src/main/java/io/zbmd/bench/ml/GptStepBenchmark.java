@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One training step of the reference GPT ({@link GptPeer}: 842,496 parameters, a batch of 32
  * windows of 128 bytes): forward, cross-entropy over all 4,096 positions, zeroed gradients,
  * backward, AdamW update; the score is training tokens per second. zbmd against PyTorch eager
- * in Python ({@value GptPeer#TORCH}), from the same weights on the same batch with the same
+ * in Python with AdamW at its default ({@value GptPeer#TORCH}) and fused
+ * ({@value GptPeer#TORCH_FUSED}), from the same weights on the same batch with the same
  * threads, each parameter set in a JVM of its own. No gradient clipping on either side.
  *
  * <p>Setup checks that each peer learns (the first loss near ln 256, lower after 10 steps);
@@ -34,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class GptStepBenchmark {
     /** Whose step. */
-    @Param({GptPeer.ZBMD, GptPeer.TORCH})
+    @Param({GptPeer.ZBMD, GptPeer.TORCH, GptPeer.TORCH_FUSED})
     public String runtime;
 
     /** Compute threads (PyTorch: intra-op threads). */

@@ -2,20 +2,22 @@
 
 Driven over stdin and stdout by TorchGpt:
 
-    python3 torch_gpt_bench.py DIR THREADS
+    python3 torch_gpt_bench.py DIR THREADS FUSED
 
 DIR holds init.safetensors (zbmd's initial weights, nanoGPT's names) and batch.json (the
 model's shape: layers, heads, width, context; the training batch: shape [B, T], inputs and
 targets as token ids). The model is torch_gpt.py's (the one GptTorchTest checks step for step
 against zbmd), copied beside this script. THREADS goes to torch.set_num_threads (one inter-op
-thread). The model runs eager.
+thread). The model runs eager. FUSED is 1 for AdamW(fused=True), PyTorch's faster CPU
+implementation, 0 for its default (foreach).
 
 Commands, one per line:
-  "step": one training step, AdamW (lr 1e-3, betas 0.9 and 0.95, weight decay 0.1,
-          PyTorch's default foreach implementation), zero_grad(set_to_none=True), cross-entropy
+  "step": one training step, AdamW (lr 1e-3, betas 0.9 and 0.95, weight decay 0.1, fused or
+          not as FUSED says), zero_grad(set_to_none=True), cross-entropy
           over every position; answers the loss before the update;
   "generate N": greedy generation of N tokens after the one-token prompt 10 ("\\n"), with a
-          key/value cache of [1, heads, context, head size] per layer written in place, each
+          key/value cache of [1, heads, context, head size] per layer written in place, under
+          torch.inference_mode() (PyTorch's advice for inference), each
           step one position through F.scaled_dot_product_attention; answers the checksum
           sum((i + 1) * token_i). The first time, the tokens are checked against the whole
           sequence's forward pass (each the argmax of its position's logits) before the answer;
@@ -32,7 +34,7 @@ from torch.nn import functional as F
 from torch_gpt import Gpt, load
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(model, count, heads, context):
     blocks = model.transformer.h
     width = model.transformer.wte.weight.shape[1]
@@ -68,7 +70,7 @@ def check(model, made):
 
 
 def main():
-    directory, threads = sys.argv[1], int(sys.argv[2])
+    directory, threads, fused = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
     with open(os.path.join(directory, "batch.json")) as f:
@@ -80,7 +82,8 @@ def main():
         return
     inputs = torch.tensor(batch["inputs"]).view(batch["shape"])
     targets = torch.tensor(batch["targets"]).view(-1)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1,
+                                  fused=fused)
     print("ready", torch.__version__, torch.get_num_threads(), flush=True)
     checked = False
     for line in sys.stdin:

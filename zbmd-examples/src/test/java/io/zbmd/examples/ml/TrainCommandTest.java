@@ -89,6 +89,14 @@ class TrainCommandTest {
         return run(GenerateCommand::run, args);
     }
 
+    /** @return a directory holding one small text file, 1,640 bytes of a repeated sentence */
+    private Path catText() throws IOException {
+        Path text = dir.resolve("text");
+        Files.createDirectories(text);
+        Files.writeString(text.resolve("a"), "the cat sat on the mat and the dog ran. ".repeat(40));
+        return text;
+    }
+
     private static String[] with(String[] base, String... more) {
         return Stream.concat(Stream.of(base), Stream.of(more)).toArray(String[]::new);
     }
@@ -381,9 +389,7 @@ class TrainCommandTest {
 
     @Test
     void aGptTrainsOnADirectoryOfTextAndReportsItsValidationLossInNatsAndBits() throws IOException {
-        Path text = dir.resolve("text");
-        Files.createDirectories(text);
-        Files.writeString(text.resolve("a"), "the cat sat on the mat and the dog ran. ".repeat(40));
+        Path text = catText();
         Files.write(text.resolve("b"), "caf\u00e9 cr\u00e8me in Latin-1, said the cat. ".repeat(20)
                 .getBytes(StandardCharsets.ISO_8859_1));
         String[] common = {"--model", "gpt", "--steps", "40", "--layers", "1", "--lr", "0.003", "--warmup", "5",
@@ -417,9 +423,7 @@ class TrainCommandTest {
 
     @Test
     void generateContinuesATextFromAGptsCheckpointAndRefusesAnyOther() throws IOException {
-        Path text = dir.resolve("text");
-        Files.createDirectories(text);
-        Files.writeString(text.resolve("a"), "the cat sat on the mat and the dog ran. ".repeat(40));
+        Path text = catText();
         Path gptRun = dir.resolve("gpt-run");
         Outcome trained = train("--model", "gpt", "--steps", "30", "--layers", "1", "--heads", "2", "--width", "32",
                 "--context", "16", "--lr", "0.003", "--warmup", "5", "--json", "--progress", "none", "--data",

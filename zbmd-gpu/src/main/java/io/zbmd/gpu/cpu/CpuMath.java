@@ -65,9 +65,14 @@ final class CpuMath {
 
     static float erf(float x) {
         float a = Math.abs(x);
+        return erf(x, a, exp(-a * a));
+    }
+
+    /** erf(x) given {@code a = |x|} and {@code e = e^(-a²)}, which GELU's gradient needs too. */
+    private static float erf(float x, float a, float e) {
         float t = 1f / (1f + ERF_P * a);
         float poly = ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t;
-        return Math.copySign(1f - poly * exp(-a * a), x);
+        return Math.copySign(1f - poly * e, x);
     }
 
     static float gelu(float x) {
@@ -81,9 +86,7 @@ final class CpuMath {
     static float geluGrad(float x) {
         float a = Math.abs(x * INV_SQRT2);
         float e = exp(-a * a);
-        float t = 1f / (1f + ERF_P * a);
-        float poly = ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t;
-        float cdf = 0.5f * (1f + Math.copySign(1f - poly * e, x));
+        float cdf = 0.5f * (1f + erf(x, a, e));
         return cdf + x * (INV_SQRT_2PI * e);
     }
 

@@ -101,9 +101,14 @@ final class VectorLanes implements Lanes {
     /** {@link CpuMath#erf}, lane by lane, in the same operations. */
     static FloatVector erf(FloatVector x) {
         FloatVector a = x.abs();
+        return erf(x, a, exp(a.neg().mul(a)));
+    }
+
+    /** {@link #erf} given {@code a = |x|} and {@code e = e^(-a²)}, as {@code CpuMath}'s. */
+    private static FloatVector erf(FloatVector x, FloatVector a, FloatVector e) {
         FloatVector t = ONE.div(a.mul(ERF_P).add(ONE));
         FloatVector poly = t.mul(ERF_A5).add(ERF_A4).mul(t).add(ERF_A3).mul(t).add(ERF_A2).mul(t).add(ERF_A1).mul(t);
-        FloatVector magnitude = ONE.sub(poly.mul(exp(a.neg().mul(a)))).abs();
+        FloatVector magnitude = ONE.sub(poly.mul(e)).abs();
         // Math.copySign(magnitude, x), in bits: no mask
         return magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
     }
@@ -129,11 +134,7 @@ final class VectorLanes implements Lanes {
     static FloatVector geluGrad(FloatVector x) {
         FloatVector a = x.mul(INV_SQRT2).abs();
         FloatVector e = exp(a.neg().mul(a));
-        FloatVector t = ONE.div(a.mul(ERF_P).add(ONE));
-        FloatVector poly = t.mul(ERF_A5).add(ERF_A4).mul(t).add(ERF_A3).mul(t).add(ERF_A2).mul(t).add(ERF_A1).mul(t);
-        FloatVector magnitude = ONE.sub(poly.mul(e)).abs();
-        FloatVector erf = magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN)).reinterpretAsFloats();
-        FloatVector cdf = erf.add(ONE).mul(HALF);
+        FloatVector cdf = erf(x, a, e).add(ONE).mul(HALF);
         return cdf.add(x.mul(e.mul(INV_SQRT_2PI)));
     }
 
