@@ -73,9 +73,12 @@ public final class OpenClContext implements AutoCloseable {
         List<OpenClDevices.Probe.Found> found;
         try {
             found = OpenClDevices.Probe.devices();
-        } catch (UnsatisfiedLinkError | CLException e) {
+        } catch (CLException e) {
             throw new DeviceException("OpenCL device " + index + " asked for, but OpenCL cannot be loaded ("
                     + e.getMessage() + "); install an OpenCL driver, such as Debian's pocl-opencl-icd", e);
+        } catch (LinkageError e) {
+            throw new DeviceException("OpenCL device " + index + " asked for, but this machine has no OpenCL library"
+                    + " (libOpenCL.so.1); install an OpenCL driver, such as Debian's pocl-opencl-icd", e);
         }
         if (index < 0 || index >= found.size()) {
             throw new DeviceException("there is no OpenCL device " + index + "; present: "

@@ -66,8 +66,10 @@ public final class OpenClDevices {
         }
         try {
             return Probe.devices().stream().map(Probe.Found::info).toList();
-        } catch (UnsatisfiedLinkError | CLException e) {
-            LOG.debug("no OpenCL: {}", e.getMessage());
+        } catch (LinkageError | CLException e) {
+            // No OpenCL loader: JOCL's class initialisation fails (ExceptionInInitializerError
+            // around an UnsatisfiedLinkError), and every later use with NoClassDefFoundError.
+            LOG.debug("no OpenCL: {}", e.toString());
             return List.of();
         }
     }
