@@ -126,7 +126,9 @@ public final class VulkanContext implements AutoCloseable {
                 infos.add(new Info(i, Instance.name(found.get(i)), Instance.gpu(found.get(i))));
             }
             return infos;
-        } catch (UnsatisfiedLinkError | IllegalStateException | DeviceException e) {
+        } catch (LinkageError | IllegalStateException | DeviceException e) {
+            // No Vulkan loader: LWJGL's VK class fails to initialise (ExceptionInInitializerError
+            // around an UnsatisfiedLinkError) and then fails every later use (NoClassDefFoundError).
             return List.of();
         }
     }
@@ -160,7 +162,14 @@ public final class VulkanContext implements AutoCloseable {
             throw new DeviceException("Vulkan device " + index + " asked for, but LWJGL's Vulkan binding is not on the"
                     + " class path: add org.lwjgl:lwjgl-vulkan and org.lwjgl:lwjgl-shaderc");
         }
-        Instance opened = Instance.create();
+        Instance opened;
+        try {
+            opened = Instance.create();
+        } catch (LinkageError e) {
+            throw new DeviceException("Vulkan device " + index + " asked for, but this machine has no Vulkan loader"
+                    + " (libvulkan.so.1); install one and a driver, such as Debian's libvulkan1 and"
+                    + " mesa-vulkan-drivers", e);
+        }
         try {
             List<VkPhysicalDevice> found = opened.devices();
             if (index < 0 || index >= found.size()) {
