@@ -41,6 +41,7 @@ import io.zbmd.ml.train.TrainingActors.Save;
 import io.zbmd.ml.train.TrainingActors.TakeSnapshot;
 import io.zbmd.ml.train.TrainingActors.Validate;
 import io.zbmd.ml.train.TrainingActors.Validated;
+import io.zbmd.supervision.ChildInfo;
 import io.zbmd.supervision.ChildSpec;
 import io.zbmd.supervision.RestartCounting;
 import io.zbmd.supervision.RestartType;
@@ -53,6 +54,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +64,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * One run of {@link Trainer#fit} in this process: the actor system, the supervisor and its
@@ -88,8 +91,14 @@ final class TrainingRun {
      * hundred milliseconds, and a timeout then is a needless (if harmless) retry.
      */
     static final Duration MIN_STAGE_TIMEOUT = Duration.ofSeconds(1);
-    /** How often the coordinator looks for a stage that has waited too long. */
-    static final Duration WATCHDOG_PERIOD = Duration.ofMillis(50);
+    /**
+     * How often the coordinator looks for a stage that has waited too long, and hands the
+     * metrics actor the steps since its last look. Each look wakes an idle worker thread, which
+     * on a machine whose cores all compute takes its time from the step; a look every 200 ms
+     * adds at most that to the stage timeout (at least {@link #MIN_STAGE_TIMEOUT}) and to the
+     * delay of progress reports.
+     */
+    static final Duration WATCHDOG_PERIOD = Duration.ofMillis(200);
     /**
      * How far a run under the deterministic dispatcher may move its virtual clock: only lost
      * replies (a stage timeout each) and checkpoint waits move it, so a run that gets this far
@@ -186,10 +195,14 @@ final class TrainingRun {
             }
             throw e;
         }
-        this.data = child("data");
-        this.model = child("model");
-        this.checkpoint = child("checkpoint");
-        this.metricsActor = child("metrics");
+        // One request for the four refs: each request is a round trip to the supervisor.
+        Map<String, ActorRef<?>> children = await(supervisor.children(), config.limits().stageTimeout()).stream()
+                .filter(child -> child.ref() != null)
+                .collect(Collectors.toMap(ChildInfo::id, ChildInfo::ref));
+        this.data = child(children, "data");
+        this.model = child(children, "model");
+        this.checkpoint = child(children, "checkpoint");
+        this.metricsActor = child(children, "metrics");
         metricsHolder.set(metricsActor);
     }
 
@@ -227,9 +240,13 @@ final class TrainingRun {
                 .withChild(ChildSpec.worker("metrics", () -> new MetricsActor(config.listener(), metrics)));
     }
 
-    private <M> ActorRef<M> child(String id) {
-        return await(supervisor.<M>child(id), config.limits().stageTimeout())
-                .orElseThrow(() -> new IllegalStateException("no " + id + " actor"));
+    @SuppressWarnings("unchecked")
+    private static <M> ActorRef<M> child(Map<String, ActorRef<?>> children, String id) {
+        ActorRef<?> ref = children.get(id);
+        if (ref == null) {
+            throw new IllegalStateException("no " + id + " actor");
+        }
+        return (ActorRef<M>) ref;
     }
 
     /**

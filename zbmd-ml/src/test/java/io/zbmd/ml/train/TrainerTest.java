@@ -171,9 +171,11 @@ class TrainerTest {
         // Every write fails: the checkpoint actor crashes and retries, then the run gives up.
         TrainerConfig config = config().withCheckpoints(dir.resolve("run"), 5)
                 .withFaults(new TrainingFaults(4, 0, 0, 0, 0, 0, 1.0)).withActors(ActorSystemConfig.deterministic(4));
-        // (Here the checkpoint actor's restart loop trips its supervisor's intensity first.)
+        // (Here the checkpoint actor's restart loop trips its supervisor's intensity first; which
+        // checkpoint's write failed last depends on how far the steps got meanwhile.)
         assertThatThrownBy(() -> train(config)).isInstanceOf(TrainingFailedException.class)
-                .hasMessageContaining("checkpoint: crashed: injected failure writing the checkpoint of step 5")
+                .hasMessageMatching("(?s).*checkpoint: crashed: injected failure writing the checkpoint of step"
+                        + " [1-9][0-9]*[05];.*")
                 .hasMessageNotContaining("Exception").hasMessageNotContaining("InjectedFault");
     }
 
