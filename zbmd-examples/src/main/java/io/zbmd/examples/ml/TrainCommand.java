@@ -276,6 +276,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (!mode.equals("bar") && !mode.equals("lines") && !mode.equals("none")) {
             return usage("--progress must be bar, lines or none, not '" + progress + "'");
         }
+        // The arguments are checked before any data is read: a mistyped flag costs nothing.
+        if (initFrom != null && continueFrom != null) {
+            return usage("give --init-from FILE (weights) or --continue D (a run), not both");
+        }
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            return usage("--metrics-port " + metricsPort + " is not a TCP port: give 1 to 65535 (or 0 for any free"
+                    + " one)");
+        }
         Dataset train;
         Dataset test;
         if (gpt) {
@@ -320,9 +328,6 @@ public final class TrainCommand implements Callable<Integer> {
                 return userError("cannot use checkpoint directory " + checkpointDir + ": " + CheckpointStore.reason(e));
             }
         }
-        if (initFrom != null && continueFrom != null) {
-            return usage("give --init-from FILE (weights) or --continue D (a run), not both");
-        }
         if (continueFrom != null && (checkpointDir == null
                 || checkpointDir.toAbsolutePath().normalize().equals(continueFrom.toAbsolutePath().normalize()))) {
             return usage("--continue " + continueFrom + " needs a --checkpoint-dir of its own for the new run's"
@@ -332,10 +337,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (parentPath != null && !Files.isRegularFile(parentPath) && !Files.isDirectory(parentPath)) {
             return usage((initFrom != null ? "--init-from " : "--continue ") + parentPath + ": "
                     + (Files.exists(parentPath) ? "not a regular file or directory" : "no such file or directory"));
-        }
-        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
-            return usage("--metrics-port " + metricsPort + " is not a TCP port: give 1 to 65535 (or 0 for any free"
-                    + " one)");
         }
         PrintStream progressOut = json ? err : out;
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
