@@ -4,7 +4,6 @@ import io.zbmd.actor.Actor;
 import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorRef;
-import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.DeadLetterReason;
 import io.zbmd.actor.ExitReason;
@@ -32,7 +31,9 @@ import java.util.function.Function;
  * One actor: its mailbox, its system-message stack, its place in the tree, its links and
  * monitors, and the current instance of its behaviour. The cell is the actor's
  * {@link ActorRef} (refs are the cell itself, so they survive restarts and cost nothing
- * extra) and its {@link ActorContext}.
+ * extra). Its {@link ActorContext} is another object, a {@link CellContext} handed to each
+ * incarnation, which works only on the thread running the actor's turn: a ref cannot be cast
+ * into a context, and a context that escaped its actor fails loudly.
  *
  * <h2>Scheduling</h2>
  * A cell is runnable when it has system messages, or queued messages and is running. The
@@ -67,7 +68,7 @@ import java.util.function.Function;
  *
  * @param <M> the actor's message type
  */
-public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, Watcher {
+public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
     private static final long serialVersionUID = 1L;
 
     static final int NEW = 0;
@@ -149,6 +150,12 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     /** Runs this actor's turns: the system's, or a thread of its own; set before its start. */
     private Dispatcher dispatcher;
+    /**
+     * The actor's context, made before its first factory call and handed to every incarnation.
+     * Each turn marks it as the turn's ({@link CellContext#owner}): a write to an object that
+     * only the actor's own turns touch, never to the cell, whose fields senders read.
+     */
+    transient CellContext<M> context;
 
     ActorCell(Runtime runtime, ActorCell<?> parent, String name, int capacity, ActorFactory<M> factory) {
         this.runtime = runtime;
@@ -377,12 +384,19 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
      */
     boolean controlNow(Consumer<ActorCell<?>> request) {
         if (!(dispatcher instanceof PinnedDispatcher) && scheduled == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
+            CellContext<M> turn = context;
+            if (turn != null) {
+                turn.owner = Thread.currentThread();
+            }
             try {
                 processSystemBatch(); // what was sent before comes first
                 if (state != TERMINATED) {
                     request.accept(this);
                 }
             } finally {
+                if (turn != null) {
+                    turn.owner = null;
+                }
                 release(false);
             }
             return true;
@@ -413,8 +427,11 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     /** Runs the factory and {@code onStart} on the spawner's thread, then releases the cell. */
     void start() {
+        CellContext<M> made = new CellContext<>(this);
+        context = made;
+        made.owner = Thread.currentThread();
         try {
-            Actor<M> instance = factory.create(this);
+            Actor<M> instance = factory.create(made);
             if (instance == null) {
                 throw new IllegalStateException("the factory of " + path() + " returned null instead of an actor");
             }
@@ -439,6 +456,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 crash(failure, null);
             }
         } finally {
+            made.owner = null;
             ChildSupervision supervision = supervision();
             if (supervision != null) {
                 supervision.starting = false;
@@ -449,6 +467,10 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     @Override
     public void runTurn() {
+        CellContext<M> turn = context;
+        if (turn != null) {
+            turn.owner = Thread.currentThread();
+        }
         try {
             if (sysHead != null) {
                 processSystemMessages();
@@ -457,6 +479,9 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
                 processMailbox(runtime.reductionsPerTurn);
             }
         } finally {
+            if (turn != null) {
+                turn.owner = null;
+            }
             release(true);
         }
     }
@@ -692,7 +717,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         supervision.restarted(1);
         state = RUNNING;
         try {
-            Actor<M> instance = factory.create(this);
+            Actor<M> instance = factory.create(context); // the same context: the same actor, a new incarnation
             if (instance == null) {
                 throw new IllegalStateException("the factory of " + path() + " returned null instead of an actor");
             }
@@ -1152,33 +1177,21 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
 
     // ---------------------------------------------------------------- context
 
-    @Override
-    public final ActorRef<M> self() {
-        return this;
-    }
+    // What the context does, on the actor's turn (CellContext checks that it is).
 
-    @Override
-    public final ActorSystem system() {
-        return runtime.system;
-    }
-
-    @Override
-    public final <C> ActorRef<C> spawn(String name, ActorFactory<C> factory) {
+    final <C> ActorRef<C> spawn(String name, ActorFactory<C> factory) {
         return spawnChild(SpawnOptions.named(Objects.requireNonNull(name, "name must not be null")), factory);
     }
 
-    @Override
-    public final <C> ActorRef<C> spawn(SpawnOptions options, ActorFactory<C> factory) {
+    final <C> ActorRef<C> spawn(SpawnOptions options, ActorFactory<C> factory) {
         return spawnChild(options, factory);
     }
 
-    @Override
-    public final <C> ActorRef<C> spawnProcess(SpawnOptions options, ProcessActor<C> body) {
+    final <C> ActorRef<C> spawnProcess(SpawnOptions options, ProcessActor<C> body) {
         return spawnProcessChild(options, body);
     }
 
-    @Override
-    public final void stop(ActorRef<?> child) {
+    final void stop(ActorRef<?> child) {
         ActorCell<?> cell = runtime.cellOf(child);
         if (cell.parent != this) {
             throw new IllegalArgumentException(cell.path() + " is not a child of " + path()
@@ -1187,29 +1200,25 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         cell.sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
     }
 
-    @Override
-    public void stopSelf() {
+    void stopSelf() {
         extra().stopRequested = true;
     }
 
-    @Override
-    public final void link(ActorRef<?> other) {
+    final void link(ActorRef<?> other) {
         ActorCell<?> cell = runtime.cellOf(other);
         if (cell != this && extra().links.add(cell)) {
             cell.sendSystem(new SystemMessage.Link(this));
         }
     }
 
-    @Override
-    public final void unlink(ActorRef<?> other) {
+    final void unlink(ActorRef<?> other) {
         ActorCell<?> cell = runtime.cellOf(other);
         if (extra != null && extra.links.remove(cell)) {
             cell.sendSystem(new SystemMessage.Unlink(this));
         }
     }
 
-    @Override
-    public final MonitorRef monitor(ActorRef<?> other) {
+    final MonitorRef monitor(ActorRef<?> other) {
         ActorCell<?> cell = runtime.cellOf(other);
         MonitorRef ref = new MonitorRef(runtime.nextId(), cell);
         extra().monitoring.put(ref, cell);
@@ -1217,8 +1226,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         return ref;
     }
 
-    @Override
-    public final boolean demonitor(MonitorRef monitor) {
+    final boolean demonitor(MonitorRef monitor) {
         Objects.requireNonNull(monitor, "monitor must not be null");
         if (extra == null) {
             return false;
@@ -1232,24 +1240,20 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         return true;
     }
 
-    @Override
-    public void trapExits(boolean trap) {
+    void trapExits(boolean trap) {
         extra().trapExits = trap;
     }
 
-    @Override
-    public final void exit(ActorRef<?> target, ExitReason reason) {
+    final void exit(ActorRef<?> target, ExitReason reason) {
         Objects.requireNonNull(reason, "reason must not be null");
         runtime.cellOf(target).sendSystem(new SystemMessage.ExitSignal(this, reason, false));
     }
 
-    @Override
-    public final long nanoTime() {
+    final long nanoTime() {
         return runtime.timers.nanoTime();
     }
 
-    @Override
-    public final Timers<M> timers() {
+    final Timers<M> timers() {
         Extra x = extra();
         if (x.timers == null) {
             x.timers = new ActorTimers<>(this);
@@ -1259,16 +1263,14 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
         return timers;
     }
 
-    @Override
-    public final <T> Cancellable sendAfter(ActorRef<T> target, T message, Duration delay) {
+    final <T> Cancellable sendAfter(ActorRef<T> target, T message, Duration delay) {
         Objects.requireNonNull(target, "target must not be null");
         Objects.requireNonNull(message, "message must not be null");
         long nanos = ActorTimers.nonNegativeNanos("delay", delay);
         return extra().sendAfter(runtime.timers, nanos, () -> target.tell(message));
     }
 
-    @Override
-    public final void charge(int reductions) {
+    final void charge(int reductions) {
         if (reductions < 0) {
             throw new IllegalArgumentException("reductions must not be negative, got " + reductions);
         }
@@ -1285,6 +1287,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, ActorContext<M>, 
     }
 
     // ---------------------------------------------------------------- introspection
+
 
     @Override
     public final String path() {

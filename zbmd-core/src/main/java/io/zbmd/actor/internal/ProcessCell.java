@@ -4,7 +4,6 @@ import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.IgnoreStart;
 import io.zbmd.actor.ProcessActor;
-import io.zbmd.actor.ProcessContext;
 import io.zbmd.actor.Signal;
 import io.zbmd.dispatch.internal.DeterministicDispatcher;
 import java.time.Duration;
@@ -28,11 +27,13 @@ import java.util.function.Predicate;
  * cell means "let the process run until it waits again", so one thread acts at a time and
  * the interleaving stays a function of the seed.
  */
-final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
+final class ProcessCell<M> extends ActorCell<M> {
     private static final long serialVersionUID = 1L;
     private static final ThreadLocal<ProcessCell<?>> CURRENT = new ThreadLocal<>();
 
     private final transient ProcessActor<M> body;
+    /** The body's context, the same for each incarnation (it holds nothing of one). */
+    private final transient ProcessCellContext<M> processContext = new ProcessCellContext<>(this);
     private final boolean simulated;
     /** Messages and signals a selective receive skipped, in arrival order. */
     private final transient ArrayDeque<Object> saved = new ArrayDeque<>();
@@ -59,6 +60,11 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         this.simulated = runtime.dispatcher instanceof DeterministicDispatcher;
         this.toProcess = simulated ? new Semaphore(0) : null;
         this.toDriver = simulated ? new Semaphore(0) : null;
+    }
+
+    /** @return whether the calling thread is this process's own */
+    boolean isProcessThread() {
+        return Thread.currentThread() == thread;
     }
 
     static boolean isProcessThreadOf(Runtime runtime) {
@@ -170,13 +176,13 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         pendingSuspend = null;
         incarnationStarted = false;
         try {
-            body.init(this);
+            body.init(processContext);
             incarnationStarted = true;
             ChildSupervision supervision = supervision();
             if (supervision != null) {
                 parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
             }
-            body.run(this);
+            body.run(processContext);
             return ExitReason.NORMAL;
         } catch (ProcessExit exit) {
             return exit.suspend ? new Suspension(exit.reason, false) : exit.reason;
@@ -243,8 +249,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
         }
     }
 
-    @Override
-    public void exit(ExitReason reason) {
+    void exit(ExitReason reason) {
         Objects.requireNonNull(reason, "reason must not be null");
         if (Thread.currentThread() != thread) {
             throw new IllegalStateException("exit(reason) ends the process that calls it: call it from "
@@ -290,7 +295,7 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     }
 
     @Override
-    public void stopSelf() {
+    void stopSelf() {
         if (pendingExit == null) {
             pendingExit = ExitReason.NORMAL;
         }
@@ -302,34 +307,30 @@ final class ProcessCell<M> extends ActorCell<M> implements ProcessContext<M> {
     }
 
     @Override
-    public void trapExits(boolean trap) {
+    void trapExits(boolean trap) {
         super.trapExits(trap);
         trapping = trap;
     }
 
     // ---------------------------------------------------------------- receive
 
-    @Override
     @SuppressWarnings("unchecked")
-    public M receive() {
+    M receive() {
         return (M) await(ProcessCell::isMessage, Long.MAX_VALUE);
     }
 
-    @Override
     @SuppressWarnings("unchecked")
-    public Optional<M> receive(Duration timeout) {
+    Optional<M> receive(Duration timeout) {
         return Optional.ofNullable((M) await(ProcessCell::isMessage, timeoutNanos(timeout)));
     }
 
-    @Override
     @SuppressWarnings("unchecked")
-    public Optional<M> receive(Predicate<? super M> filter, Duration timeout) {
+    Optional<M> receive(Predicate<? super M> filter, Duration timeout) {
         Objects.requireNonNull(filter, "filter must not be null");
         return Optional.ofNullable((M) await(item -> isMessage(item) && filter.test((M) item), timeoutNanos(timeout)));
     }
 
-    @Override
-    public Optional<Object> receiveAny(Predicate<Object> filter, Duration timeout) {
+    Optional<Object> receiveAny(Predicate<Object> filter, Duration timeout) {
         Objects.requireNonNull(filter, "filter must not be null");
         Object item = await(candidate -> filter.test(unwrap(candidate)), timeoutNanos(timeout));
         return Optional.ofNullable(item == null ? null : unwrap(item));

@@ -85,7 +85,7 @@ public final class SupervisionSupport {
     public record Started(ActorRef<?> ref, Throwable startFailure, boolean ignored, boolean pending) {}
 
     private static ActorCell<?> cell(ActorContext<?> context) {
-        return (ActorCell<?>) context;
+        return CellContext.cellOf(context);
     }
 
     /**
