@@ -96,4 +96,12 @@ public interface ActorRef<M> {
      * @return the path
      */
     String path();
+
+    /**
+     * The actor's address: its node, the node's incarnation and its number there, as a value
+     * that names it wherever it is held (see {@link ActorAddress}).
+     *
+     * @return the address
+     */
+    ActorAddress address();
 }

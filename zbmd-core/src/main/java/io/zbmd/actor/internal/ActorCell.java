@@ -1,6 +1,7 @@
 package io.zbmd.actor.internal;
 
 import io.zbmd.actor.Actor;
+import io.zbmd.actor.ActorAddress;
 import io.zbmd.actor.ActorContext;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorRef;
@@ -1288,6 +1289,10 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
 
     // ---------------------------------------------------------------- introspection
 
+    @Override
+    public final ActorAddress address() {
+        return runtime.address(id);
+    }
 
     @Override
     public final String path() {

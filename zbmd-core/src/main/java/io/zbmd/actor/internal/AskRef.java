@@ -1,5 +1,6 @@
 package io.zbmd.actor.internal;
 
+import io.zbmd.actor.ActorAddress;
 import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.Cancellable;
 import io.zbmd.actor.DeadLetterReason;
@@ -35,6 +36,11 @@ final class AskRef<R> implements ActorRef<R> {
     /** null, then the timer, then REPLIED; or null then REPLIED if the reply came first. */
     @SuppressWarnings("unused")
     private volatile Cancellable timeout;
+
+    @Override
+    public ActorAddress address() {
+        return runtime.address(id);
+    }
 
     AskRef(Runtime runtime, String targetPath) {
         this.runtime = runtime;

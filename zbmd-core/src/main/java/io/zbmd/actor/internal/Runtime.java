@@ -1,5 +1,6 @@
 package io.zbmd.actor.internal;
 
+import io.zbmd.actor.ActorAddress;
 import io.zbmd.actor.ActorFactory;
 import io.zbmd.actor.ActorMetrics;
 import io.zbmd.actor.ActorRef;
@@ -29,6 +30,7 @@ import io.zbmd.dispatch.internal.WorkStealingDispatcher;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +55,13 @@ public final class Runtime {
     private static final int DEAD_LETTERS_LOGGED = 10;
 
     final ActorSystem system;
+    /** This node's incarnation, part of every address (see {@link ActorAddress}). */
+    private final long incarnation;
+    /**
+     * Mixed into a deterministic system's seed for its incarnation, so that drawing it leaves
+     * the interleaving's and the faults' random streams as they were.
+     */
+    private static final long INCARNATION_SALT = 0x6E6F64652D696E63L;
     private final ActorSystemConfig config;
     final Dispatcher dispatcher;
     final TimerService timers;
@@ -84,6 +93,9 @@ public final class Runtime {
         this.defaultMailboxCapacity = config.mailboxCapacity();
         this.registry = new RegistryImpl(this);
         SplittableRandom faultRandom = null;
+        this.incarnation = config.dispatcher() instanceof DispatcherKind.Deterministic deterministic
+                ? new SplittableRandom(deterministic.seed() ^ INCARNATION_SALT).nextLong()
+                : ThreadLocalRandom.current().nextLong() ^ System.currentTimeMillis();
         switch (config.dispatcher()) {
             case DispatcherKind.WorkStealing ignored -> {
                 this.timers = new RealTimerService(config.name());
@@ -122,6 +134,11 @@ public final class Runtime {
 
     long nextId() {
         return ids.incrementAndGet();
+    }
+
+    /** @return the address of this node's actor (or reply ref) number {@code id} */
+    ActorAddress address(long id) {
+        return new ActorAddress(config.name(), incarnation, id);
     }
 
     // ---------------------------------------------------------------- spawning
