@@ -152,9 +152,10 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
     /** Runs this actor's turns: the system's, or a thread of its own; set before its start. */
     private Dispatcher dispatcher;
     /**
-     * The actor's context, made before its first factory call and handed to every incarnation.
-     * Each turn marks it as the turn's ({@link CellContext#owner}): a write to an object that
-     * only the actor's own turns touch, never to the cell, whose fields senders read.
+     * The actor's context, made before its first factory call (a process cell's, when the cell
+     * is made) and handed to every incarnation. Each turn marks it as the turn's
+     * ({@link CellContext#owner}): a write to an object that only the actor's own turns touch,
+     * never to the cell, whose fields senders read.
      */
     transient CellContext<M> context;
 

@@ -32,8 +32,6 @@ final class ProcessCell<M> extends ActorCell<M> {
     private static final ThreadLocal<ProcessCell<?>> CURRENT = new ThreadLocal<>();
 
     private final transient ProcessActor<M> body;
-    /** The body's context, the same for each incarnation (it holds nothing of one). */
-    private final transient ProcessCellContext<M> processContext = new ProcessCellContext<>(this);
     private final boolean simulated;
     /** Messages and signals a selective receive skipped, in arrival order. */
     private final transient ArrayDeque<Object> saved = new ArrayDeque<>();
@@ -60,6 +58,12 @@ final class ProcessCell<M> extends ActorCell<M> {
         this.simulated = runtime.dispatcher instanceof DeterministicDispatcher;
         this.toProcess = simulated ? new Semaphore(0) : null;
         this.toDriver = simulated ? new Semaphore(0) : null;
+        this.context = new ProcessCellContext<>(this);
+    }
+
+    /** @return the body's context, the same for each incarnation (it holds nothing of one) */
+    private ProcessCellContext<M> processContext() {
+        return (ProcessCellContext<M>) context;
     }
 
     /** @return whether the calling thread is this process's own */
@@ -176,13 +180,13 @@ final class ProcessCell<M> extends ActorCell<M> {
         pendingSuspend = null;
         incarnationStarted = false;
         try {
-            body.init(processContext);
+            body.init(processContext());
             incarnationStarted = true;
             ChildSupervision supervision = supervision();
             if (supervision != null) {
                 parent.sendSystem(new SystemMessage.IncarnationStarted(this, supervision.incarnation));
             }
-            body.run(processContext);
+            body.run(processContext());
             return ExitReason.NORMAL;
         } catch (ProcessExit exit) {
             return exit.suspend ? new Suspension(exit.reason, false) : exit.reason;
