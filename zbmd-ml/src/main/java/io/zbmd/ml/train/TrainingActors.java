@@ -257,13 +257,21 @@ final class TrainingActors {
 
     sealed interface ModelMessage permits Forward, Apply, TakeSnapshot, Validate, LateReply {}
 
-    record Forward(long step, List<Batch> batches, ActorRef<? super Forwarded> replyTo) implements ModelMessage {}
+    /**
+     * A step's forward and backward pass, and its update too when {@code lr} is a number: the
+     * coordinator fuses the update into the forward pass's turn when no checkpoint waits for
+     * the parameters the update changes, which saves the step a round trip; NaN leaves the
+     * update to an {@link Apply}. A non-finite loss is never applied.
+     */
+    record Forward(long step, List<Batch> batches, double lr, ActorRef<? super Forwarded> replyTo)
+            implements ModelMessage {}
 
     /**
      * @param next the model's state after this step's forward pass: the next step's start
      * @param microBatches the parts each batch was split into
+     * @param applied whether the step's update is done too
      */
-    record Forwarded(long step, double loss, ModelCommit next, int microBatches) {}
+    record Forwarded(long step, double loss, ModelCommit next, int microBatches, boolean applied) {}
 
     record Apply(long step, double lr, ActorRef<? super Applied> replyTo) implements ModelMessage {}
 
@@ -280,8 +288,16 @@ final class TrainingActors {
     /** The model's small mutable state at the start of a step (step = steps completed before it). */
     record ModelCommit(long step, TrainingState.ModelState state) {}
 
-    /** What a restarted model actor takes up: the commits of the last step handled and of the next, and its splits. */
-    record ModelActorState(ModelCommit previous, ModelCommit next, MicroBatching microBatching) {}
+    /**
+     * What a restarted model actor takes up: the commits of the last step handled and of the
+     * next, its splits, and the answer to the last forward pass whose update it applied (null
+     * if the last one left the update to an {@link Apply}), which a repeated request gets again.
+     */
+    record ModelActorState(ModelCommit previous, ModelCommit next, MicroBatching microBatching, Forwarded applied) {
+        ModelActorState splitInto(MicroBatching parts) {
+            return new ModelActorState(previous, next, parts, applied);
+        }
+    }
 
     static final class ModelActor implements Actor<ModelMessage>, Snapshotting<ModelActorState> {
         private static final String[] CRASH_POINTS = {"before the forward pass", "after the forward pass",
@@ -300,7 +316,7 @@ final class TrainingActors {
             this.dice = dice;
             this.late = late;
             this.metrics = metrics;
-            this.state = new ModelActorState(null, start, MicroBatching.WHOLE);
+            this.state = new ModelActorState(null, start, MicroBatching.WHOLE, null);
         }
 
         @Override
@@ -332,6 +348,12 @@ final class TrainingActors {
 
         private void forward(Forward forward) {
             long step = forward.step();
+            Forwarded done = state.applied();
+            if (done != null && done.step() == step) {
+                // Asked again after the update went in (the answer was lost or late): the same answer.
+                reply(dice, context, late, forward.replyTo(), done, new LateReply(forward.replyTo(), done));
+                return;
+            }
             ModelCommit at = state.next().step() == step ? state.next()
                     : state.previous() != null && state.previous().step() == step ? state.previous() : null;
             if (at == null) {
@@ -354,15 +376,20 @@ final class TrainingActors {
                     }
                     parts = split;
                     // Kept at once: a crash from here on retries with the split, not the whole batch.
-                    state = new ModelActorState(state.previous(), state.next(), parts);
+                    state = state.splitInto(parts);
                     metrics.tell(new MetricsEvent.Recovered("oom", step, "out of memory (" + e.getMessage()
                             + "); each batch (of " + forward.batches().getFirst().size() + ") now split into "
                             + parts.parts() + " micro-batches with gradient accumulation"));
                 }
             }
             ModelCommit next = new ModelCommit(step + 1, owned.plan().captureModelState());
-            state = new ModelActorState(at, next, parts.succeeded());
-            Forwarded forwarded = new Forwarded(step, loss, next, parts.parts());
+            state = new ModelActorState(at, next, parts.succeeded(), null);
+            boolean update = !Double.isNaN(forward.lr()) && Double.isFinite(loss);
+            Forwarded forwarded = new Forwarded(step, loss, next, parts.parts(), update);
+            if (update) {
+                update(step, forward.lr());
+                state = new ModelActorState(at, next, parts.succeeded(), forwarded);
+            }
             reply(dice, context, late, forward.replyTo(), forwarded, new LateReply(forward.replyTo(), forwarded));
         }
 
@@ -419,17 +446,22 @@ final class TrainingActors {
         }
 
         private void apply(Apply apply) {
-            Optimizer optimizer = owned.optimizer();
-            if (optimizer.steps() == apply.step()) {
-                FaultDice.crashIf(dice.crashPoint(1) == 0, "model", apply.step(), "before the update");
-                optimizer.lr(apply.lr());
-                optimizer.step();
-            } else if (optimizer.steps() != apply.step() + 1) {
-                throw new IllegalStateException("the model actor was asked for update " + apply.step()
-                        + " but has done " + optimizer.steps());
-            }
+            update(apply.step(), apply.lr());
             Applied applied = new Applied(apply.step());
             reply(dice, context, late, apply.replyTo(), applied, new LateReply(apply.replyTo(), applied));
+        }
+
+        /** Step {@code step}'s update, once: asked again after it went in, nothing happens. */
+        private void update(long step, double lr) {
+            Optimizer optimizer = owned.optimizer();
+            if (optimizer.steps() == step) {
+                FaultDice.crashIf(dice.crashPoint(1) == 0, "model", step, "before the update");
+                optimizer.lr(lr);
+                optimizer.step();
+            } else if (optimizer.steps() != step + 1) {
+                throw new IllegalStateException("the model actor was asked for update " + step + " but has done "
+                        + optimizer.steps());
+            }
         }
 
         /**

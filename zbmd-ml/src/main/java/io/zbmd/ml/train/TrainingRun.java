@@ -507,7 +507,9 @@ final class TrainingRun {
                     if (f.microBatches() > mostMicroBatches) {
                         mostMicroBatches = f.microBatches();
                     }
-                    if (Double.isFinite(f.loss())) {
+                    if (f.applied()) {
+                        commit();
+                    } else if (Double.isFinite(f.loss())) {
                         apply();
                     } else {
                         stopAfterWrites(new TrainingFailedException("the loss is " + f.loss() + " at step " + step
@@ -586,10 +588,13 @@ final class TrainingRun {
             data.tell(new Fetch(step, position, self));
         }
 
+        /** Sends the forward pass, with the update when no checkpoint has to see it first (see {@link #apply()}). */
         private void forward() {
             stage = Stage.FORWARD;
             stageStart = context.nanoTime();
-            model.tell(new Forward(step, fetched.batches(), self));
+            passCheckpoints();
+            double lr = uncopied.stream().allMatch(p -> gate(p) == null) ? schedule.lr(step) : Double.NaN;
+            model.tell(new Forward(step, fetched.batches(), lr, self));
         }
 
         /**
@@ -606,8 +611,7 @@ final class TrainingRun {
                 waitingFor = null;
             }
             for (Pending p : uncopied) {
-                CompletableFuture<Void> gate = step == p.step && !p.save.taken().isDone() ? p.save.taken()
-                        : step >= p.step + 1 && !p.save.copied().isDone() ? p.save.copied() : null;
+                CompletableFuture<Void> gate = gate(p);
                 if (gate != null) {
                     stage = Stage.WAIT_COPY;
                     waitingFor = p;
@@ -619,6 +623,18 @@ final class TrainingRun {
                     return;
                 }
             }
+            passCheckpoints();
+            sendApply();
+        }
+
+        /** @return what this step's update waits for before it may change what checkpoint {@code p} refers to; null if nothing */
+        private CompletableFuture<Void> gate(Pending p) {
+            return step == p.step && !p.save.taken().isDone() ? p.save.taken()
+                    : step >= p.step + 1 && !p.save.copied().isDone() ? p.save.copied() : null;
+        }
+
+        /** Forgets the checkpoints that no update can touch any more, reporting their stalls. */
+        private void passCheckpoints() {
             uncopied.removeIf(p -> {
                 boolean passed = step >= p.step + 1 && p.save.copied().isDone();
                 if (passed) {
@@ -626,7 +642,6 @@ final class TrainingRun {
                 }
                 return passed;
             });
-            sendApply();
         }
 
         private void sendApply() {
