@@ -69,7 +69,7 @@ import java.util.function.Function;
  *
  * @param <M> the actor's message type
  */
-public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
+public class ActorCell<M> extends Task implements ActorRef<M>, SystemTarget {
     private static final long serialVersionUID = 1L;
 
     static final int NEW = 0;
@@ -348,7 +348,8 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
      * Pushes a system message on the lock-free stack (Treiber) and makes sure the cell runs.
      * On a terminated cell the sender answers for it ({@link #answerAsDead}).
      */
-    final void sendSystem(SystemMessage message) {
+    @Override
+    public final void sendSystem(SystemMessage message) {
         for (;;) {
             SystemMessage head = sysHead;
             if (head == CLOSED) {
@@ -917,7 +918,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
         if (reason instanceof ExitReason.Kill) {
             beginTermination(ExitReason.KILLED);
         } else if (extra != null && extra.trapExits) {
-            queueSignal(new Signal.Exit(exit.from, reason));
+            queueSignal(new Signal.Exit(exit.from.ref(), reason));
         } else if (!reason.isNormal()) {
             beginTermination(reason);
         } else if (exit.from == this) {
@@ -948,8 +949,13 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
     }
 
     @Override
-    public final void down(MonitorRef ref, ActorCell<?> actor, ExitReason reason) {
-        sendSystem(new SystemMessage.DownNotice(ref, actor, reason));
+    public final ActorRef<?> ref() {
+        return this;
+    }
+
+    @Override
+    public final Runtime runtime() {
+        return runtime;
     }
 
     // ---------------------------------------------------------------- termination
@@ -1207,24 +1213,24 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
     }
 
     final void link(ActorRef<?> other) {
-        ActorCell<?> cell = runtime.cellOf(other);
-        if (cell != this && extra().links.add(cell)) {
-            cell.sendSystem(new SystemMessage.Link(this));
+        SystemTarget target = runtime.targetOf(other);
+        if (!target.equals(this) && extra().links.add(target)) {
+            target.sendSystem(new SystemMessage.Link(this));
         }
     }
 
     final void unlink(ActorRef<?> other) {
-        ActorCell<?> cell = runtime.cellOf(other);
-        if (extra != null && extra.links.remove(cell)) {
-            cell.sendSystem(new SystemMessage.Unlink(this));
+        SystemTarget target = runtime.targetOf(other);
+        if (extra != null && extra.links.remove(target)) {
+            target.sendSystem(new SystemMessage.Unlink(this));
         }
     }
 
     final MonitorRef monitor(ActorRef<?> other) {
-        ActorCell<?> cell = runtime.cellOf(other);
-        MonitorRef ref = new MonitorRef(runtime.nextId(), cell);
-        extra().monitoring.put(ref, cell);
-        cell.sendSystem(new SystemMessage.Monitor(this, ref));
+        SystemTarget target = runtime.targetOf(other);
+        MonitorRef ref = new MonitorRef(runtime.nextId(), target.ref());
+        extra().monitoring.put(ref, target);
+        target.sendSystem(new SystemMessage.Monitor(this, ref));
         return ref;
     }
 
@@ -1234,7 +1240,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
             return false;
         }
         extra.removePendingDown(monitor);
-        ActorCell<?> target = extra.monitoring.remove(monitor);
+        SystemTarget target = extra.monitoring.remove(monitor);
         if (target == null) {
             return false;
         }
@@ -1248,7 +1254,7 @@ public class ActorCell<M> extends Task implements ActorRef<M>, Watcher {
 
     final void exit(ActorRef<?> target, ExitReason reason) {
         Objects.requireNonNull(reason, "reason must not be null");
-        runtime.cellOf(target).sendSystem(new SystemMessage.ExitSignal(this, reason, false));
+        runtime.targetOf(target).sendSystem(new SystemMessage.ExitSignal(this, reason, false));
     }
 
     final long nanoTime() {

@@ -21,11 +21,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Extra {
     /** Actors linked with this one. */
-    final LinkedHashSet<ActorCell<?>> links = new LinkedHashSet<>();
+    final LinkedHashSet<SystemTarget> links = new LinkedHashSet<>();
     /** Who monitors this actor. */
     final LinkedHashMap<MonitorRef, Watcher> watchers = new LinkedHashMap<>();
     /** Whom this actor monitors. */
-    final LinkedHashMap<MonitorRef, ActorCell<?>> monitoring = new LinkedHashMap<>();
+    final LinkedHashMap<MonitorRef, SystemTarget> monitoring = new LinkedHashMap<>();
     boolean trapExits;
     boolean stopRequested;
     ActorTimers<?> timers;
@@ -92,7 +92,7 @@ final class Extra {
 
     /** Exit signals to links, DOWN to watchers, demonitors to the actors this one watched. */
     void notifyOnTermination(ActorCell<?> cell, ExitReason reason) {
-        for (ActorCell<?> linked : links) {
+        for (SystemTarget linked : links) {
             linked.sendSystem(new SystemMessage.ExitSignal(cell, reason, true));
         }
         links.clear();
@@ -101,7 +101,7 @@ final class Extra {
             it.remove();
             entry.getValue().down(entry.getKey(), cell, reason);
         }
-        for (java.util.Map.Entry<MonitorRef, ActorCell<?>> entry : monitoring.entrySet()) {
+        for (java.util.Map.Entry<MonitorRef, SystemTarget> entry : monitoring.entrySet()) {
             entry.getValue().sendSystem(new SystemMessage.Demonitor(entry.getKey()));
         }
         monitoring.clear();

@@ -193,7 +193,27 @@ public final class Runtime {
         if (ref instanceof ActorCell<?> cell && cell.runtime == this) {
             return cell;
         }
-        throw new IllegalArgumentException(ref + " is not an actor of system '" + config.name()
+        throw notOurs(ref);
+    }
+
+    /**
+     * Resolves a ref to where its system messages go: its cell, or a proxy of this system's
+     * for an actor on another node.
+     *
+     * @param ref a ref
+     * @return its target
+     * @throws IllegalArgumentException if this system cannot reach the ref's actor
+     */
+    SystemTarget targetOf(ActorRef<?> ref) {
+        Objects.requireNonNull(ref, "actor ref must not be null");
+        if (ref instanceof SystemTarget target && target.runtime() == this) {
+            return target;
+        }
+        throw notOurs(ref);
+    }
+
+    private IllegalArgumentException notOurs(ActorRef<?> ref) {
+        return new IllegalArgumentException(ref + " is not an actor of system '" + config.name()
                 + "' (an ask reply ref, or an actor of another system)");
     }
 
@@ -203,7 +223,7 @@ public final class Runtime {
      * @param ref the actor
      */
     public void stop(ActorRef<?> ref) {
-        cellOf(ref).sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
+        targetOf(ref).sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
     }
 
     /**
@@ -212,14 +232,14 @@ public final class Runtime {
      */
     /** {@link io.zbmd.actor.ActorSystem#exit}: an exit signal from the root. */
     public void exitFromOutside(ActorRef<?> ref, ExitReason reason) {
-        cellOf(ref).sendSystem(new SystemMessage.ExitSignal(root, reason, false));
+        targetOf(ref).sendSystem(new SystemMessage.ExitSignal(root, reason, false));
     }
 
     public CompletableFuture<ExitReason> terminationOf(ActorRef<?> ref) {
-        ActorCell<?> cell = cellOf(ref);
+        SystemTarget target = targetOf(ref);
         CompletableFuture<ExitReason> result = new CompletableFuture<>();
-        cell.sendSystem(new SystemMessage.Monitor((monitor, actor, reason) -> result.complete(reason),
-                new MonitorRef(nextId(), cell)));
+        target.sendSystem(new SystemMessage.Monitor((monitor, actor, reason) -> result.complete(reason),
+                new MonitorRef(nextId(), target.ref())));
         return result;
     }
 

@@ -1,12 +1,18 @@
 package io.zbmd.actor.internal;
 
+import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.MonitorRef;
 
 /**
- * Control messages between cells: they bypass the mailbox bound and are handled before
- * user messages at the start of every turn. Each instance is sent once: {@link #next}
- * links it into the recipient's lock-free stack (see {@link ActorCell#sendSystem}).
+ * Control messages to actors: they bypass the mailbox bound and are handled before user
+ * messages at the start of every turn. Each instance is sent once: {@link #next} links it
+ * into the recipient's lock-free stack (see {@link ActorCell#sendSystem}).
+ *
+ * <p>Those that may cross nodes (stop, exit signals, links, monitors and their DOWN) name
+ * the other actor as a {@link SystemTarget} or a ref, never as a cell: they are data about
+ * addresses. Those of a parent and its children (termination, supervision, control) stay
+ * between cells, which are on one node by nature.
  */
 abstract sealed class SystemMessage {
     /** Next older message in the recipient's stack; written before the publishing CAS. */
@@ -23,11 +29,11 @@ abstract sealed class SystemMessage {
 
     /** An exit signal: from a link when {@code viaLink}, else an explicit {@code exit/2}. */
     static final class ExitSignal extends SystemMessage {
-        final ActorCell<?> from;
+        final SystemTarget from;
         final ExitReason reason;
         final boolean viaLink;
 
-        ExitSignal(ActorCell<?> from, ExitReason reason, boolean viaLink) {
+        ExitSignal(SystemTarget from, ExitReason reason, boolean viaLink) {
             this.from = from;
             this.reason = reason;
             this.viaLink = viaLink;
@@ -36,23 +42,26 @@ abstract sealed class SystemMessage {
 
     /** Asks the recipient to add {@code from} to its links. */
     static final class Link extends SystemMessage {
-        final ActorCell<?> from;
+        final SystemTarget from;
 
-        Link(ActorCell<?> from) {
+        Link(SystemTarget from) {
             this.from = from;
         }
     }
 
     /** Asks the recipient to drop {@code from} from its links. */
     static final class Unlink extends SystemMessage {
-        final ActorCell<?> from;
+        final SystemTarget from;
 
-        Unlink(ActorCell<?> from) {
+        Unlink(SystemTarget from) {
             this.from = from;
         }
     }
 
-    /** Asks the recipient to tell {@code watcher} when it ends. */
+    /**
+     * Asks the recipient to tell {@code watcher} when it ends: an actor (a {@link SystemTarget}),
+     * or a future's callback on the monitoring node (which a remote actor's proxy keeps there).
+     */
     static final class Monitor extends SystemMessage {
         final Watcher watcher;
         final MonitorRef ref;
@@ -75,10 +84,10 @@ abstract sealed class SystemMessage {
     /** A monitored actor ended: turned into a {@code Signal.Down} in order with messages. */
     static final class DownNotice extends SystemMessage {
         final MonitorRef ref;
-        final ActorCell<?> actor;
+        final ActorRef<?> actor;
         final ExitReason reason;
 
-        DownNotice(MonitorRef ref, ActorCell<?> actor, ExitReason reason) {
+        DownNotice(MonitorRef ref, ActorRef<?> actor, ExitReason reason) {
             this.ref = ref;
             this.actor = actor;
             this.reason = reason;
