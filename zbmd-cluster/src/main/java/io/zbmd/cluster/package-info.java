@@ -2,6 +2,7 @@
  * Several JVMs and hosts: membership and consensus on an existing engine, remote actor
  * refs, data-parallel training with all-reduce, elastic recovery.
  *
- * <p>Depends on zbmd-ml, zbmd-gpu and zbmd-core. (Planned: see the project's open issues.)
+ * <p>Depends on zbmd-ml, zbmd-gpu and zbmd-core. Today: membership ({@link io.zbmd.cluster.ClusterNode});
+ * the rest is planned (see docs/cluster.md).
  */
 package io.zbmd.cluster;

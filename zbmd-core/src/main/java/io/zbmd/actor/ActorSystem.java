@@ -158,6 +158,15 @@ public final class ActorSystem implements AutoCloseable {
         return runtime.config().name();
     }
 
+    /**
+     * @return this start of the system, drawn anew each time it starts (from the seed under
+     *     the deterministic dispatcher): with {@link #name()}, the node part of every
+     *     {@link ActorAddress} of its actors
+     */
+    public long incarnation() {
+        return runtime.incarnation();
+    }
+
     /** @return whether {@link #close()} has been called */
     public boolean isClosed() {
         return runtime.isClosed();

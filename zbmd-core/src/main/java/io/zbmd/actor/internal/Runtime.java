@@ -181,6 +181,11 @@ public final class Runtime {
         }
     }
 
+    /** @return this node's incarnation */
+    public long incarnation() {
+        return incarnation;
+    }
+
     /**
      * Resolves a ref of this system to its cell.
      *

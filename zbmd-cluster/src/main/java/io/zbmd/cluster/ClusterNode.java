@@ -1,0 +1,203 @@
+package io.zbmd.cluster;
+
+import io.zbmd.actor.ActorSystem;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jgroups.Address;
+import org.jgroups.Event;
+import org.jgroups.JChannel;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.UFC;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.IpAddress;
+import org.jgroups.util.ExtendedUUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This JVM's actor system as a member of a cluster: membership, failure detection and
+ * merging after a partition come from JGroups (TCP, a static seed list, FD_SOCK2 for a closed
+ * connection and FD_ALL3 for a silent member, MERGE3), behind a door that admits only nodes
+ * that prove the cluster's secret ({@link SecretJoin}). Each change of the members is
+ * published on the system's event stream as a {@link ClusterEvent.MembersChanged}; each
+ * refused node as a {@link ClusterEvent.Refused}.
+ *
+ * <p>A member is the actor system's name and incarnation ({@link Member}), carried in the
+ * node's JGroups address, so that the member an actor lives on is read off its
+ * {@link io.zbmd.actor.ActorAddress}. Give every node's actor system a name of its own.
+ *
+ * <p>Thread-safe. Close it to leave the cluster (the others see a view without it at once);
+ * the actor system stays open.
+ */
+public final class ClusterNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    /** The key under which a JGroups address holds the node's name. */
+    private static final String NODE_KEY = "zbmd.node";
+
+    private final ActorSystem system;
+    private final ClusterConfig config;
+    private final JChannel channel;
+    private final SecretJoin door;
+    private final Member self;
+    private volatile View view;
+
+    private ClusterNode(ActorSystem system, ClusterConfig config) throws Exception {
+        this.system = system;
+        this.config = config;
+        this.self = new Member(system.name(), system.incarnation());
+        this.door = new SecretJoin(config.cluster(), config.secret(),
+                (from, request) -> system.events().publish(new ClusterEvent.Refused(from, request)));
+        this.channel = new JChannel(stack(config, door)).name(system.name());
+        byte[] node = system.name().getBytes(StandardCharsets.UTF_8);
+        // The incarnation as the address's high half; a random low half keeps two starts of one seed apart.
+        channel.addAddressGenerator(() -> new ExtendedUUID(system.incarnation(),
+                ThreadLocalRandom.current().nextLong()).put(NODE_KEY, node));
+        channel.setReceiver(new Receiver() {
+            @Override
+            public void viewAccepted(View next) {
+                changed(next);
+            }
+        });
+    }
+
+    /**
+     * Joins {@code config}'s cluster (or starts it, if no seed answers within the join timeout).
+     *
+     * @param system the actor system that becomes a member; its name names the node
+     * @param config the cluster's name and secret, where to listen, whom to ask
+     * @return the member node, connected
+     * @throws ClusterException if the cluster refused this node or the node cannot listen
+     */
+    public static ClusterNode start(ActorSystem system, ClusterConfig config) {
+        ClusterNode node;
+        try {
+            node = new ClusterNode(system, config);
+        } catch (Exception e) {
+            throw new ClusterException("cannot set up cluster node " + system.name() + ": " + e.getMessage(), e);
+        }
+        try {
+            node.channel.connect(config.cluster());
+        } catch (Exception e) {
+            node.channel.close();
+            throw new ClusterException(joinFailure(system.name(), config, e), e);
+        }
+        LOG.info("node {} is a member of cluster {} at {}, view {}", node.self, config.cluster(), node.endpoint(),
+                node.view == null ? "none" : node.view.getViewId());
+        return node;
+    }
+
+    private static String joinFailure(String name, ClusterConfig config, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SecurityException) {
+                return "cluster " + config.cluster() + " refused node " + name + " (" + t.getMessage() + "); give"
+                        + " this node the same secret as the cluster's members";
+            }
+        }
+        return "node " + name + " cannot join cluster " + config.cluster() + " on " + config.bindAddress()
+                .getHostAddress() + ", ports " + config.port() + " to " + (config.port() + config.portRange()) + ": "
+                + e.getMessage() + "; check that one of the ports is free and the address is this machine's";
+    }
+
+    /** The JGroups stack, bottom first. */
+    private static org.jgroups.stack.Protocol[] stack(ClusterConfig config, SecretJoin door) {
+        long failure = config.failureTimeout().toMillis();
+        TCP tcp = new TCP();
+        tcp.setBindAddress(config.bindAddress());
+        tcp.setBindPort(config.port());
+        tcp.setPortRange(config.portRange());
+        tcp.setMaxLength(config.maxFrameBytes());
+        return new org.jgroups.stack.Protocol[] {
+            tcp,
+            new TCPPING().setInitialHosts(config.seeds()).setPortRange(0),
+            new MERGE3().setMinInterval(Math.max(500, failure / 2)).setMaxInterval(Math.max(1000, failure)),
+            new FD_SOCK2().setBindAddress(config.bindAddress()),
+            new FD_ALL3().setTimeout(failure).setInterval(Math.max(25, failure / 4)),
+            new VERIFY_SUSPECT2().setTimeout(Math.max(50, failure / 4)),
+            new NAKACK2(),
+            new UNICAST3(),
+            new STABLE(),
+            door,
+            new GMS().setJoinTimeout(config.joinTimeout().toMillis()).printLocalAddress(false),
+            new MFC(),
+            new UFC(),
+            new FRAG4()
+        };
+    }
+
+    private void changed(View next) {
+        View previous = view;
+        view = next;
+        List<Member> members = membersOf(next.getMembers());
+        List<Member> before = previous == null ? List.of() : membersOf(previous.getMembers());
+        List<Member> joined = new ArrayList<>(members);
+        joined.removeAll(before);
+        List<Member> left = new ArrayList<>(before);
+        left.removeAll(members);
+        LOG.info("cluster {} view {}: {} (joined {}, left {})", config.cluster(), next.getViewId().getId(), members,
+                joined, left);
+        system.events().publish(new ClusterEvent.MembersChanged(next.getViewId().getId(), members, joined, left));
+    }
+
+    private static List<Member> membersOf(List<Address> addresses) {
+        return addresses.stream().map(ClusterNode::memberOf).toList();
+    }
+
+    /** @return the member a JGroups address names: the node's name and incarnation it carries */
+    static Member memberOf(Address address) {
+        if (address instanceof ExtendedUUID uuid && uuid.get(NODE_KEY) != null) {
+            return new Member(new String(uuid.get(NODE_KEY), StandardCharsets.UTF_8), uuid.getMostSignificantBits());
+        }
+        return new Member(String.valueOf(address), 0);
+    }
+
+    /** @return this node as a member */
+    public Member self() {
+        return self;
+    }
+
+    /** @return the members of the current view, oldest first; just this node before it joined */
+    public List<Member> members() {
+        View current = view;
+        return current == null ? List.of(self) : membersOf(current.getMembers());
+    }
+
+    /** @return the host and port this node listens on, which other nodes give as a seed */
+    public InetSocketAddress endpoint() {
+        PhysicalAddress physical = (PhysicalAddress) channel.down(new Event(Event.GET_PHYSICAL_ADDRESS,
+                channel.getAddress()));
+        IpAddress ip = (IpAddress) physical;
+        return new InetSocketAddress(ip.getIpAddress(), ip.getPort());
+    }
+
+    /** @return how many join or merge requests, and answers, this node refused */
+    public long refused() {
+        return door.refusedCount();
+    }
+
+    /** Leaves the cluster; the actor system stays open. */
+    @Override
+    public void close() {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterNode[" + self + " in " + config.cluster() + "]";
+    }
+}
