@@ -1,12 +1,19 @@
 package io.zbmd.cluster;
 
+import io.zbmd.actor.ActorAddress;
+import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
+import io.zbmd.actor.ExitReason;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.Message;
 import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.PhysicalAddress;
@@ -49,21 +56,30 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     /** The key under which a JGroups address holds the node's name. */
     private static final String NODE_KEY = "zbmd.node";
+    /**
+     * The reason of an exit signal or DOWN from a link or monitor of an actor whose node left
+     * the cluster (died, or is on the other side of a partition), as in OTP.
+     */
+    public static final ExitReason NOCONNECTION = Remoting.NOCONNECTION;
+    /** The reason of an exit signal or DOWN from a link or monitor of an actor that does not exist. */
+    public static final ExitReason NOPROC = Remoting.NOPROC;
 
     private final ActorSystem system;
     private final ClusterConfig config;
     private final JChannel channel;
     private final SecretJoin door;
     private final Member self;
+    private final Remoting remoting;
     private volatile View view;
 
-    private ClusterNode(ActorSystem system, ClusterConfig config) throws Exception {
+    private ClusterNode(ActorSystem system, ClusterConfig config, MessageTypes types) throws Exception {
         this.system = system;
         this.config = config;
         this.self = new Member(system.name(), system.incarnation());
         this.door = new SecretJoin(config.cluster(), config.secret(),
                 (from, request) -> system.events().publish(new ClusterEvent.Refused(from, request)));
         this.channel = new JChannel(stack(config, door)).name(system.name());
+        this.remoting = new Remoting(system, types, this::send);
         byte[] node = system.name().getBytes(StandardCharsets.UTF_8);
         // The incarnation as the address's high half; a random low half keeps two starts of one seed apart.
         channel.addAddressGenerator(() -> new ExtendedUUID(system.incarnation(),
@@ -72,6 +88,11 @@ public final class ClusterNode implements AutoCloseable {
             @Override
             public void viewAccepted(View next) {
                 changed(next);
+            }
+
+            @Override
+            public void receive(Message msg) {
+                received(msg);
             }
         });
     }
@@ -85,9 +106,23 @@ public final class ClusterNode implements AutoCloseable {
      * @throws ClusterException if the cluster refused this node or the node cannot listen
      */
     public static ClusterNode start(ActorSystem system, ClusterConfig config) {
+        return start(system, config, MessageTypes.builder().build());
+    }
+
+    /**
+     * Joins {@code config}'s cluster (or starts it, if no seed answers within the join timeout),
+     * able to exchange messages of {@code types} with actors on other nodes.
+     *
+     * @param system the actor system that becomes a member; its name names the node
+     * @param config the cluster's name and secret, where to listen, whom to ask
+     * @param types the message types that may cross nodes, the same on every node
+     * @return the member node, connected
+     * @throws ClusterException if the cluster refused this node or the node cannot listen
+     */
+    public static ClusterNode start(ActorSystem system, ClusterConfig config, MessageTypes types) {
         ClusterNode node;
         try {
-            node = new ClusterNode(system, config);
+            node = new ClusterNode(system, config, types);
         } catch (Exception e) {
             throw new ClusterException("cannot set up cluster node " + system.name() + ": " + e.getMessage(), e);
         }
@@ -144,6 +179,7 @@ public final class ClusterNode implements AutoCloseable {
         View previous = view;
         view = next;
         List<Member> members = membersOf(next.getMembers());
+        remoting.membersChanged(members);
         List<Member> before = previous == null ? List.of() : membersOf(previous.getMembers());
         List<Member> joined = new ArrayList<>(members);
         joined.removeAll(before);
@@ -164,6 +200,69 @@ public final class ClusterNode implements AutoCloseable {
             return new Member(new String(uuid.get(NODE_KEY), StandardCharsets.UTF_8), uuid.getMostSignificantBits());
         }
         return new Member(String.valueOf(address), 0);
+    }
+
+    /** A frame from another node; from a node outside the view, refused. */
+    private void received(Message msg) {
+        View current = view;
+        if (current == null || !current.containsMember(msg.src())) {
+            remoting.refused("a frame of " + msg.getLength() + " bytes from " + msg.src() + ", which is not a member");
+            return;
+        }
+        remoting.receive(memberOf(msg.src()), msg.getArray(), msg.getOffset(), msg.getLength());
+    }
+
+    /** Sends a frame to {@code to}; @return false if it is not a member now or the channel refused */
+    private boolean send(Member to, byte[] frame) {
+        View current = view;
+        if (current == null) {
+            return false;
+        }
+        for (Address address : current.getMembers()) {
+            if (memberOf(address).equals(to)) {
+                try {
+                    channel.send(new BytesMessage(address, frame));
+                    return true;
+                } catch (Exception e) {
+                    if (channel.isConnected()) {
+                        LOG.warn("cannot send a frame to {}: {}", to, e.getMessage());
+                    }
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @param address an actor's address, as another node gave it
+     * @return a ref to it: a local actor's own ref, or a remote actor's, through which tell,
+     *     ask, link, monitor, exit and stop work as on a local one
+     */
+    @SuppressWarnings("unchecked")
+    public <M> ActorRef<M> refOf(ActorAddress address) {
+        return (ActorRef<M>) remoting.resolve(address);
+    }
+
+    /**
+     * Looks a name up in another member's registry (as OTP's {@code {Name, Node}}).
+     *
+     * @param member the member whose registry holds the name
+     * @param name the name
+     * @return the actor, or empty if no actor holds the name there; fails if the member leaves
+     *     meanwhile or is not a member
+     */
+    @SuppressWarnings("unchecked")
+    public <M> CompletableFuture<Optional<ActorRef<M>>> whereis(Member member, String name) {
+        if (member.equals(self)) {
+            return CompletableFuture.completedFuture(system.registry().whereis(name));
+        }
+        return remoting.whereis(member, name).thenApply(found -> found.map(ref -> (ActorRef<M>) ref));
+    }
+
+    /** @return frames from other nodes refused (unreadable, of an unregistered type, malformed) */
+    public long refusedFrames() {
+        return remoting.refusedFrames();
     }
 
     /** @return this node as a member */

@@ -2,13 +2,17 @@ package io.zbmd.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.ActorSystemConfig;
+import io.zbmd.actor.Signal;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * Real failures of a real node: another JVM joins this one's cluster and is killed with
  * {@code kill -9}, or stopped with {@code SIGSTOP} and later continued. The survivor's view
  * drops it (at once for a killed process, whose connections close; after the failure timeout
- * for a hung one); a continued node merges back.
+ * for a hung one), and the survivor's link and monitor of an actor on it each deliver
+ * {@code noconnection} once; a continued node merges back.
  */
 class NodeFailureTest {
     private static final Logger LOG = LoggerFactory.getLogger(NodeFailureTest.class);
@@ -49,7 +54,8 @@ class NodeFailureTest {
     private String startPair(String cluster) throws Exception {
         system = ActorSystem.create(ActorSystemConfig.defaults().withName("survivor"));
         CompletableFuture<ClusterEvent.MembersChanged> two = change(e -> e.members().size() == 2);
-        survivor = ClusterNode.start(system, ClusterConfig.loopback(cluster, SECRET).withFailureTimeout(FAILURE));
+        survivor = ClusterNode.start(system, ClusterConfig.loopback(cluster, SECRET).withFailureTimeout(FAILURE),
+                RemoteActorsTest.TYPES);
         other = NodeProcess.launch("victim", cluster, SECRET, FAILURE, survivor.endpoint().getPort());
         BufferedReader out = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
         String line;
@@ -85,15 +91,30 @@ class NodeFailureTest {
     }
 
     @Test
-    void aNodeKilledWithKill9LeavesTheView() throws Exception {
+    void aNodeKilledWithKill9LeavesTheViewAndItsActorsLinksAndMonitorsGetNoconnectionOnce() throws Exception {
         startPair("kill-" + ProcessHandle.current().pid());
         Member victim = survivor.members().get(1);
+        ActorRef<Object> echo = await(survivor.<Object>whereis(victim, "echo")).orElseThrow();
+        assertThat(await(echo.<RemoteActorsTest.Pong>ask(replyTo -> new RemoteActorsTest.Ping(3, replyTo),
+                Duration.ofSeconds(30)))).isEqualTo(new RemoteActorsTest.Pong(3, "victim"));
+        List<Signal> signals = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> signalled = new CompletableFuture<>();
+        ActorRef<Object> watcher = system.spawn("watcher", context -> new RemoteActorsTest.Watcher(context, signals,
+                signalled, 2));
+        await(watcher.ask(done -> new RemoteActorsTest.Watcher.Watch(echo, true, done), Duration.ofSeconds(30)));
+
         CompletableFuture<ClusterEvent.MembersChanged> dropped = change(e -> e.left().contains(victim));
         long killed = System.nanoTime();
         other.destroyForcibly(); // SIGKILL on Linux
         ClusterEvent.MembersChanged after = await(dropped);
         LOG.info("kill -9 to a view without the node: {} ms", (System.nanoTime() - killed) / 1_000_000);
         assertThat(after.members()).containsExactly(survivor.self());
+        await(signalled);
+        await(watcher.ask(done -> new RemoteActorsTest.Watcher.Watch(watcher, false, done), Duration.ofSeconds(30)));
+        assertThat(signals).hasSize(2);
+        assertThat(signals).contains(new Signal.Exit(echo, ClusterNode.NOCONNECTION));
+        assertThat(signals).anySatisfy(s -> assertThat(s).isInstanceOfSatisfying(Signal.Down.class,
+                down -> assertThat(down.reason()).isEqualTo(ClusterNode.NOCONNECTION)));
         assertThat(other.waitFor(HANG_GUARD_SECONDS, TimeUnit.SECONDS)).isTrue();
         assertThat(other.exitValue()).isEqualTo(137);
     }

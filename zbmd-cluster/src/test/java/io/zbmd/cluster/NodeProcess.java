@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster node in a JVM of its own, for tests that kill it: {@code NodeProcess NAME CLUSTER
- * SECRET FAILURE_MS SEED_PORT}. It prints {@code member INCARNATION} once it has joined, then
+ * SECRET FAILURE_MS SEED_PORT}. It registers an actor "echo" that answers
+ * {@link RemoteActorsTest.Ping}s, prints {@code member INCARNATION} once it has joined, then
  * runs until its standard input closes (the test ends) or it is killed.
  */
 public final class NodeProcess {
@@ -26,7 +27,13 @@ public final class NodeProcess {
         try (ActorSystem system = ActorSystem.create(ActorSystemConfig.defaults().withName(args[0]));
                 ClusterNode node = ClusterNode.start(system, ClusterConfig.loopback(args[1], args[2])
                         .withFailureTimeout(Duration.ofMillis(Long.parseLong(args[3])))
-                        .withSeeds(List.of(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[4])))))) {
+                        .withSeeds(List.of(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[4])))),
+                        RemoteActorsTest.TYPES)) {
+            system.registry().register("echo", system.spawn("echo", context -> message -> {
+                if (message instanceof RemoteActorsTest.Ping ping) {
+                    ping.replyTo().tell(new RemoteActorsTest.Pong(ping.n(), system.name()));
+                }
+            }));
             System.out.println("member " + node.self().incarnation());
             System.out.flush();
             while (System.in.read() >= 0) {

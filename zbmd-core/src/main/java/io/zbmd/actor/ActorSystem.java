@@ -189,8 +189,13 @@ public final class ActorSystem implements AutoCloseable {
         runtime.close();
     }
 
-    /** For zbmd's own modules and tests; not an API. */
-    Runtime runtime() {
+    /**
+     * The system's runtime, for zbmd's own modules (zbmd-cluster reaches actors through it, as
+     * Pekko's remoting does through its {@code ExtendedActorSystem}); not an application API.
+     *
+     * @return the runtime
+     */
+    public Runtime runtime() {
         return runtime;
     }
 

@@ -13,5 +13,12 @@ public enum DeadLetterReason {
     /** The recipient crashed while handling this message. */
     CRASHED,
     /** Dropped by the system's fault injection, on purpose. */
-    INJECTED_DROP
+    INJECTED_DROP,
+    /** For an actor on another node that is not a member of the cluster now (left, died, unreachable). */
+    UNREACHABLE,
+    /**
+     * For an actor on another node, a message that cannot be encoded (of a type not registered
+     * with the cluster) or a frame from another node that cannot be decoded.
+     */
+    UNENCODABLE
 }

@@ -17,7 +17,7 @@ import java.util.function.Function;
  * Holds nothing once completed but the future itself.
  */
 final class AskRef<R> implements ActorRef<R> {
-    private final Runtime runtime;
+    final Runtime runtime;
     private final long id;
     private final String targetPath;
     private static final VarHandle TIMEOUT;

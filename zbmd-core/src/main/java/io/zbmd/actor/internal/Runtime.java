@@ -209,7 +209,7 @@ public final class Runtime {
      * @return its target
      * @throws IllegalArgumentException if this system cannot reach the ref's actor
      */
-    SystemTarget targetOf(ActorRef<?> ref) {
+    public SystemTarget targetOf(ActorRef<?> ref) {
         Objects.requireNonNull(ref, "actor ref must not be null");
         if (ref instanceof SystemTarget target && target.runtime() == this) {
             return target;
@@ -231,15 +231,28 @@ public final class Runtime {
         targetOf(ref).sendSystem(new SystemMessage.Stop(ExitReason.SHUTDOWN));
     }
 
-    /**
-     * @param ref an actor
-     * @return its exit reason once it has ended
-     */
     /** {@link io.zbmd.actor.ActorSystem#exit}: an exit signal from the root. */
     public void exitFromOutside(ActorRef<?> ref, ExitReason reason) {
         targetOf(ref).sendSystem(new SystemMessage.ExitSignal(root, reason, false));
     }
 
+    /**
+     * @param ref an actor of this system or an ask's reply ref
+     * @return completes once the ref can receive nothing more: the actor ended, or the ask
+     *     completed or timed out
+     * @throws IllegalArgumentException for any other ref
+     */
+    public CompletableFuture<?> endOf(ActorRef<?> ref) {
+        if (ref instanceof AskRef<?> reply && reply.runtime == this) {
+            return reply.future.handle((value, error) -> null);
+        }
+        return terminationOf(ref);
+    }
+
+    /**
+     * @param ref an actor
+     * @return its exit reason once it has ended
+     */
     public CompletableFuture<ExitReason> terminationOf(ActorRef<?> ref) {
         SystemTarget target = targetOf(ref);
         CompletableFuture<ExitReason> result = new CompletableFuture<>();
@@ -250,7 +263,12 @@ public final class Runtime {
 
     // ---------------------------------------------------------------- asking
 
-    <M, R> CompletableFuture<R> ask(ActorRef<M> target, Function<ActorRef<R>, ? extends M> request, Duration timeout) {
+    /**
+     * Asks {@code target} (an actor of this system, or a remote actor's proxy): a one-shot
+     * reply ref, the request built around it, a timeout.
+     */
+    public <M, R> CompletableFuture<R> ask(ActorRef<M> target, Function<ActorRef<R>, ? extends M> request,
+            Duration timeout) {
         Objects.requireNonNull(request, "request must not be null");
         Objects.requireNonNull(timeout, "ask timeout must not be null");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -294,7 +312,11 @@ public final class Runtime {
         deadLetter(recipient, message, reason, null);
     }
 
-    void deadLetter(String recipient, Object message, DeadLetterReason reason, Throwable cause) {
+    /**
+     * Records a message that was not delivered: counted, published on the event stream, the
+     * first few logged.
+     */
+    public void deadLetter(String recipient, Object message, DeadLetterReason reason, Throwable cause) {
         metrics.deadLetter(reason);
         if (events.hasSubscribers()) {
             events.publish(new DeadLetter(recipient, message, reason, cause));

@@ -14,47 +14,81 @@ import io.zbmd.actor.MonitorRef;
  * addresses. Those of a parent and its children (termination, supervision, control) stay
  * between cells, which are on one node by nature.
  */
-abstract sealed class SystemMessage {
+public abstract sealed class SystemMessage {
     /** Next older message in the recipient's stack; written before the publishing CAS. */
     SystemMessage next;
 
     /** Stop with a reason (parent, supervisor, system close, {@code stop}). */
-    static final class Stop extends SystemMessage {
+    public static final class Stop extends SystemMessage {
         final ExitReason reason;
 
-        Stop(ExitReason reason) {
+        /** Creates the message; see the class comment. */
+        public Stop(ExitReason reason) {
             this.reason = reason;
+        }
+
+        /** @return the reason */
+        public ExitReason reason() {
+            return reason;
         }
     }
 
     /** An exit signal: from a link when {@code viaLink}, else an explicit {@code exit/2}. */
-    static final class ExitSignal extends SystemMessage {
+    public static final class ExitSignal extends SystemMessage {
         final SystemTarget from;
         final ExitReason reason;
         final boolean viaLink;
 
-        ExitSignal(SystemTarget from, ExitReason reason, boolean viaLink) {
+        /** Creates the message; see the class comment. */
+        public ExitSignal(SystemTarget from, ExitReason reason, boolean viaLink) {
             this.from = from;
             this.reason = reason;
             this.viaLink = viaLink;
         }
+
+        /** @return the actor it comes from */
+        public SystemTarget from() {
+            return from;
+        }
+
+        /** @return the reason */
+        public ExitReason reason() {
+            return reason;
+        }
+
+        /** @return whether it comes through a link */
+        public boolean viaLink() {
+            return viaLink;
+        }
     }
 
     /** Asks the recipient to add {@code from} to its links. */
-    static final class Link extends SystemMessage {
+    public static final class Link extends SystemMessage {
         final SystemTarget from;
 
-        Link(SystemTarget from) {
+        /** Creates the message; see the class comment. */
+        public Link(SystemTarget from) {
             this.from = from;
+        }
+
+        /** @return the actor it comes from */
+        public SystemTarget from() {
+            return from;
         }
     }
 
     /** Asks the recipient to drop {@code from} from its links. */
-    static final class Unlink extends SystemMessage {
+    public static final class Unlink extends SystemMessage {
         final SystemTarget from;
 
-        Unlink(SystemTarget from) {
+        /** Creates the message; see the class comment. */
+        public Unlink(SystemTarget from) {
             this.from = from;
+        }
+
+        /** @return the actor it comes from */
+        public SystemTarget from() {
+            return from;
         }
     }
 
@@ -62,35 +96,68 @@ abstract sealed class SystemMessage {
      * Asks the recipient to tell {@code watcher} when it ends: an actor (a {@link SystemTarget}),
      * or a future's callback on the monitoring node (which a remote actor's proxy keeps there).
      */
-    static final class Monitor extends SystemMessage {
+    public static final class Monitor extends SystemMessage {
         final Watcher watcher;
         final MonitorRef ref;
 
-        Monitor(Watcher watcher, MonitorRef ref) {
+        /** Creates the message; see the class comment. */
+        public Monitor(Watcher watcher, MonitorRef ref) {
             this.watcher = watcher;
             this.ref = ref;
+        }
+
+        /** @return the watcher */
+        public Watcher watcher() {
+            return watcher;
+        }
+
+        /** @return the monitor */
+        public MonitorRef ref() {
+            return ref;
         }
     }
 
     /** Asks the recipient to forget a monitor. */
-    static final class Demonitor extends SystemMessage {
+    public static final class Demonitor extends SystemMessage {
         final MonitorRef ref;
 
-        Demonitor(MonitorRef ref) {
+        /** Creates the message; see the class comment. */
+        public Demonitor(MonitorRef ref) {
             this.ref = ref;
+        }
+
+        /** @return the monitor */
+        public MonitorRef ref() {
+            return ref;
         }
     }
 
     /** A monitored actor ended: turned into a {@code Signal.Down} in order with messages. */
-    static final class DownNotice extends SystemMessage {
+    public static final class DownNotice extends SystemMessage {
         final MonitorRef ref;
         final ActorRef<?> actor;
         final ExitReason reason;
 
-        DownNotice(MonitorRef ref, ActorRef<?> actor, ExitReason reason) {
+        /** Creates the message; see the class comment. */
+        public DownNotice(MonitorRef ref, ActorRef<?> actor, ExitReason reason) {
             this.ref = ref;
             this.actor = actor;
             this.reason = reason;
+        }
+
+        /** @return the monitor */
+        public MonitorRef ref() {
+            return ref;
+        }
+
+        /** @return the actor that ended */
+        public ActorRef<?> actor() {
+            return actor;
+        }
+
+        /** @return the reason */
+        public ExitReason reason() {
+            return reason;
         }
     }
 

@@ -15,11 +15,10 @@ import io.zbmd.actor.MonitorRef;
  * remote proxy to a proxy of the same address. A target is also a {@link Watcher}: the DOWN
  * of an actor it monitors comes to it as a system message.
  *
- * <p>Package-private until the cluster module implements it: then it and the system
- * messages that cross nodes (stop, exit, link, unlink, monitor, demonitor, down) become
- * public, as data that module encodes.
+ * <p>For zbmd's own modules (zbmd-cluster implements it for remote actors); not an
+ * application API.
  */
-interface SystemTarget extends Watcher {
+public interface SystemTarget extends Watcher {
 
     /** @return the actor, as a ref */
     ActorRef<?> ref();

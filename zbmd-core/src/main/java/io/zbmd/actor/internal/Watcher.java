@@ -5,7 +5,7 @@ import io.zbmd.actor.ExitReason;
 import io.zbmd.actor.MonitorRef;
 
 /** Whoever is told when a monitored actor ends: an actor (a {@link SystemTarget}), or a future. */
-interface Watcher {
+public interface Watcher {
 
     /**
      * The monitored actor ended. Called exactly once per monitor, on the ending actor's
