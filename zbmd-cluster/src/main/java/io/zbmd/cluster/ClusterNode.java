@@ -265,6 +265,15 @@ public final class ClusterNode implements AutoCloseable {
         return remoting.refusedFrames();
     }
 
+    Remoting remoting() {
+        return remoting;
+    }
+
+    /** @return the actor system this node makes a member */
+    public ActorSystem system() {
+        return system;
+    }
+
     /** @return this node as a member */
     public Member self() {
         return self;

@@ -62,10 +62,17 @@ final class Remoting {
     private static final byte DOWN = 8;
     private static final byte WHEREIS = 9;
     private static final byte WHEREIS_REPLY = 10;
+    /** Bulk data for the node's data-parallel collectives (see {@link OrderedAllReduce}). */
+    private static final byte DATA = 11;
 
     /** Sends a frame to a member; false if it is not a member now. */
     interface Wire {
         boolean send(Member to, byte[] frame);
+    }
+
+    /** Takes the data frames (see {@link #sendData}); may throw for a malformed one, which is refused. */
+    interface DataHandler {
+        void receive(Member from, DataInputStream in) throws IOException;
     }
 
     /** A local watcher's monitor of a remote actor, by the number the frames give it. */
@@ -88,6 +95,7 @@ final class Remoting {
     private final AtomicLong refusedFrames = new AtomicLong();
     private final ConcurrentHashMap<Long, CompletableFuture<Optional<ActorRef<?>>>> lookups = new ConcurrentHashMap<>();
     private final Object lock = new Object();
+    private volatile DataHandler data;
     /** Guarded by lock: the members now. */
     private Set<Member> members = Set.of();
     /** Guarded by lock: links to remote actors, by their member. */
@@ -298,8 +306,21 @@ final class Remoting {
     }
 
     @FunctionalInterface
-    private interface FrameWriter {
+    interface FrameWriter {
         void write(DataOutputStream out) throws IOException;
+    }
+
+    /** Sets who takes the data frames; until then they are refused. */
+    void onData(DataHandler handler) {
+        this.data = handler;
+    }
+
+    /** Sends a data frame; @return false if {@code to} is not a member now */
+    boolean sendData(Member to, FrameWriter payload) {
+        return send(to, out -> {
+            out.writeByte(DATA);
+            payload.write(out);
+        });
     }
 
     private boolean send(Member to, FrameWriter frame) {
@@ -328,6 +349,13 @@ final class Remoting {
                 case DEMONITOR -> receiveDemonitor(from, in.readLong(), in.readLong());
                 case DOWN -> receiveDown(from, in.readLong(), in.readLong(), readReason(in));
                 case WHEREIS -> receiveWhereis(from, in.readLong(), in.readUTF());
+                case DATA -> {
+                    DataHandler handler = data;
+                    if (handler == null) {
+                        throw new IOException("a data frame, but this node runs no collective");
+                    }
+                    handler.receive(from, in);
+                }
                 case WHEREIS_REPLY -> {
                     long request = in.readLong();
                     long id = in.readLong();
