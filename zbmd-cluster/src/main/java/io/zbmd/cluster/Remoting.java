@@ -50,6 +50,8 @@ final class Remoting {
     static final ExitReason NOPROC = ExitReason.custom("noproc");
 
     private static final Logger LOG = LoggerFactory.getLogger(Remoting.class);
+    /** How long a message from another node waits for room in a full mailbox (Pekko's push timeout is 10 s too). */
+    static final java.time.Duration DELIVERY_PATIENCE = java.time.Duration.ofSeconds(10);
     private static final int REFUSALS_LOGGED = 20;
     private static final int REFUSALS_PER_LINE = 10_000;
     private static final byte TELL = 1;
@@ -393,8 +395,20 @@ final class Remoting {
         ActorRef<Object> recipient = (ActorRef<Object>) exported.get(target);
         if (recipient == null) {
             runtime.deadLetter(self.node() + "/" + target, message, DeadLetterReason.TERMINATED, null);
-        } else {
-            recipient.tell(message);
+            return;
+        }
+        // Back-pressure: this thread delivers the sender's frames in order, so waiting here for
+        // room in a full mailbox holds the sender's later frames, then (once the channel's
+        // credits are spent) the sender itself; memory stays bounded. Past the patience, a dead
+        // letter says what was dropped.
+        // (An ask's reply ref never fills up; a tell records its own dead letter, with the reason.)
+        try {
+            if (!(recipient instanceof SystemTarget) || !recipient.offer(message, DELIVERY_PATIENCE)) {
+                recipient.tell(message);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            runtime.deadLetter(recipient.path(), message, DeadLetterReason.MAILBOX_FULL, e);
         }
     }
 

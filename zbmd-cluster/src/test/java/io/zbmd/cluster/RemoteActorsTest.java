@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -137,6 +138,42 @@ class RemoteActorsTest {
         assertThat(got).isSorted().hasSize(500);
         assertThat(nodeA.refusedFrames()).isZero();
         assertThat(nodeB.refusedFrames()).isZero();
+    }
+
+    @Test
+    void aConsumerThatFallsBehindHoldsBackItsSenderInsteadOfLosingMessages() throws Exception {
+        // A mailbox of 4 whose actor is stuck until all 2,000 messages have been sent: the
+        // delivering thread waits for room, so nothing is dropped; in order once it goes on.
+        int count = 2_000;
+        CountDownLatch allSent = new CountDownLatch(1);
+        List<Integer> got = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        ActorRef<Object> slow = b.spawn(io.zbmd.actor.SpawnOptions.named("slow").withMailboxCapacity(4),
+                context -> message -> {
+                    if (message instanceof Numbered numbered) {
+                        if (numbered.n() == 0) {
+                            allSent.await();
+                        }
+                        got.add(numbered.n());
+                        if (got.size() == count) {
+                            all.complete(null);
+                        }
+                    }
+                });
+        b.registry().register("slow", slow);
+        closing.add(b.events().subscribe(DeadLetter.class,
+                letter -> all.completeExceptionally(new AssertionError("a message was dropped: " + letter))));
+        ActorRef<Object> remote = await(nodeA.<Object>whereis(nodeB.self(), "slow")).orElseThrow();
+
+        CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < count; i++) {
+                remote.tell(new Numbered(i));
+            }
+        });
+        await(sender);
+        allSent.countDown();
+        await(all);
+        assertThat(got).hasSize(count).isSorted();
     }
 
     @Test
