@@ -28,9 +28,12 @@ import java.util.Objects;
  * @param joinTimeout how long a join waits for the cluster's answer before this node starts a
  *     cluster of its own
  * @param maxFrameBytes the largest frame accepted from the network; a larger one is refused
+ * @param voters the names of the nodes that hold the cluster's state by Raft (an odd number,
+ *     three or five); empty for none. Only a voter offers {@link ClusterNode#state()}
  */
 public record ClusterConfig(String cluster, String secret, InetAddress bindAddress, int port, int portRange,
-        List<InetSocketAddress> seeds, Duration failureTimeout, Duration joinTimeout, int maxFrameBytes) {
+        List<InetSocketAddress> seeds, Duration failureTimeout, Duration joinTimeout, int maxFrameBytes,
+        List<String> voters) {
     /** Fewer characters than this and a secret could be guessed. */
     public static final int MIN_SECRET_LENGTH = 16;
 
@@ -57,6 +60,11 @@ public record ClusterConfig(String cluster, String secret, InetAddress bindAddre
                     + " ports; use 0 to " + (65_535 - port));
         }
         seeds = List.copyOf(seeds);
+        voters = List.copyOf(Objects.requireNonNull(voters, "voters must not be null"));
+        if (voters.stream().distinct().count() != voters.size() || voters.stream().anyMatch(String::isBlank)) {
+            throw new IllegalArgumentException("voters " + voters + " name a node twice or a blank one; give each"
+                    + " voting node's actor system name once");
+        }
         if (failureTimeout.toMillis() < 100) {
             throw new IllegalArgumentException("failure timeout " + failureTimeout + " is too short to tell a busy"
                     + " member from a dead one; use 100 ms or more");
@@ -79,13 +87,13 @@ public record ClusterConfig(String cluster, String secret, InetAddress bindAddre
      */
     public static ClusterConfig loopback(String cluster, String secret) {
         return new ClusterConfig(cluster, secret, InetAddress.getLoopbackAddress(), 7800, 99, List.of(),
-                Duration.ofSeconds(2), Duration.ofSeconds(2), 16 << 20);
+                Duration.ofSeconds(2), Duration.ofSeconds(2), 16 << 20, List.of());
     }
 
     /** @return this config listening on the first free port of {@code port} to {@code port + portRange} */
     public ClusterConfig withPorts(int port, int portRange) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** @return this config listening on {@code port} only */
@@ -96,37 +104,43 @@ public record ClusterConfig(String cluster, String secret, InetAddress bindAddre
     /** @return this config with another secret */
     public ClusterConfig withSecret(String secret) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** @return this config asking {@code seeds} first */
     public ClusterConfig withSeeds(List<InetSocketAddress> seeds) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** @return this config listening on {@code bindAddress} */
     public ClusterConfig withBindAddress(InetAddress bindAddress) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** @return this config with a hung member dead after {@code failureTimeout} */
     public ClusterConfig withFailureTimeout(Duration failureTimeout) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** @return this config waiting {@code joinTimeout} for an answer to a join */
     public ClusterConfig withJoinTimeout(Duration joinTimeout) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
+    }
+
+    /** @return this config with {@code voters} holding the cluster's state by Raft */
+    public ClusterConfig withVoters(List<String> voters) {
+        return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
+                maxFrameBytes, voters);
     }
 
     /** @return this config taking frames of up to {@code maxFrameBytes} */
     public ClusterConfig withMaxFrameBytes(int maxFrameBytes) {
         return new ClusterConfig(cluster, secret, bindAddress, port, portRange, seeds, failureTimeout, joinTimeout,
-                maxFrameBytes);
+                maxFrameBytes, voters);
     }
 
     /** Never shows the secret. */
@@ -134,6 +148,7 @@ public record ClusterConfig(String cluster, String secret, InetAddress bindAddre
     public String toString() {
         return "ClusterConfig[cluster=" + cluster + ", secret=(" + secret.length() + " characters), bindAddress="
                 + bindAddress.getHostAddress() + ", port=" + port + ", portRange=" + portRange + ", seeds=" + seeds + ", failureTimeout="
-                + failureTimeout + ", joinTimeout=" + joinTimeout + ", maxFrameBytes=" + maxFrameBytes + "]";
+                + failureTimeout + ", joinTimeout=" + joinTimeout + ", maxFrameBytes=" + maxFrameBytes + ", voters=" + voters
+                + "]";
     }
 }

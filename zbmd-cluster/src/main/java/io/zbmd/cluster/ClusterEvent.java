@@ -31,4 +31,19 @@ public sealed interface ClusterEvent {
      * @param request what it asked (join, merge, or an answer to either)
      */
     record Refused(String from, String request) implements ClusterEvent {}
+
+    /**
+     * Raft committed a training group's next epoch, and this node applied it (every node
+     * applies the same epochs in the same order).
+     *
+     * @param epoch the epoch, its number and members in shard order
+     */
+    record EpochCommitted(ClusterState.Epoch epoch) implements ClusterEvent {}
+
+    /**
+     * This node became the Raft leader (or stopped being it).
+     *
+     * @param leader whether it leads now
+     */
+    record Leading(boolean leader) implements ClusterEvent {}
 }

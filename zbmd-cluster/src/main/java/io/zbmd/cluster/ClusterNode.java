@@ -5,12 +5,12 @@ import io.zbmd.actor.ActorRef;
 import io.zbmd.actor.ActorSystem;
 import io.zbmd.actor.ExitReason;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.Message;
@@ -32,6 +32,13 @@ import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.protocols.raft.ELECTION;
+import org.jgroups.protocols.raft.InMemoryLog;
+import org.jgroups.protocols.raft.NO_DUPES;
+import org.jgroups.protocols.raft.RAFT;
+import org.jgroups.protocols.raft.REDIRECT;
+import org.jgroups.protocols.raft.Role;
+import org.jgroups.raft.RaftHandle;
 import org.jgroups.stack.IpAddress;
 import org.jgroups.util.ExtendedUUID;
 import org.slf4j.Logger;
@@ -54,8 +61,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
-    /** The key under which a JGroups address holds the node's name. */
+    /** The keys under which a JGroups address holds the node's name and incarnation. */
     private static final String NODE_KEY = "zbmd.node";
+    private static final String INCARNATION_KEY = "zbmd.incarnation";
     /**
      * The reason of an exit signal or DOWN from a link or monitor of an actor whose node left
      * the cluster (died, or is on the other side of a partition), as in OTP.
@@ -70,6 +78,8 @@ public final class ClusterNode implements AutoCloseable {
     private final SecretJoin door;
     private final Member self;
     private final Remoting remoting;
+    /** Null unless this node is one of the config's voters. */
+    private final ClusterState state;
     private volatile View view;
 
     private ClusterNode(ActorSystem system, ClusterConfig config, MessageTypes types) throws Exception {
@@ -78,12 +88,23 @@ public final class ClusterNode implements AutoCloseable {
         this.self = new Member(system.name(), system.incarnation());
         this.door = new SecretJoin(config.cluster(), config.secret(),
                 (from, request) -> system.events().publish(new ClusterEvent.Refused(from, request)));
-        this.channel = new JChannel(stack(config, door)).name(system.name());
+        boolean voter = config.voters().contains(system.name());
+        this.channel = new JChannel(stack(config, door, voter, system)).name(system.name());
         this.remoting = new Remoting(system, types, this::send);
+        if (voter) {
+            ClusterState.Machine machine = new ClusterState.Machine(system.events());
+            RaftHandle raft = new RaftHandle(channel, machine).raftId(system.name());
+            raft.addRoleListener(role -> system.events().publish(new ClusterEvent.Leading(role == Role.Leader)));
+            this.state = new ClusterState(raft, machine);
+        } else {
+            this.state = null;
+        }
         byte[] node = system.name().getBytes(StandardCharsets.UTF_8);
-        // The incarnation as the address's high half; a random low half keeps two starts of one seed apart.
-        channel.addAddressGenerator(() -> new ExtendedUUID(system.incarnation(),
-                ThreadLocalRandom.current().nextLong()).put(NODE_KEY, node));
+        byte[] incarnation = ByteBuffer.allocate(Long.BYTES).putLong(system.incarnation()).array();
+        // Kept as keys, not as the UUID's bits: Raft's protocol adds an address generator of its
+        // own, whose keys JGroups merges with these into one random UUID.
+        channel.addAddressGenerator(() -> ExtendedUUID.randomUUID().put(NODE_KEY, node)
+                .put(INCARNATION_KEY, incarnation));
         channel.setReceiver(new Receiver() {
             @Override
             public void viewAccepted(View next) {
@@ -149,15 +170,16 @@ public final class ClusterNode implements AutoCloseable {
                 + e.getMessage() + "; check that one of the ports is free and the address is this machine's";
     }
 
-    /** The JGroups stack, bottom first. */
-    private static org.jgroups.stack.Protocol[] stack(ClusterConfig config, SecretJoin door) {
+    /** The JGroups stack, bottom first; with Raft's protocols on top for a voter. */
+    private static org.jgroups.stack.Protocol[] stack(ClusterConfig config, SecretJoin door, boolean voter,
+            ActorSystem system) {
         long failure = config.failureTimeout().toMillis();
         TCP tcp = new TCP();
         tcp.setBindAddress(config.bindAddress());
         tcp.setBindPort(config.port());
         tcp.setPortRange(config.portRange());
         tcp.setMaxLength(config.maxFrameBytes());
-        return new org.jgroups.stack.Protocol[] {
+        List<org.jgroups.stack.Protocol> stack = new ArrayList<>(List.of(
             tcp,
             new TCPPING().setInitialHosts(config.seeds()).setPortRange(0),
             new MERGE3().setMinInterval(Math.max(500, failure / 2)).setMaxInterval(Math.max(1000, failure)),
@@ -166,13 +188,25 @@ public final class ClusterNode implements AutoCloseable {
             new VERIFY_SUSPECT2().setTimeout(Math.max(50, failure / 4)),
             new NAKACK2(),
             new UNICAST3(),
-            new STABLE(),
+            new STABLE()));
+        if (voter) {
+            stack.add(new NO_DUPES());
+        }
+        stack.addAll(List.of(
             door,
             new GMS().setJoinTimeout(config.joinTimeout().toMillis()).printLocalAddress(false),
             new MFC(),
             new UFC(),
-            new FRAG4()
-        };
+            new FRAG4()));
+        if (voter) {
+            // The log lives in memory under a name of this start's own (in-memory logs are kept by
+            // name for the JVM's life): a restarted voter catches up from the leader.
+            RAFT raft = new RAFT().raftId(system.name()).members(config.voters())
+                    .logClass(InMemoryLog.class.getName())
+                    .logPrefix(config.cluster() + "-" + system.name() + "-" + Long.toHexString(system.incarnation()));
+            stack.addAll(List.of(new ELECTION(), raft, new REDIRECT()));
+        }
+        return stack.toArray(org.jgroups.stack.Protocol[]::new);
     }
 
     private void changed(View next) {
@@ -196,8 +230,10 @@ public final class ClusterNode implements AutoCloseable {
 
     /** @return the member a JGroups address names: the node's name and incarnation it carries */
     static Member memberOf(Address address) {
-        if (address instanceof ExtendedUUID uuid && uuid.get(NODE_KEY) != null) {
-            return new Member(new String(uuid.get(NODE_KEY), StandardCharsets.UTF_8), uuid.getMostSignificantBits());
+        if (address instanceof ExtendedUUID uuid && uuid.get(NODE_KEY) != null && uuid.get(INCARNATION_KEY) != null
+                && uuid.get(INCARNATION_KEY).length == Long.BYTES) {
+            return new Member(new String(uuid.get(NODE_KEY), StandardCharsets.UTF_8),
+                    ByteBuffer.wrap(uuid.get(INCARNATION_KEY)).getLong());
         }
         return new Member(String.valueOf(address), 0);
     }
@@ -272,6 +308,14 @@ public final class ClusterNode implements AutoCloseable {
     /** @return the actor system this node makes a member */
     public ActorSystem system() {
         return system;
+    }
+
+    /**
+     * @return the cluster's state held by Raft, on a voting node (see
+     *     {@link ClusterConfig#voters()}); empty on any other
+     */
+    public Optional<ClusterState> state() {
+        return Optional.ofNullable(state);
     }
 
     /** @return this node as a member */
