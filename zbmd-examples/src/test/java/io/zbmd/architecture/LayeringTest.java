@@ -1,5 +1,8 @@
 package io.zbmd.architecture;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
@@ -74,9 +77,22 @@ class LayeringTest {
 
     @Test
     void onlyCoreUsesCoreInternals() {
-        noClasses().that().resideOutsideOfPackages(CORE_PACKAGES)
+        // zbmd-cluster is the exception: it extends the runtime across nodes (a remote actor's
+        // ref is a target of system messages), as Pekko's remoting extends its actor system.
+        noClasses().that().resideOutsideOfPackages(CORE_PACKAGES).and().resideOutsideOfPackage("io.zbmd.cluster..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.zbmd.actor.internal..",
                         "io.zbmd.dispatch.internal..")
+                .check(zbmd);
+    }
+
+    @Test
+    void theClusterUsesOnlyTheRuntimesExtensionPoints() {
+        noClasses().that().resideInAPackage("io.zbmd.cluster..")
+                .should().dependOnClassesThat(resideInAnyPackage("io.zbmd.actor.internal..", "io.zbmd.dispatch.internal..")
+                        .and(not(belongToAnyOf(io.zbmd.actor.internal.Runtime.class,
+                                io.zbmd.actor.internal.SystemTarget.class, io.zbmd.actor.internal.Watcher.class,
+                                io.zbmd.actor.internal.SystemMessage.class))))
+                .allowEmptyShould(true)
                 .check(zbmd);
     }
 
