@@ -30,13 +30,15 @@ import java.util.concurrent.CompletableFuture;
  * <p>Frames travel on the cluster's channel, whose flow control bounds what is in flight.
  * A frame for a round this node has not started yet (another participant is ahead) waits for
  * it; a participant can be at most one round ahead, because each round needs the last one's
- * sum. If a participant leaves the view during a round, the round fails with a
+ * sum, so frames of more than two such rounds are refused (memory stays bounded). If a participant leaves the view during a round, the round fails with a
  * {@link ClusterException} on every other participant: the caller redoes the step with the
  * new group. Thread-safe.
  */
 public final class OrderedAllReduce implements AutoCloseable {
     /** Floats per chunk (256 KiB frames). */
     public static final int CHUNK_FLOATS = 1 << 16;
+    /** Rounds whose frames may wait here at once: one ahead, and one for slack around a failure. */
+    private static final int MOST_EARLY_ROUNDS = 2;
     private static final byte PARTIAL = 0;
     private static final byte SUM = 1;
 
@@ -104,6 +106,8 @@ public final class OrderedAllReduce implements AutoCloseable {
             }
             rounds.put(round, r);
             waiting = early.remove(round);
+            // Only the next round's frames can still come to use (a participant one round ahead).
+            early.keySet().removeIf(other -> other != round + 1);
         }
         r.done.whenComplete((sum, error) -> {
             synchronized (this) {
@@ -145,6 +149,10 @@ public final class OrderedAllReduce implements AutoCloseable {
         synchronized (this) {
             r = rounds.get(round);
             if (r == null) {
+                if (!early.containsKey(round) && early.size() >= MOST_EARLY_ROUNDS) {
+                    throw new IOException("frames for round " + round + " while " + early.keySet() + " wait to"
+                            + " start; a participant is never more than one round ahead");
+                }
                 early.computeIfAbsent(round, k -> new ArrayList<>()).add(frame);
                 return;
             }

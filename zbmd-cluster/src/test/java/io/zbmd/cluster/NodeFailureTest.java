@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -97,11 +96,7 @@ class NodeFailureTest {
         ActorRef<Object> echo = await(survivor.<Object>whereis(victim, "echo")).orElseThrow();
         assertThat(await(echo.<RemoteActorsTest.Pong>ask(replyTo -> new RemoteActorsTest.Ping(3, replyTo),
                 Duration.ofSeconds(30)))).isEqualTo(new RemoteActorsTest.Pong(3, "victim"));
-        List<Signal> signals = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> signalled = new CompletableFuture<>();
-        ActorRef<Object> watcher = system.spawn("watcher", context -> new RemoteActorsTest.Watcher(context, signals,
-                signalled, 2));
-        await(watcher.ask(done -> new RemoteActorsTest.Watcher.Watch(echo, true, done), Duration.ofSeconds(30)));
+        RemoteActorsTest.Watching watching = RemoteActorsTest.watchAndLink(system, "watcher", echo);
 
         CompletableFuture<ClusterEvent.MembersChanged> dropped = change(e -> e.left().contains(victim));
         long killed = System.nanoTime();
@@ -109,8 +104,9 @@ class NodeFailureTest {
         ClusterEvent.MembersChanged after = await(dropped);
         LOG.info("kill -9 to a view without the node: {} ms", (System.nanoTime() - killed) / 1_000_000);
         assertThat(after.members()).containsExactly(survivor.self());
-        await(signalled);
-        await(watcher.ask(done -> new RemoteActorsTest.Watcher.Watch(watcher, false, done), Duration.ofSeconds(30)));
+        await(watching.signalled());
+        watching.roundTrip();
+        List<Signal> signals = watching.signals();
         assertThat(signals).hasSize(2);
         assertThat(signals).contains(new Signal.Exit(echo, ClusterNode.NOCONNECTION));
         assertThat(signals).anySatisfy(s -> assertThat(s).isInstanceOfSatisfying(Signal.Down.class,

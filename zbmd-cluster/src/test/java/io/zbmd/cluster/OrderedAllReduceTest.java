@@ -158,6 +158,39 @@ class OrderedAllReduceTest {
     }
 
     @Test
+    void framesOfMoreThanTwoRoundsAheadAreRefused() throws Exception {
+        // Frames as node b would send them for rounds node a has not started: two rounds wait,
+        // a third is refused, so a confused or hostile member cannot fill a node's memory.
+        List<byte[]> frames = new ArrayList<>();
+        Remoting capture = new Remoting(NODES.get(1).system(), MessageTypes.builder().build(), (to, frame) ->
+                frames.add(frame));
+        for (long round = 1_000_000; round < 1_000_003; round++) {
+            long r = round;
+            capture.sendData(NODES.get(0).self(), out -> {
+                out.writeByte(0); // a partial sum
+                out.writeLong(r);
+                out.writeInt(0);
+                out.writeInt(1);
+                out.writeFloat(1f);
+            });
+        }
+        Remoting a = NODES.get(0).remoting();
+        long refusedBefore = a.refusedFrames();
+        for (byte[] frame : frames.subList(0, 2)) {
+            a.receive(NODES.get(1).self(), frame, 0, frame.length);
+        }
+        assertThat(a.refusedFrames()).isEqualTo(refusedBefore);
+        a.receive(NODES.get(1).self(), frames.get(2), 0, frames.get(2).length);
+        assertThat(a.refusedFrames()).isEqualTo(refusedBefore + 1);
+        // The next round started here drops what waited for rounds that will never come.
+        assertThat(reduce(new int[] {0, 1, 2}, new int[] {2, 2, 2}))
+                .allSatisfy(sum -> assertThat(sum).isEqualTo(expected));
+        // Node a, in the middle of the chain, takes its predecessor's frames before it starts.
+        assertThat(reduce(new int[] {1, 0, 2}, new int[] {2, 2, 2}))
+                .allSatisfy(sum -> assertThat(sum).isEqualTo(expected));
+    }
+
+    @Test
     void aGroupWithAMemberOutsideTheViewFailsAtOnce() {
         Member stranger = new Member("stranger", 1);
         List<Member> group = List.of(NODES.get(0).self(), stranger);

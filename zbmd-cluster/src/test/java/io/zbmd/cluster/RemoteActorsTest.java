@@ -229,21 +229,32 @@ class RemoteActorsTest {
         }
     }
 
-    private ActorRef<Object> watcher(List<Signal> signals, CompletableFuture<Void> signalled, int expected) {
-        return a.spawn("watcher", context -> new Watcher(context, signals, signalled, expected));
+    /** A watcher that has linked to and monitors a target, and waits for its two signals. */
+    record Watching(ActorRef<Object> watcher, List<Signal> signals, CompletableFuture<Void> signalled) {
+        /** Asks the watcher for a round trip: whatever it was sent before has been handled. */
+        void roundTrip() throws Exception {
+            watcher.ask(done -> new Watcher.Watch(watcher, false, done), ASK).get(HANG_GUARD_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /** @return a new actor of {@code system} that has linked to and monitors {@code target} */
+    static Watching watchAndLink(ActorSystem system, String name, ActorRef<?> target) throws Exception {
+        List<Signal> signals = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> signalled = new CompletableFuture<>();
+        ActorRef<Object> watcher = system.spawn(name, context -> new Watcher(context, signals, signalled, 2));
+        watcher.ask(done -> new Watcher.Watch(target, true, done), ASK).get(HANG_GUARD_SECONDS, TimeUnit.SECONDS);
+        return new Watching(watcher, signals, signalled);
     }
 
     @Test
     void aRemoteActorsCrashReachesItsLinksAndMonitorsWithItsReason() throws Exception {
         echoOnB();
         ActorRef<Object> remote = lookUpEcho();
-        List<Signal> signals = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> signalled = new CompletableFuture<>();
-        ActorRef<Object> watcher = watcher(signals, signalled, 2);
-        await(watcher.ask(done -> new Watcher.Watch(remote, true, done), ASK));
+        Watching watching = watchAndLink(a, "watcher", remote);
 
         remote.tell("crash");
-        await(signalled);
+        await(watching.signalled());
+        List<Signal> signals = watching.signals();
         assertThat(signals).hasSize(2);
         assertThat(signals).anySatisfy(s -> assertThat(s).isInstanceOfSatisfying(Signal.Down.class, down -> {
             assertThat(down.actor()).isEqualTo(remote);
@@ -260,26 +271,21 @@ class RemoteActorsTest {
     void whenTheOtherNodeLeavesLinksAndMonitorsGetNoconnectionOnce() throws Exception {
         echoOnB();
         ActorRef<Object> remote = lookUpEcho();
-        List<Signal> signals = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> signalled = new CompletableFuture<>();
-        ActorRef<Object> watcher = watcher(signals, signalled, 2);
-        await(watcher.ask(done -> new Watcher.Watch(remote, true, done), ASK));
+        Watching watching = watchAndLink(a, "watcher", remote);
 
         nodeB.close();
-        await(signalled);
-        await(watcher.ask(done -> new Watcher.Watch(watcher, false, done), ASK)); // a round trip after the signals
+        await(watching.signalled());
+        watching.roundTrip();
+        List<Signal> signals = watching.signals();
         assertThat(signals).hasSize(2);
         assertThat(signals).anySatisfy(s -> assertThat(s).isEqualTo(new Signal.Exit(remote, ClusterNode.NOCONNECTION)));
         assertThat(signals).anySatisfy(s -> assertThat(s).isInstanceOfSatisfying(Signal.Down.class,
                 down -> assertThat(down.reason()).isEqualTo(ClusterNode.NOCONNECTION)));
 
         // A monitor or link of an actor on a node that is gone answers noconnection at once.
-        List<Signal> late = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> lateSignalled = new CompletableFuture<>();
-        ActorRef<Object> lateWatcher = a.spawn("late", context -> new Watcher(context, late, lateSignalled, 2));
-        await(lateWatcher.ask(done -> new Watcher.Watch(remote, true, done), ASK));
-        await(lateSignalled);
-        assertThat(late).extracting(s -> s instanceof Signal.Down down ? down.reason()
+        Watching late = watchAndLink(a, "late", remote);
+        await(late.signalled());
+        assertThat(late.signals()).extracting(s -> s instanceof Signal.Down down ? down.reason()
                 : ((Signal.Exit) s).reason()).containsOnly(ClusterNode.NOCONNECTION);
     }
 }
