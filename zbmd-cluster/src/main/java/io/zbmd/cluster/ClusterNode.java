@@ -342,10 +342,14 @@ public final class ClusterNode implements AutoCloseable {
         return door.refusedCount();
     }
 
-    /** Leaves the cluster; the actor system stays open. */
+    /**
+     * Leaves the cluster; the actor system stays open. As when the other nodes go away, every
+     * link and monitor between a local actor and a remote one delivers {@code noconnection}.
+     */
     @Override
     public void close() {
         channel.close();
+        remoting.membersChanged(List.of(self));
     }
 
     @Override

@@ -269,11 +269,13 @@ class RemoteActorsTest {
 
     @Test
     void whenTheOtherNodeLeavesLinksAndMonitorsGetNoconnectionOnce() throws Exception {
-        echoOnB();
+        ActorRef<Object> echo = echoOnB();
         ActorRef<Object> remote = lookUpEcho();
         Watching watching = watchAndLink(a, "watcher", remote);
 
         nodeB.close();
+        // On the node that left, the link broke too: the echo actor, not trapping exits, ends.
+        assertThat(await(b.terminationOf(echo))).isEqualTo(ClusterNode.NOCONNECTION);
         await(watching.signalled());
         watching.roundTrip();
         List<Signal> signals = watching.signals();
