@@ -8,7 +8,10 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.jgroups.Address;
@@ -80,7 +83,23 @@ public final class ClusterNode implements AutoCloseable {
     private final Remoting remoting;
     /** Null unless this node is one of the config's voters. */
     private final ClusterState state;
-    private volatile View view;
+    /** The current view, its members read once from their addresses; null before the first. */
+    private volatile Roster roster;
+
+    /** A view with its members both ways, so that frames in and out look a member up instead of parsing addresses. */
+    private record Roster(View view, List<Member> members, Map<Member, Address> addresses,
+            Map<Address, Member> byAddress) {
+        static Roster of(View view) {
+            Map<Member, Address> addresses = new LinkedHashMap<>();
+            Map<Address, Member> byAddress = new HashMap<>();
+            for (Address address : view.getMembers()) {
+                Member member = memberOf(address);
+                addresses.put(member, address);
+                byAddress.put(address, member);
+            }
+            return new Roster(view, List.copyOf(addresses.keySet()), addresses, byAddress);
+        }
+    }
 
     private ClusterNode(ActorSystem system, ClusterConfig config, MessageTypes types) throws Exception {
         this.system = system;
@@ -154,7 +173,7 @@ public final class ClusterNode implements AutoCloseable {
             throw new ClusterException(joinFailure(system.name(), config, e), e);
         }
         LOG.info("node {} is a member of cluster {} at {}, view {}", node.self, config.cluster(), node.endpoint(),
-                node.view == null ? "none" : node.view.getViewId());
+                node.roster == null ? "none" : node.roster.view().getViewId());
         return node;
     }
 
@@ -210,11 +229,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void changed(View next) {
-        View previous = view;
-        view = next;
-        List<Member> members = membersOf(next.getMembers());
+        Roster previous = roster;
+        Roster now = Roster.of(next);
+        roster = now;
+        List<Member> members = now.members();
         remoting.membersChanged(members);
-        List<Member> before = previous == null ? List.of() : membersOf(previous.getMembers());
+        List<Member> before = previous == null ? List.of() : previous.members();
         List<Member> joined = new ArrayList<>(members);
         joined.removeAll(before);
         List<Member> left = new ArrayList<>(before);
@@ -222,10 +242,6 @@ public final class ClusterNode implements AutoCloseable {
         LOG.info("cluster {} view {}: {} (joined {}, left {})", config.cluster(), next.getViewId().getId(), members,
                 joined, left);
         system.events().publish(new ClusterEvent.MembersChanged(next.getViewId().getId(), members, joined, left));
-    }
-
-    private static List<Member> membersOf(List<Address> addresses) {
-        return addresses.stream().map(ClusterNode::memberOf).toList();
     }
 
     /** @return the member a JGroups address names: the node's name and incarnation it carries */
@@ -240,34 +256,31 @@ public final class ClusterNode implements AutoCloseable {
 
     /** A frame from another node; from a node outside the view, refused. */
     private void received(Message msg) {
-        View current = view;
-        if (current == null || !current.containsMember(msg.src())) {
+        Roster current = roster;
+        Member from = current == null ? null : current.byAddress().get(msg.src());
+        if (from == null) {
             remoting.refused("a frame of " + msg.getLength() + " bytes from " + msg.src() + ", which is not a member");
             return;
         }
-        remoting.receive(memberOf(msg.src()), msg.getArray(), msg.getOffset(), msg.getLength());
+        remoting.receive(from, msg.getArray(), msg.getOffset(), msg.getLength());
     }
 
     /** Sends a frame to {@code to}; @return false if it is not a member now or the channel refused */
     private boolean send(Member to, byte[] frame) {
-        View current = view;
-        if (current == null) {
+        Roster current = roster;
+        Address address = current == null ? null : current.addresses().get(to);
+        if (address == null) {
             return false;
         }
-        for (Address address : current.getMembers()) {
-            if (memberOf(address).equals(to)) {
-                try {
-                    channel.send(new BytesMessage(address, frame));
-                    return true;
-                } catch (Exception e) {
-                    if (channel.isConnected()) {
-                        LOG.warn("cannot send a frame to {}: {}", to, e.getMessage());
-                    }
-                    return false;
-                }
+        try {
+            channel.send(new BytesMessage(address, frame));
+            return true;
+        } catch (Exception e) {
+            if (channel.isConnected()) {
+                LOG.warn("cannot send a frame to {}: {}", to, e.getMessage());
             }
+            return false;
         }
-        return false;
     }
 
     /**
@@ -325,8 +338,8 @@ public final class ClusterNode implements AutoCloseable {
 
     /** @return the members of the current view, oldest first; just this node before it joined */
     public List<Member> members() {
-        View current = view;
-        return current == null ? List.of(self) : membersOf(current.getMembers());
+        Roster current = roster;
+        return current == null ? List.of(self) : current.members();
     }
 
     /** @return the host and port this node listens on, which other nodes give as a seed */

@@ -83,6 +83,9 @@ final class Remoting {
     /** A link between a local actor and a remote one. */
     private record Linked(SystemTarget local, RemoteRef<?> remote) {}
 
+    /** A registry lookup under way on another member. */
+    private record Lookup(Member member, CompletableFuture<Optional<ActorRef<?>>> answer) {}
+
     /** A remote watcher's monitor of a local actor: which member, which number. */
     private record Watched(Member member, long id) {}
 
@@ -95,7 +98,7 @@ final class Remoting {
     private final ConcurrentHashMap<ActorAddress, RemoteRef<?>> proxies = new ConcurrentHashMap<>();
     private final AtomicLong numbers = new AtomicLong();
     private final AtomicLong refusedFrames = new AtomicLong();
-    private final ConcurrentHashMap<Long, CompletableFuture<Optional<ActorRef<?>>>> lookups = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Lookup> lookups = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private volatile DataHandler data;
     /** Guarded by lock: the members now. */
@@ -161,7 +164,7 @@ final class Remoting {
     CompletableFuture<Optional<ActorRef<?>>> whereis(Member member, String name) {
         long request = numbers.incrementAndGet();
         CompletableFuture<Optional<ActorRef<?>>> answer = new CompletableFuture<>();
-        lookups.put(request, answer);
+        lookups.put(request, new Lookup(member, answer));
         answer.whenComplete((ref, error) -> lookups.remove(request));
         if (!send(member, out -> {
             out.writeByte(WHEREIS);
@@ -361,10 +364,11 @@ final class Remoting {
                 case WHEREIS_REPLY -> {
                     long request = in.readLong();
                     long id = in.readLong();
-                    CompletableFuture<Optional<ActorRef<?>>> answer = lookups.get(request);
-                    if (answer != null) {
-                        answer.complete(id == 0 ? Optional.empty() : Optional.of(proxy(from, id)));
+                    Lookup lookup = lookups.get(request);
+                    if (lookup == null || !lookup.member().equals(from)) {
+                        throw new IOException("an answer to lookup " + request + ", which " + from + " was not asked");
                     }
+                    lookup.answer().complete(id == 0 ? Optional.empty() : Optional.of(proxy(from, id)));
                 }
                 default -> throw new IOException("unknown frame kind " + kind);
             }
@@ -619,12 +623,12 @@ final class Remoting {
                 // not an actor of this system any more
             }
         }
-        Set<Member> current;
-        synchronized (lock) {
-            current = members;
+        for (Lookup lookup : lookups.values()) {
+            if (!now.contains(lookup.member())) {
+                lookup.answer().completeExceptionally(new ClusterException(lookup.member() + " left the cluster while"
+                        + " a lookup of its registry was under way", null));
+            }
         }
-        lookups.values().forEach(answer -> answer.completeExceptionally(new ClusterException(
-                "the members changed to " + current + " while a lookup was under way; ask again", null)));
     }
 
     // ------------------------------------------------------------------ reasons
